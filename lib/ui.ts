@@ -1,0 +1,97 @@
+// Every user-facing text of the bot, and the patterns the client recognises them by.
+// The bot and the client's defaults both read from here, so they cannot drift apart.
+// The UI is Russian because its users are; keep emoji exactly: the client matches on them.
+
+export const BUTTON = {
+  test: "🧪 Тест",
+  myBookings: "📋 Мои брони",
+  confirm: "✅ Подтвердить",
+  cancel: "❌ Отмена",
+  back: "⬅️ Меню",
+} as const;
+
+/** Callback data the bot puts on its buttons. Kept short: Telegram allows 64 bytes. */
+export const CALLBACK = {
+  select: "sel:", // sel:<transportId>
+  confirm: "ok:", // ok:<transportId>
+  cancel: "cancel",
+  myBookings: "my",
+  test: "test",
+  menu: "menu",
+} as const;
+
+export interface TransportView {
+  from_city: string;
+  to_city: string;
+  departure: string; // "HH:MM"
+  seats: number;
+  booked: number;
+}
+
+const pad2 = (n: number) => String(n).padStart(2, "0");
+
+export function routeText(t: Pick<TransportView, "from_city" | "to_city" | "departure">): string {
+  return `${t.from_city} → ${t.to_city}, ${t.departure}`;
+}
+
+export const TEXT = {
+  /** The "SMS": the message every user gets when booking opens. */
+  announcement: "📢 Бронирование открыто! Нажмите /start и выберите перевозку.",
+  testAnnouncement: "📢 Бронирование открыто (тест)! Нажмите /start и выберите перевозку.",
+  menuOpen: "🚚 Выберите перевозку:",
+  menuClosed: (opensAt: string) => `Бронирование откроется в ${opensAt}.`,
+  menuNothingLeft: "Свободных перевозок не осталось.",
+  transportButton: (t: TransportView) =>
+    `${t.from_city} → ${t.to_city} ${t.departure} (мест: ${t.seats - t.booked})`,
+  confirmPrompt: (t: TransportView) =>
+    `Подтвердите бронирование:\n${routeText(t)}\nСвободных мест: ${t.seats - t.booked}`,
+  booked: (t: Pick<TransportView, "from_city" | "to_city" | "departure">) =>
+    `✅ Забронировано: ${routeText(t)}`,
+  soldOut: (t: Pick<TransportView, "from_city" | "to_city" | "departure">) =>
+    `❌ Мест нет: ${routeText(t)}`,
+  alreadyBooked: (t: Pick<TransportView, "from_city" | "to_city" | "departure">) =>
+    `Вы уже забронировали: ${routeText(t)}`,
+  notOpen: (opensAt: string) => `Бронирование ещё не открыто, оно откроется в ${opensAt}.`,
+  cancelled: "Бронирование отменено.",
+  unknownTransport: "Такой перевозки нет. Нажмите /start.",
+  selectFirst: "Сначала выберите перевозку в меню. Нажмите /start.",
+  staleButton: "Эта кнопка устарела. Нажмите /start.",
+  noBookings: "У вас нет броней.",
+  myBookings: (lines: string[]) => `📋 Ваши брони:\n${lines.join("\n")}`,
+  hint: "Не понимаю. Нажмите /start, чтобы открыть меню.",
+  testDisabled: "Тестовый режим выключен.",
+  testStarting: (delayMs: number) =>
+    `🧪 Тест: созданы тестовые перевозки. Уведомление придёт через ${(delayMs / 1000).toFixed(1)} с.`,
+  testRunning: "🧪 Тест уже идёт: дождитесь уведомления и забронируйте.",
+  testResult: (s: { smsToStart: number; startToSelect: number; selectToConfirm: number; total: number }) =>
+    [
+      "🧪 Результат теста:",
+      `SMS → /start: ${s.smsToStart.toFixed(0)} мс`,
+      `/start → выбор: ${s.startToSelect.toFixed(0)} мс`,
+      `Выбор → подтверждение: ${s.selectToConfirm.toFixed(0)} мс`,
+      `Общее время: ${s.total.toFixed(0)} мс`,
+    ].join("\n"),
+  adminOnly: "Команда только для администраторов.",
+  adminMenu: "Администрирование:\n/admin_stats — статистика бронирований\n/admin_test_stats — статистика тестов",
+  answerBooked: "Забронировано",
+  answerSoldOut: "Мест нет",
+  answerOk: "",
+} as const;
+
+export function hhmm(d: { hour: number; minute: number; second?: number }): string {
+  return d.second ? `${pad2(d.hour)}:${pad2(d.minute)}:${pad2(d.second)}` : `${pad2(d.hour)}:${pad2(d.minute)}`;
+}
+
+/**
+ * What the client looks for in the bot's messages. These are the defaults of the client's
+ * `texts` config section; a user pointing the client at another bot overrides them there.
+ * Matching is by substring, case-sensitive, so the emoji-free core words are used.
+ */
+export const RECOGNISE = {
+  announcement: "Бронирование открыто",
+  confirmButton: "Подтвердить",
+  booked: "Забронировано",
+  soldOut: "Мест нет",
+  notOpen: "откроется",
+  alreadyBooked: "уже забронировали",
+} as const;
