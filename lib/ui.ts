@@ -95,3 +95,49 @@ export const RECOGNISE = {
   notOpen: "откроется",
   alreadyBooked: "уже забронировали",
 } as const;
+
+/** Further bot texts: admin reports and small labels. Numbers arrive already rounded. */
+export const BOT_TEXT = {
+  testLabel: (route: string) => `${route} (тест)`,
+  adminStats: (s: {
+    usersTotal: number;
+    usersActive: number;
+    day: string;
+    transports: number;
+    seats: number;
+    sold: number;
+    bookingsToday: number;
+    openedAt: string | null;
+    firstSoldMs: number | null;
+    lastSoldMs: number | null;
+    announcements: { sent: number; pending: number; blocked: number; failed: number };
+  }) =>
+    [
+      "📊 Статистика",
+      `Пользователи: ${s.usersTotal} (активных: ${s.usersActive})`,
+      `Перевозки на ${s.day}: ${s.transports}, мест: ${s.seats}, продано: ${s.sold}`,
+      `Брони сегодня: ${s.bookingsToday}`,
+      s.openedAt ? `Бронирование открыто в ${s.openedAt}` : "Сегодня бронирование ещё не открывалось",
+      `От открытия до первой брони: ${s.firstSoldMs === null ? "—" : `${s.firstSoldMs} мс`}`,
+      `От открытия до последней брони: ${s.lastSoldMs === null ? "—" : `${s.lastSoldMs} мс`}`,
+      `Рассылка: отправлено ${s.announcements.sent}, в очереди ${s.announcements.pending}, ` +
+        `заблокировали бота ${s.announcements.blocked}, ошибок ${s.announcements.failed}`,
+    ].join("\n"),
+  adminTestStatsEmpty: "🧪 Тестов ещё не было.",
+  adminTestStats: (s: {
+    count: number;
+    total: { best: number; median: number; mean: number };
+    stages: { name: "smsToStart" | "startToSelect" | "selectToConfirm"; median: number; mean: number }[];
+    best: { name: string; ms: number }[];
+  }) => {
+    const stageName = { smsToStart: "SMS → /start", startToSelect: "/start → выбор", selectToConfirm: "Выбор → подтверждение" };
+    return [
+      "🧪 Статистика тестов",
+      `Прогонов: ${s.count}`,
+      `Общее время: лучшее ${s.total.best} мс, медиана ${s.total.median} мс, среднее ${s.total.mean} мс`,
+      ...s.stages.map((st) => `${stageName[st.name]}: медиана ${st.median} мс, среднее ${st.mean} мс`),
+      "Лучшие:",
+      ...s.best.map((b, i) => `${i + 1}. ${b.name} — ${b.ms} мс`),
+    ].join("\n");
+  },
+} as const;
