@@ -92,7 +92,11 @@ export type WorldEvent =
   | { type: "botMessage"; message: Message; ts: number }
   | { type: "botEdit"; message: Message; ts: number }
   | { type: "callbackQuery"; query: CallbackQuery; ts: number }
-  | { type: "callbackAnswer"; query: CallbackQuery; ts: number };
+  | { type: "callbackAnswer"; query: CallbackQuery; ts: number }
+  /** The MTProto front wrote an update about this message to a client's socket. */
+  | { type: "mtprotoPush"; userId: number; messageId: number; ts: number }
+  /** The MTProto front decoded a request from a client (method: gramjs className, e.g. "messages.SendMessage"). */
+  | { type: "mtprotoRequest"; userId: number; method: string; ts: number };
 
 export class WorldError extends Error {
   constructor(
@@ -236,6 +240,16 @@ export class World {
   private emitUser(userId: number, e: UserEvent): void {
     const set = this.userListeners.get(userId);
     if (set) for (const fn of set) fn(e);
+  }
+
+  /** Whether anyone observes the world: protocol fronts skip building trace events otherwise. */
+  get observed(): boolean {
+    return this.observers.size > 0;
+  }
+
+  /** Lets a protocol front (mtproto.ts) report its own events to the world's observers. */
+  trace(e: WorldEvent): void {
+    this.emit(e);
   }
 
   private emit(e: WorldEvent): void {
