@@ -1,0 +1,80 @@
+// `bun run sandbox`: the sandbox as a standalone process, with the default bot ready to use.
+// Flags: --rate-limit, --flood-wait N (MTProto requests/s per user), --clock-skew-ms N,
+// --callback-timeout-ms N. Ports: SANDBOX_BOT_API_PORT, SANDBOX_MTPROTO_PORT.
+
+import { parseArgs } from "node:util";
+import { SANDBOX_BOT_TOKEN, SANDBOX_BOT_USERNAME } from "./defaults.ts";
+import { startSandbox } from "./index.ts";
+
+const USAGE = `usage: bun run sandbox [--rate-limit] [--flood-wait N] [--clock-skew-ms N] [--callback-timeout-ms N]
+  ports: SANDBOX_BOT_API_PORT (default 8081), SANDBOX_MTPROTO_PORT (default 8443)`;
+
+function num(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) {
+    console.error(`--${name} needs a number, got "${v}"\n${USAGE}`);
+    process.exit(2);
+  }
+  return n;
+}
+
+let args;
+try {
+  args = parseArgs({
+    options: {
+      "rate-limit": { type: "boolean" },
+      "flood-wait": { type: "string" },
+      "clock-skew-ms": { type: "string" },
+      "callback-timeout-ms": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  }).values;
+} catch (e) {
+  console.error(`${(e as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+if (args.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
+const floodWait = num("flood-wait", args["flood-wait"]);
+let sandbox;
+try {
+  sandbox = await startSandbox({
+    rateLimit: args["rate-limit"] ?? false,
+    floodWait: floodWait ? { requestsPerSecond: floodWait } : null,
+    clockSkewMs: num("clock-skew-ms", args["clock-skew-ms"]),
+    callbackTimeoutMs: num("callback-timeout-ms", args["callback-timeout-ms"]),
+    bots: [{ token: SANDBOX_BOT_TOKEN, username: SANDBOX_BOT_USERNAME }],
+  });
+} catch (e) {
+  console.error(`sandbox: ${(e as Error).message}`);
+  process.exit(1);
+}
+
+const sb = sandbox;
+console.log(`Telegram sandbox (loopback only)
+  Bot API   ${sb.botApiUrl}/bot<token>/<method>   (any token <digits>:<secret> is a bot)
+  MTProto   ${sb.mtprotoHost}:${sb.mtprotoPort}
+  control   ${sb.controlUrl}/health | users | send | press | history | session
+  options   rate limit ${args["rate-limit"] ? "on" : "off"}, flood wait ${floodWait ? `${floodWait} req/s` : "off"}, clock skew ${args["clock-skew-ms"] ?? 0} ms
+
+Run the bot against it:
+  BOT_API_URL=${sb.botApiUrl} BOT_TOKEN=${SANDBOX_BOT_TOKEN} bun run bot
+Act as a person (default bot @${SANDBOX_BOT_USERNAME}):
+  bun sandbox/cli.ts new-user --name Anna --phone +79990000001
+  bun sandbox/cli.ts send --user +79990000001 /start
+Press Ctrl+C to stop.`);
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  await sb.stop();
+  console.log("sandbox stopped");
+  process.exit(0);
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);

@@ -1,0 +1,84 @@
+// Request parameters as Telegram's servers accept them: query string, JSON, urlencoded or
+// multipart bodies. Form and query values are strings, so readers coerce (numbers, JSON objects).
+
+import { WorldError } from "./world.ts";
+
+export type Params = Record<string, unknown>;
+
+/** Merge the query string (`search`, without "?") and the body into one object; the body wins. */
+export async function readParams(req: Request, search: string): Promise<Params> {
+  const params: Params = search ? Object.fromEntries(new URLSearchParams(search)) : {};
+  if (req.method === "GET" || req.method === "HEAD") return params;
+  const type = req.headers.get("content-type") ?? "";
+  if (type.startsWith("application/json")) {
+    const text = await req.text();
+    if (!text) return params;
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new WorldError(400, "Bad Request: can't parse JSON object");
+    }
+    if (body === null || typeof body !== "object" || Array.isArray(body)) {
+      throw new WorldError(400, "Bad Request: parameters must be a JSON object");
+    }
+    return Object.keys(params).length ? Object.assign(params, body) : (body as Params);
+  }
+  if (type.startsWith("application/x-www-form-urlencoded")) {
+    for (const [k, v] of new URLSearchParams(await req.text())) params[k] = v;
+    return params;
+  }
+  if (type.startsWith("multipart/form-data")) {
+    for (const [k, v] of await req.formData()) if (typeof v === "string") params[k] = v;
+    return params;
+  }
+  return params;
+}
+
+const missing = (name: string) => new WorldError(400, `Bad Request: ${name} is empty`);
+
+export function optInt(p: Params, name: string): number | undefined {
+  const v = p[name];
+  if (v === undefined || v === null || v === "") return undefined;
+  const n = typeof v === "number" ? v : typeof v === "string" && /^-?\d+$/.test(v.trim()) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n)) throw new WorldError(400, `Bad Request: invalid ${name} specified`);
+  return n;
+}
+
+export function int(p: Params, name: string): number {
+  const n = optInt(p, name);
+  if (n === undefined) throw missing(name);
+  return n;
+}
+
+export function optStr(p: Params, name: string): string | undefined {
+  const v = p[name];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  throw new WorldError(400, `Bad Request: ${name} must be a string`);
+}
+
+export function str(p: Params, name: string): string {
+  const s = optStr(p, name);
+  if (!s) throw missing(name);
+  return s;
+}
+
+export function optBool(p: Params, name: string): boolean | undefined {
+  const v = p[name];
+  if (v === undefined || v === null || v === "") return undefined;
+  return v === true || v === "true" || v === "1" || v === 1;
+}
+
+/** An object or array parameter; form bodies carry these as JSON strings. */
+export function optJson(p: Params, name: string, error: string): unknown {
+  const v = p[name];
+  if (v === undefined || v === null || v === "") return undefined;
+  if (typeof v !== "string") return v;
+  try {
+    return JSON.parse(v);
+  } catch {
+    throw new WorldError(400, `Bad Request: ${error}`);
+  }
+}
