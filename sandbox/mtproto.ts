@@ -1,8 +1,29 @@
-// MTProto 2.0 front of the sandbox: a loopback TCP server that an unmodified gramjs client talks to.
-// (stub: the real server follows)
+// MTProto 2.0 front of the sandbox: a loopback TCP server that an unmodified gramjs TelegramClient
+// talks to, as it would to a Telegram DC. Sessions are minted by sessionFor() with a preset auth
+// key (no key exchange). The world's events for a user are pushed to every connection of that
+// user as Updates, so gramjs's NewMessage / EditedMessage handlers fire.
 
-import type { World } from "./world.ts";
+import "../lib/gramjs-prelude.ts";
+import { randomBytes } from "node:crypto";
+import type { Socket, TCPSocketListener } from "bun";
+import { Api } from "telegram";
+import { BinaryReader } from "telegram/extensions";
+import { returnBigInt } from "telegram/Helpers";
+import { GZIPPacked, MessageContainer } from "telegram/tl/core";
+import { encodeSession } from "../lib/gramjs.ts";
 import { SANDBOX_HOST, SANDBOX_MTPROTO_PORT } from "./defaults.ts";
+import { apiBot, apiMessage, apiSelf, type ApiConn, type ApiServer, invoke, RpcFail, type TlResult } from "./mtproto-api.ts";
+import {
+  authKeyId,
+  decryptFromClient,
+  encodeFrame,
+  encryptToClient,
+  FrameReader,
+  MsgIdClock,
+  msgIdTimeSec,
+  newAuthKey,
+} from "./mtproto-crypto.ts";
+import type { UserEvent, World } from "./world.ts";
 
 export interface MtprotoServer {
   host: string;
@@ -11,24 +32,390 @@ export interface MtprotoServer {
   stop(): Promise<void>;
 }
 
-export async function startMtproto(
-  world: World,
-  opts: {
-    host?: string;
-    port?: number /* 0 = ephemeral, default SANDBOX_MTPROTO_PORT */;
-    floodWait?: { requestsPerSecond: number } | null;
-    clockSkewMs?: number;
-  } = {},
-): Promise<MtprotoServer> {
-  void world;
+export interface MtprotoOptions {
+  host?: string;
+  /** 0 = ephemeral; default SANDBOX_MTPROTO_PORT. */
+  port?: number;
+  /** Answer FLOOD_WAIT_n when a user sends more requests than this in one second. */
+  floodWait?: { requestsPerSecond: number } | null;
+  /** Shifts the server's clock (msg ids, dates) by this much, to test clients' clock sync. */
+  clockSkewMs?: number;
+}
+
+interface AuthKeyEntry {
+  key: Buffer;
+  keyId: bigint;
+  userId: number;
+  salt: bigint;
+}
+
+interface Conn extends ApiConn {
+  socket: Socket<Conn>;
+  frames: FrameReader;
+  frameSeq: number;
+  auth?: AuthKeyEntry;
+  sessionId?: bigint;
+  contentSeq: number;
+  /** Bytes Bun could not write yet (socket back-pressure). */
+  backlog: Buffer[];
+  closed: boolean;
+}
+
+const CORE = {
+  rpcResult: 0xf35c6d01,
+  vector: 0x1cb5c415,
+  boolTrue: 0x997275b5,
+  boolFalse: 0xbc799737,
+};
+
+// Requests whose reply is the inner query's: the connection handshake and invoke wrappers.
+const WRAPPERS = new Set(["InvokeWithLayer", "InitConnection", "InvokeWithoutUpdates", "InvokeAfterMsg", "InvokeAfterMsgs"]);
+// Not counted against the flood limit: the handshake every connect makes.
+const FLOOD_EXEMPT = new Set(["help.GetConfig"]);
+
+const big = (n: bigint) => returnBigInt(n);
+const toBigint = (v: unknown) => BigInt(String(v));
+
+function serialize(r: TlResult): Buffer {
+  if (typeof r === "boolean") {
+    const b = Buffer.allocUnsafe(4);
+    b.writeUInt32LE(r ? CORE.boolTrue : CORE.boolFalse, 0);
+    return b;
+  }
+  if (Array.isArray(r)) {
+    const head = Buffer.allocUnsafe(8);
+    head.writeUInt32LE(CORE.vector, 0);
+    head.writeInt32LE(r.length, 4);
+    return Buffer.concat([head, ...r.map((x) => x.getBytes())]);
+  }
+  return r.getBytes();
+}
+
+function rpcResult(reqMsgId: bigint, body: Buffer): Buffer {
+  const head = Buffer.allocUnsafe(12);
+  head.writeUInt32LE(CORE.rpcResult, 0);
+  head.writeBigInt64LE(reqMsgId, 4);
+  return Buffer.concat([head, body]);
+}
+
+function randomLong(): bigint {
+  return randomBytes(8).readBigInt64LE(0);
+}
+
+export async function startMtproto(world: World, opts: MtprotoOptions = {}): Promise<MtprotoServer> {
   const host = opts.host ?? SANDBOX_HOST;
-  const port = opts.port ?? SANDBOX_MTPROTO_PORT;
+  if (host !== "127.0.0.1" && host !== "localhost" && host !== "::1") {
+    throw new Error(`the MTProto sandbox listens on loopback only, not on ${host}`);
+  }
+  const clock = new MsgIdClock(opts.clockSkewMs ?? 0);
+  const keys = new Map<bigint, AuthKeyEntry>();
+  const hashSeed = randomBytes(8).readBigUInt64LE(0);
+  const ptsByUser = new Map<number, number>();
+  const connsByUser = new Map<number, Set<Conn>>();
+  const unlistenByUser = new Map<number, () => void>();
+  const flood = new Map<number, { windowStart: number; count: number }>();
+  const warned = new Set<string>();
+  const all = new Set<Conn>();
+
+  const api: ApiServer = {
+    world,
+    host,
+    port: 0,
+    nowSec: () => clock.nowSec(),
+    accessHash: (id) => BigInt.asIntN(64, Bun.hash.wyhash(String(id), hashSeed)),
+    pts: (userId) => ptsByUser.get(userId) ?? 1,
+    nextPts: (userId) => {
+      const p = (ptsByUser.get(userId) ?? 1) + 1;
+      ptsByUser.set(userId, p);
+      return p;
+    },
+  };
+
+  // ---- writing ----
+
+  function write(c: Conn, bytes: Buffer): void {
+    if (c.closed) return;
+    if (c.backlog.length) {
+      c.backlog.push(bytes);
+      return;
+    }
+    const n = c.socket.write(bytes);
+    if (n < bytes.length) c.backlog.push(bytes.subarray(Math.max(0, n)));
+  }
+
+  function flush(c: Conn): void {
+    while (c.backlog.length && !c.closed) {
+      const b = c.backlog[0]!;
+      const n = c.socket.write(b);
+      if (n < b.length) {
+        c.backlog[0] = b.subarray(Math.max(0, n));
+        return;
+      }
+      c.backlog.shift();
+    }
+  }
+
+  /** Sends one message: content-related ones (results, updates) get odd seq_no. */
+  function send(c: Conn, body: Buffer, kind: "response" | "content", contentRelated: boolean): void {
+    if (!c.auth || c.sessionId === undefined) return;
+    const seqNo = contentRelated ? c.contentSeq++ * 2 + 1 : c.contentSeq * 2;
+    const payload = encryptToClient(c.auth.key, c.auth.keyId, {
+      salt: c.auth.salt,
+      sessionId: c.sessionId,
+      msgId: clock.next(kind),
+      seqNo,
+      body,
+    });
+    write(c, encodeFrame(payload, c.frameSeq++));
+  }
+
+  function sendError(c: Conn, reqMsgId: bigint, code: number, message: string): void {
+    send(c, rpcResult(reqMsgId, new Api.RpcError({ errorCode: code, errorMessage: message }).getBytes()), "response", true);
+  }
+
+  // ---- pushed updates ----
+
+  function onUserEvent(userId: number, e: UserEvent): void {
+    const conns = connsByUser.get(userId);
+    if (!conns?.size) return;
+    let update: Api.TypeUpdate;
+    let messageId: number;
+    let botId = 0;
+    if (e.type === "deleteMessages") {
+      const pts = api.nextPts(userId);
+      update = new Api.UpdateDeleteMessages({ messages: e.ids, pts, ptsCount: e.ids.length });
+      messageId = e.ids[0] ?? 0;
+    } else {
+      const m = e.message;
+      botId = m.botId;
+      messageId = m.id;
+      const pts = api.nextPts(userId);
+      update =
+        e.type === "newMessage"
+          ? new Api.UpdateNewMessage({ message: apiMessage(m), pts, ptsCount: 1 })
+          : new Api.UpdateEditMessage({ message: apiMessage(m), pts, ptsCount: 1 });
+    }
+    const users: Api.TypeUser[] = [];
+    const bot = botId ? world.bots.get(botId) : undefined;
+    if (bot) users.push(apiBot(api, bot));
+    const self = world.users.get(userId);
+    if (self) users.push(apiSelf(api, self));
+    const body = new Api.Updates({ updates: [update], users, chats: [], date: clock.nowSec(), seq: 0 }).getBytes();
+    for (const c of conns) {
+      if (c.sendingToSelf && botId === 0) continue; // the sender gets it as its request's result
+      send(c, body, "content", true);
+      if (world.observed) world.trace({ type: "mtprotoPush", userId, messageId, ts: performance.now() });
+    }
+  }
+
+  function attach(c: Conn, entry: AuthKeyEntry): void {
+    c.auth = entry;
+    c.userId = entry.userId;
+    let set = connsByUser.get(entry.userId);
+    if (!set) {
+      connsByUser.set(entry.userId, (set = new Set()));
+      unlistenByUser.set(
+        entry.userId,
+        world.listen(entry.userId, (e) => onUserEvent(entry.userId, e)),
+      );
+    }
+    set.add(c);
+  }
+
+  function detach(c: Conn): void {
+    c.closed = true;
+    all.delete(c);
+    if (!c.auth) return;
+    const set = connsByUser.get(c.auth.userId);
+    set?.delete(c);
+    if (set && set.size === 0) {
+      connsByUser.delete(c.auth.userId);
+      unlistenByUser.get(c.auth.userId)?.();
+      unlistenByUser.delete(c.auth.userId);
+    }
+  }
+
+  // ---- reading ----
+
+  function floodWaitSeconds(userId: number): number {
+    const limit = opts.floodWait?.requestsPerSecond;
+    if (!limit) return 0;
+    const now = performance.now();
+    let f = flood.get(userId);
+    if (!f || now - f.windowStart >= 1000) flood.set(userId, (f = { windowStart: now, count: 0 }));
+    f.count++;
+    return f.count > limit ? Math.max(1, Math.ceil((f.windowStart + 1000 - now) / 1000)) : 0;
+  }
+
+  async function handleRequest(c: Conn, reqMsgId: bigint, obj: any): Promise<void> {
+    let q = obj;
+    while (q && WRAPPERS.has(q.className)) q = q.query;
+    const method: string = q?.className ?? "?";
+    if (world.observed) world.trace({ type: "mtprotoRequest", userId: c.userId, method, ts: performance.now() });
+    if (!FLOOD_EXEMPT.has(method)) {
+      const wait = floodWaitSeconds(c.userId);
+      if (wait) return sendError(c, reqMsgId, 420, `FLOOD_WAIT_${wait}`);
+    }
+    try {
+      const result = await invoke(api, c, method, q);
+      send(c, rpcResult(reqMsgId, serialize(result)), "response", true);
+    } catch (e) {
+      if (e instanceof RpcFail) {
+        if (e.errorMessage === "INPUT_METHOD_INVALID" && !warned.has(method)) {
+          warned.add(method);
+          console.warn(`[sandbox mtproto] unsupported method ${method}: answered 400 INPUT_METHOD_INVALID`);
+        }
+        return sendError(c, reqMsgId, e.code, e.errorMessage);
+      }
+      console.error(`[sandbox mtproto] ${method} failed:`, e);
+      sendError(c, reqMsgId, 500, "INTERNAL_SERVER_ERROR");
+    }
+  }
+
+  async function processObject(c: Conn, msgId: bigint, seqNo: number, obj: any): Promise<void> {
+    obj = await obj; // gramjs reads containers and gzip asynchronously
+    if (obj instanceof MessageContainer) {
+      const inner = (obj as unknown as { messages: { msgId: unknown; seqNo: number; obj: unknown }[] }).messages;
+      for (const m of inner) void processObject(c, toBigint(m.msgId), m.seqNo, m.obj);
+      return;
+    }
+    if (obj instanceof GZIPPacked) {
+      return processObject(c, msgId, seqNo, new BinaryReader(obj.data).tgReadObject());
+    }
+    if (obj instanceof Api.MsgsAck) return;
+    if (obj instanceof Api.Ping || obj instanceof Api.PingDelayDisconnect) {
+      send(c, new Api.Pong({ msgId: big(msgId), pingId: obj.pingId }).getBytes(), "response", false);
+      return;
+    }
+    return handleRequest(c, msgId, obj);
+  }
+
+  function onPayload(c: Conn, payload: Buffer): void {
+    if (payload.length < 8) return;
+    const keyId = payload.readBigUInt64LE(0);
+    if (keyId === 0n) {
+      if (!warned.has("key exchange")) {
+        warned.add("key exchange");
+        console.warn("[sandbox mtproto] a client tried to create an auth key: the sandbox has no key exchange; use a session from sessionFor()");
+      }
+      c.socket.end();
+      return;
+    }
+    const entry = keys.get(keyId);
+    if (!entry || (c.auth && c.auth !== entry)) {
+      // Telegram's answer to an unknown auth key: a 4-byte packet holding -404.
+      const b = Buffer.allocUnsafe(4);
+      b.writeInt32LE(-404, 0);
+      write(c, encodeFrame(b, c.frameSeq++));
+      return;
+    }
+    let env;
+    try {
+      env = decryptFromClient(entry.key, payload);
+    } catch {
+      return; // Telegram drops messages that fail the msg_key check
+    }
+    if (!c.auth) attach(c, entry);
+    if (c.sessionId !== env.sessionId) {
+      c.sessionId = env.sessionId;
+      c.contentSeq = 0;
+      const ns = new Api.NewSessionCreated({ firstMsgId: big(env.msgId), uniqueId: big(randomLong()), serverSalt: big(entry.salt) });
+      send(c, ns.getBytes(), "content", true);
+    }
+    const t = msgIdTimeSec(env.msgId);
+    const now = clock.nowSec();
+    if (t < now - 300 || t > now + 30) {
+      // gramjs takes the server time from this message's msg_id and resends.
+      const bad = new Api.BadMsgNotification({ badMsgId: big(env.msgId), badMsgSeqno: env.seqNo, errorCode: t < now ? 16 : 17 });
+      send(c, bad.getBytes(), "response", false);
+      return;
+    }
+    if (env.salt !== entry.salt && env.salt !== 0n) {
+      const bad = new Api.BadServerSalt({ badMsgId: big(env.msgId), badMsgSeqno: env.seqNo, errorCode: 48, newServerSalt: big(entry.salt) });
+      send(c, bad.getBytes(), "response", false);
+      return;
+    }
+    let obj: unknown;
+    try {
+      obj = new BinaryReader(env.body).tgReadObject();
+    } catch (e) {
+      console.warn(`[sandbox mtproto] cannot decode a request: ${(e as Error).message}`);
+      return;
+    }
+    void processObject(c, env.msgId, env.seqNo, obj).catch((e) => console.error("[sandbox mtproto] request failed:", e));
+  }
+
+  let listener: TCPSocketListener<Conn>;
+  try {
+    listener = Bun.listen<Conn>({
+      hostname: host,
+      port: opts.port ?? SANDBOX_MTPROTO_PORT,
+      socket: {
+        open(socket) {
+          const c: Conn = {
+            socket,
+            frames: new FrameReader(),
+            frameSeq: 0,
+            contentSeq: 0,
+            backlog: [],
+            closed: false,
+            userId: 0,
+            sendingToSelf: false,
+          };
+          socket.data = c;
+          all.add(c);
+        },
+        data(socket, chunk) {
+          const c = socket.data;
+          let frames: Buffer[];
+          try {
+            frames = c.frames.push(chunk);
+          } catch (e) {
+            console.warn(`[sandbox mtproto] closing a connection: ${(e as Error).message} (is the client using TCP-full framing?)`);
+            socket.end();
+            return;
+          }
+          for (const f of frames) onPayload(c, f);
+        },
+        drain(socket) {
+          flush(socket.data);
+        },
+        close(socket) {
+          detach(socket.data);
+        },
+        error(socket) {
+          detach(socket.data);
+        },
+      },
+    });
+  } catch (e) {
+    const err = e as { code?: string; message?: string };
+    if (err.code === "EADDRINUSE" || /in use/i.test(err.message ?? "")) {
+      throw new Error(`MTProto sandbox: port ${opts.port ?? SANDBOX_MTPROTO_PORT} on ${host} is taken (set SANDBOX_MTPROTO_PORT or stop the other process)`);
+    }
+    throw e;
+  }
+  api.port = listener.port;
+
   return {
     host,
-    port,
-    sessionFor() {
-      throw new Error("mtproto sandbox: not implemented yet");
+    port: listener.port,
+    sessionFor(userId: number): string {
+      world.mustUser(userId);
+      const key = newAuthKey();
+      const keyId = authKeyId(key);
+      keys.set(keyId, { key, keyId, userId, salt: randomLong() });
+      return encodeSession({ dcId: 2, host, port: listener.port }, key);
     },
-    async stop() {},
+    async stop(): Promise<void> {
+      for (const c of [...all]) {
+        c.socket.end();
+        detach(c);
+      }
+      for (const un of unlistenByUser.values()) un();
+      unlistenByUser.clear();
+      connsByUser.clear();
+      listener.stop(true);
+    },
   };
 }

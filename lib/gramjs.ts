@@ -1,0 +1,92 @@
+// The one way our code connects through gramjs, to real Telegram or to the sandbox.
+// - deletes Bun's blocking `alert` before gramjs loads (see gramjs-prelude.ts);
+// - dials the host AND port stored in the session: gramjs itself always dials 80/443;
+// - hands every FLOOD_WAIT to the caller (floodSleepThreshold 0) and keeps gramjs quiet.
+
+import "./gramjs-prelude.ts";
+import { TelegramClient } from "telegram";
+import { PromisedNetSockets } from "telegram/extensions";
+import { Logger, LogLevel } from "telegram/extensions/Logger";
+import { StringSession } from "telegram/sessions";
+
+export interface SessionAddress {
+  dcId: number;
+  host: string;
+  port: number;
+}
+
+/**
+ * Reads the DC, address and port of a gramjs StringSession ("1" + base64). gramjs reads the port
+ * as a signed 16-bit number, so ports above 32767 come out negative there; we read it unsigned.
+ */
+export function sessionAddress(session: string): SessionAddress {
+  if (!session.startsWith("1")) throw new Error("not a gramjs StringSession (expected version 1)");
+  const buf = Buffer.from(session.slice(1), "base64");
+  if (buf.length < 1 + 2 + 4 + 2) throw new Error("gramjs StringSession is too short");
+  const dcId = buf.readUInt8(0);
+  if (session.length - 1 === 352) {
+    // Telethon layout: a raw 4-byte IPv4 address, no length prefix (gramjs accepts it too).
+    return { dcId, host: [...buf.subarray(1, 5)].join("."), port: buf.readUInt16BE(5) };
+  }
+  const len = buf.readUInt16BE(1);
+  const host = buf.subarray(3, 3 + len).toString();
+  const port = buf.readUInt16BE(3 + len);
+  return { dcId, host, port };
+}
+
+/** Encodes a gramjs StringSession (the same layout gramjs's StringSession.save() writes). */
+export function encodeSession(a: SessionAddress, authKey: Uint8Array): string {
+  const addr = Buffer.from(a.host);
+  const head = Buffer.alloc(1 + 2);
+  head.writeUInt8(a.dcId, 0);
+  head.writeUInt16BE(addr.length, 1);
+  const port = Buffer.alloc(2);
+  port.writeUInt16BE(a.port, 0);
+  return "1" + Buffer.concat([head, addr, port, Buffer.from(authKey)]).toString("base64");
+}
+
+/** A gramjs socket class that dials `port` whenever gramjs asks for `host` (on any port). */
+export function socketDialing(host: string, port: number): typeof PromisedNetSockets {
+  return class SessionPortSocket extends PromisedNetSockets {
+    override connect(gramjsPort: number, ip: string): Promise<unknown> {
+      return super.connect(ip === host ? port : gramjsPort, ip);
+    }
+  };
+}
+
+export interface ConnectOptions {
+  apiId: number;
+  apiHash: string;
+  connectionRetries?: number;
+  /** Connect timeout per attempt, seconds. */
+  timeoutSec?: number;
+  logLevel?: LogLevel;
+}
+
+export async function connectClient(session: string, opts: ConnectOptions): Promise<TelegramClient> {
+  const addr = sessionAddress(session);
+  const client = new TelegramClient(new StringSession(session), opts.apiId, opts.apiHash, {
+    connectionRetries: opts.connectionRetries ?? 3,
+    timeout: opts.timeoutSec ?? 10,
+    floodSleepThreshold: 0,
+    networkSocket: socketDialing(addr.host, addr.port),
+    baseLogger: new Logger(opts.logLevel ?? LogLevel.NONE),
+  });
+  client.setLogLevel(opts.logLevel ?? LogLevel.NONE);
+  let ok: boolean | undefined;
+  try {
+    ok = await client.connect();
+  } catch (e) {
+    await client.destroy().catch(() => {});
+    throw new Error(`cannot connect to Telegram at ${addr.host}:${addr.port} (dc ${addr.dcId}): ${(e as Error).message}`);
+  }
+  if (ok === false) {
+    await client.destroy().catch(() => {});
+    throw new Error(
+      `cannot connect to Telegram at ${addr.host}:${addr.port} (dc ${addr.dcId}) after ${opts.connectionRetries ?? 3} attempts: is the server (or the sandbox: bun run sandbox) running?`,
+    );
+  }
+  return client;
+}
+
+export type { TelegramClient };
