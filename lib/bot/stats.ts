@@ -1,0 +1,88 @@
+// Admin reports: pure arithmetic over rows from the database, rendered with lib/ui.ts texts.
+
+import type { BotDb, TestRunRow } from "../db.ts";
+import { BOT_TEXT } from "../ui.ts";
+
+export function median(xs: readonly number[]): number {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export function mean(xs: readonly number[]): number {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
+}
+
+const r = (x: number) => Math.round(x);
+
+type NamedRun = TestRunRow & { first_name: string | null; username: string | null };
+
+export interface TestSummary {
+  count: number;
+  total: { best: number; median: number; mean: number };
+  stages: { name: "smsToStart" | "startToSelect" | "selectToConfirm"; median: number; mean: number }[];
+  best: { name: string; ms: number }[];
+}
+
+/** Summary of finished test runs; best users ranked by their own best total. */
+export function summariseTestRuns(runs: readonly NamedRun[], topN = 5): TestSummary | null {
+  const done = runs.filter((x) => x.total_ms !== null);
+  if (!done.length) return null;
+  const totals = done.map((x) => x.total_ms!);
+  const stage = (name: TestSummary["stages"][number]["name"], pick: (x: NamedRun) => number | null) => {
+    const v = done.map(pick).filter((x): x is number => x !== null);
+    return { name, median: r(median(v)), mean: r(mean(v)) };
+  };
+  const bestByUser = new Map<number, { name: string; ms: number }>();
+  for (const x of done) {
+    const prev = bestByUser.get(x.user_id);
+    if (!prev || x.total_ms! < prev.ms) {
+      const name = x.first_name ? (x.username ? `${x.first_name} (@${x.username})` : x.first_name) : String(x.user_id);
+      bestByUser.set(x.user_id, { name, ms: x.total_ms! });
+    }
+  }
+  return {
+    count: done.length,
+    total: { best: r(Math.min(...totals)), median: r(median(totals)), mean: r(mean(totals)) },
+    stages: [
+      stage("smsToStart", (x) => x.sms_to_start_ms),
+      stage("startToSelect", (x) => x.start_to_select_ms),
+      stage("selectToConfirm", (x) => x.select_to_confirm_ms),
+    ],
+    best: [...bestByUser.values()].sort((a, b) => a.ms - b.ms).slice(0, topN).map((b) => ({ ...b, ms: r(b.ms) })),
+  };
+}
+
+export function testStatsText(db: BotDb): string {
+  const s = summariseTestRuns(db.doneRuns());
+  return s ? BOT_TEXT.adminTestStats(s) : BOT_TEXT.adminTestStatsEmpty;
+}
+
+export function clockText(epochMs: number): string {
+  const d = new Date(epochMs);
+  const p = (n: number, w = 2) => String(n).padStart(w, "0");
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+}
+
+export function adminStatsText(db: BotDb, day: string): string {
+  const users = db.userCounts();
+  const seats = db.daySeats(day);
+  const sales = db.daySales(day);
+  const opening = db.getOpening(day);
+  const ann = db.announcementCounts(day);
+  const since = (t: number | null) => (t === null || !opening ? null : r(t - opening.opened_at));
+  return BOT_TEXT.adminStats({
+    usersTotal: users.total,
+    usersActive: users.active,
+    day,
+    transports: seats.transports,
+    seats: seats.seats,
+    sold: seats.sold,
+    bookingsToday: sales.n,
+    openedAt: opening ? clockText(opening.opened_at) : null,
+    firstSoldMs: since(sales.first),
+    lastSoldMs: since(sales.last),
+    announcements: { sent: ann.sent ?? 0, pending: ann.pending ?? 0, blocked: ann.blocked ?? 0, failed: ann.failed ?? 0 },
+  });
+}
