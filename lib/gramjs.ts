@@ -45,11 +45,26 @@ export function encodeSession(a: SessionAddress, authKey: Uint8Array): string {
   return "1" + Buffer.concat([head, addr, port, Buffer.from(authKey)]).toString("base64");
 }
 
-/** A gramjs socket class that dials `port` whenever gramjs asks for `host` (on any port). */
-export function socketDialing(host: string, port: number): typeof PromisedNetSockets {
+/**
+ * A gramjs socket class that dials `port` whenever gramjs asks for `host` (on any port).
+ * `onUnknownKey` fires when the server's first frame is the -404 "unknown auth key" answer, which
+ * gramjs itself only turns into a silent wait.
+ */
+export function socketDialing(host: string, port: number, onUnknownKey?: () => void): typeof PromisedNetSockets {
   return class SessionPortSocket extends PromisedNetSockets {
     override connect(gramjsPort: number, ip: string): Promise<unknown> {
       return super.connect(ip === host ? port : gramjsPort, ip);
+    }
+
+    override async receive(): Promise<void> {
+      await super.receive();
+      const raw = (this as unknown as { client?: { once(ev: "data", f: (b: Buffer) => void): void } }).client;
+      if (onUnknownKey) {
+        raw?.once("data", (b) => {
+          // TCP-full frame: len 16, seq, int32 -404, crc32
+          if (b.length >= 16 && b.readInt32LE(0) === 16 && b.readInt32LE(8) === -404) onUnknownKey();
+        });
+      }
     }
   };
 }
@@ -65,26 +80,40 @@ export interface ConnectOptions {
 
 export async function connectClient(session: string, opts: ConnectOptions): Promise<TelegramClient> {
   const addr = sessionAddress(session);
+  const where = `Telegram at ${addr.host}:${addr.port} (dc ${addr.dcId})`;
+  const retries = opts.connectionRetries ?? 3;
+  const timeoutSec = opts.timeoutSec ?? 10;
+  // A server that does not know the auth key answers -404; gramjs then only marks the connection
+  // broken and waits for its first reply forever, so our socket class reports it to us.
+  let fail!: (e: Error) => void;
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  const unknownKey = () =>
+    fail(new Error(`${where} does not know this session's auth key (a sandbox forgets its sessions when it restarts): get a new session`));
   const client = new TelegramClient(new StringSession(session), opts.apiId, opts.apiHash, {
-    connectionRetries: opts.connectionRetries ?? 3,
-    timeout: opts.timeoutSec ?? 10,
+    connectionRetries: retries,
+    timeout: timeoutSec,
     floodSleepThreshold: 0,
-    networkSocket: socketDialing(addr.host, addr.port),
+    networkSocket: socketDialing(addr.host, addr.port, unknownKey),
     baseLogger: new Logger(opts.logLevel ?? LogLevel.NONE),
   });
   client.setLogLevel(opts.logLevel ?? LogLevel.NONE);
+
+  const timer = setTimeout(
+    () => fail(new Error(`no answer from ${where} within ${timeoutSec * (retries + 1)} s`)),
+    timeoutSec * (retries + 1) * 1000,
+  );
   let ok: boolean | undefined;
   try {
-    ok = await client.connect();
+    ok = await Promise.race([client.connect(), failed]);
   } catch (e) {
     await client.destroy().catch(() => {});
-    throw new Error(`cannot connect to Telegram at ${addr.host}:${addr.port} (dc ${addr.dcId}): ${(e as Error).message}`);
+    throw e instanceof Error && e.message.includes(where) ? e : new Error(`cannot connect to ${where}: ${(e as Error).message}`);
+  } finally {
+    clearTimeout(timer);
   }
   if (ok === false) {
     await client.destroy().catch(() => {});
-    throw new Error(
-      `cannot connect to Telegram at ${addr.host}:${addr.port} (dc ${addr.dcId}) after ${opts.connectionRetries ?? 3} attempts: is the server (or the sandbox: bun run sandbox) running?`,
-    );
+    throw new Error(`cannot connect to ${where} after ${retries} attempts: is it (or the sandbox: bun run sandbox) running?`);
   }
   return client;
 }

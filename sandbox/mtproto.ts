@@ -23,7 +23,7 @@ import {
   msgIdTimeSec,
   newAuthKey,
 } from "./mtproto-crypto.ts";
-import type { UserEvent, World } from "./world.ts";
+import type { Bot, User, UserEvent, World } from "./world.ts";
 
 export interface MtprotoServer {
   host: string;
@@ -96,6 +96,10 @@ function rpcResult(reqMsgId: bigint, body: Buffer): Buffer {
   head.writeUInt32LE(CORE.rpcResult, 0);
   head.writeBigInt64LE(reqMsgId, 4);
   return Buffer.concat([head, body]);
+}
+
+function logFailure(e: unknown): void {
+  console.error("[sandbox mtproto] request failed:", e);
 }
 
 function randomLong(): bigint {
@@ -195,11 +199,10 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
           ? new Api.UpdateNewMessage({ message: apiMessage(m), pts, ptsCount: 1 })
           : new Api.UpdateEditMessage({ message: apiMessage(m), pts, ptsCount: 1 });
     }
+    // Only the users the update refers to: the bot, or the user in Saved Messages.
     const users: Api.TypeUser[] = [];
-    const bot = botId ? world.bots.get(botId) : undefined;
-    if (bot) users.push(apiBot(api, bot));
-    const self = world.users.get(userId);
-    if (self) users.push(apiSelf(api, self));
+    const peer = botId ? world.bots.get(botId) : world.users.get(userId);
+    if (peer) users.push(botId ? apiBot(api, peer as Bot) : apiSelf(api, peer as User));
     const body = new Api.Updates({ updates: [update], users, chats: [], date: clock.nowSec(), seq: 0 }).getBytes();
     for (const c of conns) {
       if (c.sendingToSelf && botId === 0) continue; // the sender gets it as its request's result
@@ -276,7 +279,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
     obj = await obj; // gramjs reads containers and gzip asynchronously
     if (obj instanceof MessageContainer) {
       const inner = (obj as unknown as { messages: { msgId: unknown; seqNo: number; obj: unknown }[] }).messages;
-      for (const m of inner) void processObject(c, toBigint(m.msgId), m.seqNo, m.obj);
+      for (const m of inner) void processObject(c, toBigint(m.msgId), m.seqNo, m.obj).catch(logFailure);
       return;
     }
     if (obj instanceof GZIPPacked) {
@@ -342,7 +345,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
       console.warn(`[sandbox mtproto] cannot decode a request: ${(e as Error).message}`);
       return;
     }
-    void processObject(c, env.msgId, env.seqNo, obj).catch((e) => console.error("[sandbox mtproto] request failed:", e));
+    void processObject(c, env.msgId, env.seqNo, obj).catch(logFailure);
   }
 
   let listener: TCPSocketListener<Conn>;

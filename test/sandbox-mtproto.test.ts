@@ -2,7 +2,7 @@
 // The bot side is driven straight through the world (botSends / botEdits / answerCallback).
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { connectClient } from "../lib/gramjs.ts";
+import { connectClient, encodeSession } from "../lib/gramjs.ts";
 import { Api, type TelegramClient } from "telegram";
 import { FloodWaitError } from "telegram/errors";
 import { NewMessage, type NewMessageEvent } from "telegram/events";
@@ -183,6 +183,35 @@ describe("sandbox MTProto with gramjs", () => {
     const back = await client.getMessages("me", { limit: 1 });
     expect(back[0]?.text).toBe("note to self");
     expect(back[0]?.out).toBe(true);
+  });
+
+  test("every connection of a user gets pushes; Saved Messages are not echoed to the sender", async () => {
+    const second = await connectClient(server.sessionFor(ann.id), API);
+    extra.clients.push(second);
+    const both = [client, second].map((c) => nextEvent<NewMessageEvent>(c, new NewMessage({ incoming: true }), (e) => e.message.text === "to both"));
+    world.botSends(bot.id, ann.id, "to both");
+    expect((await Promise.all(both)).map((e) => e.message.text)).toEqual(["to both", "to both"]);
+
+    let echoed = false;
+    const echo = (e: NewMessageEvent) => {
+      if (e.message.text === "from the first") echoed = true;
+    };
+    const echoBuilder = new NewMessage({});
+    client.addEventHandler(echo, echoBuilder);
+    const onSecond = nextEvent<NewMessageEvent>(second, new NewMessage({ outgoing: true }), (e) => e.message.text === "from the first");
+    await client.sendMessage("me", { message: "from the first" });
+    expect((await onSecond).message.out).toBe(true);
+    await Bun.sleep(20);
+    client.removeEventHandler(echo, echoBuilder);
+    expect(echoed).toBe(false);
+  });
+
+  test("a session the server does not know fails connectClient with a clear error", async () => {
+    const other = await startMtproto(world, { port: 0 });
+    extra.servers.push(other);
+    const raw = Buffer.from(other.sessionFor(ann.id).slice(1), "base64");
+    const stale = encodeSession({ dcId: 2, host: server.host, port: server.port }, raw.subarray(raw.length - 256));
+    await expect(connectClient(stale, API)).rejects.toThrow(/does not know this session's auth key/);
   });
 
   test("an unsupported method is an RPC error, not a crash", async () => {
