@@ -1,0 +1,438 @@
+// The booking flow as a pure finite-state machine: step(state, event) -> { state, actions }.
+// No I/O, no clock reads, no gramjs types: the adapter stamps events with `at` (ms, from
+// performance.now()), feeds them in, and executes the returned actions at once, in order.
+//
+//   idle --start--> waitingAnnouncement --announcement--> startSent --menu--> selectPressed
+//        --confirm prompt--> confirmPressed --booked--> done
+//   sold out: press the next target from the latest menu, or /start again for a fresh one;
+//   not open / error / timeout: bounded retry (maxRetries), then failed.
+//
+// Stages are skipped when the bot allows it: an announcement (or any message while waiting) that
+// already carries transport buttons is pressed directly; a trigger (scheduled mode's target
+// instant) sends /start without waiting for the announcement; a result that arrives without a
+// confirmation prompt is accepted. Edits are messages like any other. Messages that fit no
+// transition are ignored: same state, no actions.
+//
+// The adapter sends any warm-up /start itself (scheduled mode, before the opening) while the flow
+// waits for the announcement: the "not open yet" reply is then a stray message, not a retry.
+
+import { RECOGNISE } from "./ui.ts";
+
+export type RecogniseTexts = { -readonly [K in keyof typeof RECOGNISE]: string };
+
+export interface Target {
+  cities: string[];
+  /** Lower is better: 1 is tried first. */
+  priority: number;
+}
+
+export interface FlowConfig {
+  targets: Target[];
+  /** Substrings that identify the bot's messages (defaults: RECOGNISE from lib/ui.ts). */
+  texts: RecogniseTexts;
+  /** How many times "not open", an error or a timeout may be retried before giving up. */
+  maxRetries: number;
+  /** Delay hint (ms) on a /start re-sent after "not open", so the bot is not hammered. */
+  retryDelayMs: number;
+}
+
+export interface Button {
+  text: string;
+  /** Opaque callback token; the adapter maps it back to the real button. */
+  data?: string;
+  row: number;
+  col: number;
+}
+
+// --- events -----------------------------------------------------------------------------------
+
+export interface MessageEvent {
+  type: "message";
+  id: number;
+  text: string;
+  buttons: Button[][];
+  /** true for an edit of an earlier message; handled exactly like a new one */
+  edit?: boolean;
+  at: number;
+}
+/** Begin watching for the announcement. */
+export interface StartEvent {
+  type: "start";
+  at?: number;
+}
+/** Scheduled mode: the target instant has come; do not wait for the announcement. */
+export interface TriggerEvent {
+  type: "trigger";
+  at: number;
+}
+/** The adapter's deadline for the current stage (or, while waiting, for the announcement) passed. */
+export interface TimeoutEvent {
+  type: "timeout";
+  at: number;
+}
+/** A request failed (FLOOD_WAIT, network...). */
+export interface ErrorEvent {
+  type: "error";
+  reason: string;
+  retryable: boolean;
+  /** e.g. FLOOD_WAIT's seconds * 1000; passed on as the retry's delayMs */
+  retryAfterMs?: number;
+  at: number;
+}
+/**
+ * Optional: the server acknowledged our /start (the send request returned). Only refines the
+ * stats: with it, "SMS → /start" includes the trip to the server, as the seed's client measured it;
+ * without it, that stage is just our own reaction time (≈0, as /start goes out in the same step).
+ */
+export interface StartDeliveredEvent {
+  type: "startDelivered";
+  at: number;
+}
+export type FlowEvent = MessageEvent | StartEvent | TriggerEvent | TimeoutEvent | ErrorEvent | StartDeliveredEvent;
+
+// --- actions ----------------------------------------------------------------------------------
+
+/** Send a text to the bot; when `delayMs` is set, wait that long first. */
+export interface SendTextAction {
+  type: "sendText";
+  text: string;
+  delayMs?: number;
+}
+/** Press an inline button: fire the request, never wait for the callback answer. */
+export interface PressAction {
+  type: "press";
+  messageId: number;
+  button: Button;
+  delayMs?: number;
+}
+export interface DoneAction {
+  type: "done";
+  result: BookingResult;
+}
+export interface FailedAction {
+  type: "failed";
+  reason: string;
+}
+/** Worth telling the user; not on the hot path (the adapter runs requests first). */
+export interface LogAction {
+  type: "log";
+  level: "info" | "warn";
+  message: string;
+}
+export type RequestAction = SendTextAction | PressAction;
+export type FlowAction = RequestAction | DoneAction | FailedAction | LogAction;
+
+export interface BookingResult {
+  /** "alreadyBooked": the bot says this user already holds a booking. */
+  outcome: "booked" | "alreadyBooked";
+  /** the bot's result message */
+  text: string;
+  /** the text of the transport button last pressed, if any */
+  transport?: string;
+  stats: FlowStats;
+  /** transport presses, including sold-out ones */
+  attempts: number;
+  retries: number;
+}
+
+// --- state ------------------------------------------------------------------------------------
+
+export type Phase =
+  | "idle"
+  | "waitingAnnouncement"
+  | "startSent"
+  | "selectPressed"
+  | "confirmPressed"
+  | "done"
+  | "failed";
+
+/**
+ * Stage timestamps (event `at` values, ms). `startSentAt` keeps the first /start; menu, select,
+ * confirm prompt and confirm keep the latest (after a sold-out fallback: the transport that won).
+ */
+export interface FlowTimes {
+  announcementAt?: number;
+  triggerAt?: number;
+  /** the announcement or the trigger, whichever came first: where `total` starts */
+  originAt?: number;
+  startSentAt?: number;
+  /** see StartDeliveredEvent */
+  startDeliveredAt?: number;
+  menuAt?: number;
+  selectAt?: number;
+  confirmPromptAt?: number;
+  confirmAt?: number;
+  resultAt?: number;
+}
+
+export interface MenuSnapshot {
+  messageId: number;
+  buttons: Button[][];
+}
+
+export interface FlowState {
+  readonly config: FlowConfig;
+  readonly phase: Phase;
+  readonly times: FlowTimes;
+  /** The latest message that offered transport buttons: where a sold-out fallback looks first. */
+  readonly menu?: MenuSnapshot;
+  /** The transport pressed and not yet resolved. */
+  readonly current?: Button;
+  /** Keys (see transportKey) of transports that came back sold out: never pressed again. */
+  readonly soldOut: readonly string[];
+  readonly attempts: number;
+  readonly retries: number;
+  /** What an error retry repeats. */
+  readonly lastRequest?: RequestAction;
+  readonly result?: BookingResult;
+  readonly failure?: string;
+}
+
+export interface StepResult {
+  state: FlowState;
+  actions: FlowAction[];
+}
+
+export const DEFAULT_FLOW_CONFIG: Omit<FlowConfig, "targets"> = {
+  texts: { ...RECOGNISE },
+  maxRetries: 3,
+  retryDelayMs: 0,
+};
+
+export function initialState(config: Partial<FlowConfig> & Pick<FlowConfig, "targets">): FlowState {
+  return {
+    config: { ...DEFAULT_FLOW_CONFIG, ...config, texts: { ...RECOGNISE, ...config.texts } },
+    phase: "idle",
+    times: {},
+    soldOut: [],
+    attempts: 0,
+    retries: 0,
+  };
+}
+
+export function isFinished(state: FlowState): boolean {
+  return state.phase === "done" || state.phase === "failed";
+}
+
+// --- button choice ----------------------------------------------------------------------------
+
+/** Identity of a transport across menus: its callback token (button texts carry changing seat counts). */
+export function transportKey(b: Button): string {
+  return b.data ?? b.text;
+}
+
+export interface Choice {
+  button: Button;
+  target: Target;
+}
+
+/**
+ * The best button to press: the best-priority target (lowest number; ties in list order) for
+ * which some button mentions one of its cities, first such button in reading order. Buttons that
+ * mention no target city (Тест, Мои брони...) are not transports for us; sold-out ones are skipped.
+ */
+export function chooseTransport(buttons: Button[][], targets: readonly Target[], soldOut: readonly string[] = []): Choice | undefined {
+  const flat = buttons.flat();
+  const ranked = targets.map((t, i) => ({ t, i })).sort((a, b) => a.t.priority - b.t.priority || a.i - b.i);
+  for (const { t } of ranked) {
+    const button = flat.find((b) => !soldOut.includes(transportKey(b)) && t.cities.some((c) => b.text.includes(c)));
+    if (button) return { button, target: t };
+  }
+  return undefined;
+}
+
+function hasTransportButtons(buttons: Button[][], targets: readonly Target[]): boolean {
+  return chooseTransport(buttons, targets) !== undefined;
+}
+
+export function findConfirmButton(buttons: Button[][], confirmText: string): Button | undefined {
+  return buttons.flat().find((b) => b.text.includes(confirmText));
+}
+
+// --- stats ------------------------------------------------------------------------------------
+
+/** The seed's stages, ms. undefined while a stage has not finished; 0 for a stage the bot let us skip. */
+export interface FlowStats {
+  smsToStart?: number;
+  startToSelect?: number;
+  selectToConfirm?: number;
+  confirmToResult?: number;
+  total?: number;
+}
+
+export function stats(state: FlowState): FlowStats {
+  const t = state.times;
+  const diff = (a?: number, b?: number) => (a === undefined || b === undefined ? undefined : b - a);
+  const selected = t.selectAt !== undefined;
+  const started = t.startDeliveredAt ?? t.startSentAt;
+  return {
+    smsToStart: started !== undefined ? diff(t.originAt, started) : selected ? 0 : undefined,
+    startToSelect: diff(started ?? t.originAt, t.selectAt),
+    selectToConfirm: t.confirmAt !== undefined ? diff(t.selectAt, t.confirmAt) : t.resultAt !== undefined && selected ? 0 : undefined,
+    confirmToResult: diff(t.confirmAt ?? t.selectAt, t.resultAt),
+    total: diff(t.originAt, t.resultAt),
+  };
+}
+
+// --- the machine ------------------------------------------------------------------------------
+
+const START: SendTextAction = { type: "sendText", text: "/start" };
+const unchanged = (state: FlowState): StepResult => ({ state, actions: [] });
+
+export function step(state: FlowState, event: FlowEvent): StepResult {
+  // Nothing is watched before "start", nothing changes after the end.
+  if (state.phase === "idle") {
+    return event.type === "start" ? { state: { ...state, phase: "waitingAnnouncement" }, actions: [] } : unchanged(state);
+  }
+  if (isFinished(state)) return unchanged(state);
+  switch (event.type) {
+    case "start":
+      return unchanged(state);
+    case "trigger":
+      return onTrigger(state, event);
+    case "message":
+      return onMessage(state, event);
+    case "timeout":
+      return onTimeout(state, event);
+    case "error":
+      return onError(state, event);
+    case "startDelivered":
+      if (state.times.startSentAt === undefined || state.times.startDeliveredAt !== undefined) return unchanged(state);
+      return { state: { ...state, times: { ...state.times, startDeliveredAt: event.at } }, actions: [] };
+  }
+}
+
+/** Runs a sequence of events; handy in tests and for replaying a log. */
+export function run(state: FlowState, events: FlowEvent[]): StepResult {
+  const actions: FlowAction[] = [];
+  for (const e of events) {
+    const r = step(state, e);
+    state = r.state;
+    actions.push(...r.actions);
+  }
+  return { state, actions };
+}
+
+const isWaiting = (s: FlowState) => s.phase === "waitingAnnouncement";
+
+function onTrigger(state: FlowState, e: TriggerEvent): StepResult {
+  if (!isWaiting(state)) return unchanged(state); // the announcement came first
+  return sendStart({ ...state, times: { ...state.times, triggerAt: e.at, originAt: e.at } }, e.at);
+}
+
+function onMessage(state: FlowState, e: MessageEvent): StepResult {
+  const { texts, targets } = state.config;
+  const isMenu = hasTransportButtons(e.buttons, targets);
+  const isAnnouncement = e.text.includes(texts.announcement);
+  // Keep the latest menu for sold-out fallbacks; forget it once that message is edited into something else.
+  let menu = state.menu;
+  if (isMenu) menu = { messageId: e.id, buttons: e.buttons };
+  else if (menu?.messageId === e.id) menu = undefined;
+  let s: FlowState = menu === state.menu ? state : { ...state, menu };
+
+  if (isWaiting(s)) {
+    if (!isMenu && !isAnnouncement) return unchanged(state);
+    const times = { ...s.times, originAt: e.at, ...(isAnnouncement ? { announcementAt: e.at } : {}) };
+    s = { ...s, times };
+    return isMenu ? pressTransport(s, e.id, e.buttons, e.at) : sendStart(s, e.at);
+  }
+
+  // A late announcement after a trigger: worth recording, not worth acting on (unless it is a menu, below).
+  if (isAnnouncement && s.times.announcementAt === undefined) s = { ...s, times: { ...s.times, announcementAt: e.at } };
+
+  // Results are accepted in every active phase: after a timeout and a fresh /start, the answer
+  // to the earlier press may still arrive, and it is just as valid.
+  if (e.text.includes(texts.alreadyBooked)) return finish(s, "alreadyBooked", e);
+  if (e.text.includes(texts.booked)) return finish(s, "booked", e);
+  if (e.text.includes(texts.soldOut) && s.current) return onSoldOut(s, e.at);
+
+  if (s.phase === "startSent" || s.phase === "selectPressed") {
+    const confirm = findConfirmButton(e.buttons, texts.confirmButton);
+    if (confirm) {
+      const times = { ...s.times, confirmPromptAt: e.at, confirmAt: e.at };
+      return request({ ...s, phase: "confirmPressed", times }, { type: "press", messageId: e.id, button: confirm });
+    }
+  }
+  if (s.phase === "startSent" && isMenu) return pressTransport(s, e.id, e.buttons, e.at);
+  if (e.text.includes(texts.notOpen)) return retry(s, START, e.at, "booking is not open yet", s.config.retryDelayMs);
+  return { state: s, actions: [] };
+}
+
+function onSoldOut(state: FlowState, at: number): StepResult {
+  const gone = state.current!;
+  const s: FlowState = { ...state, current: undefined, soldOut: [...state.soldOut, transportKey(gone)] };
+  const log: LogAction = { type: "log", level: "warn", message: `sold out: ${gone.text}; trying the next target` };
+  const r =
+    s.menu && chooseTransport(s.menu.buttons, s.config.targets, s.soldOut)
+      ? pressTransport(s, s.menu.messageId, s.menu.buttons, at)
+      : // No other target in the menu we hold: ask for a fresh one (seat counts may have changed).
+        sendStart({ ...s, menu: undefined }, at);
+  return { state: r.state, actions: [...r.actions, log] };
+}
+
+function pressTransport(state: FlowState, messageId: number, buttons: Button[][], at: number): StepResult {
+  const choice = chooseTransport(buttons, state.config.targets, state.soldOut);
+  if (!choice) return fail(state, "every transport matching the targets is sold out", at);
+  const times = { ...state.times, menuAt: at, selectAt: at };
+  return request(
+    { ...state, phase: "selectPressed", times, current: choice.button, attempts: state.attempts + 1 },
+    { type: "press", messageId, button: choice.button },
+  );
+}
+
+function sendStart(state: FlowState, at: number, delayMs?: number): StepResult {
+  const times = state.times.startSentAt === undefined ? { ...state.times, startSentAt: at } : state.times;
+  return request({ ...state, phase: "startSent", times }, withDelay(START, delayMs));
+}
+
+function withDelay<A extends RequestAction>(action: A, delayMs: number | undefined): A {
+  const { delayMs: _old, ...rest } = action;
+  return (delayMs ? { ...rest, delayMs } : rest) as A;
+}
+
+function request(state: FlowState, action: RequestAction): StepResult {
+  return { state: { ...state, lastRequest: action }, actions: [action] };
+}
+
+function retry(state: FlowState, action: RequestAction, at: number, why: string, delayMs?: number): StepResult {
+  const { maxRetries } = state.config;
+  if (state.retries >= maxRetries) {
+    return fail(state, maxRetries === 0 ? `${why} (retries disabled)` : `${why}; gave up after ${maxRetries} retries`, at);
+  }
+  const s = { ...state, retries: state.retries + 1 };
+  const log: LogAction = { type: "log", level: "warn", message: `${why}: retry ${s.retries}/${maxRetries}` };
+  const r = action.type === "sendText" ? sendStart(s, at, delayMs) : request(s, withDelay(action, delayMs));
+  return { state: r.state, actions: [...r.actions, log] };
+}
+
+function onTimeout(state: FlowState, e: TimeoutEvent): StepResult {
+  if (isWaiting(state)) return fail(state, "no announcement from the bot before the deadline", e.at);
+  // Whatever got lost, a fresh /start gets a fresh menu (and a late result is still accepted).
+  return retry(state, START, e.at, "no reply from the bot in time");
+}
+
+function onError(state: FlowState, e: ErrorEvent): StepResult {
+  if (!e.retryable) return fail(state, e.reason, e.at);
+  if (isWaiting(state)) {
+    return { state, actions: [{ type: "log", level: "warn", message: `${e.reason} (still waiting for the announcement)` }] };
+  }
+  return retry(state, state.lastRequest ?? START, e.at, e.reason, e.retryAfterMs);
+}
+
+function finish(state: FlowState, outcome: BookingResult["outcome"], e: MessageEvent): StepResult {
+  const s: FlowState = { ...state, phase: "done", times: { ...state.times, resultAt: e.at } };
+  const result: BookingResult = {
+    outcome,
+    text: e.text,
+    ...(state.current ? { transport: state.current.text } : {}),
+    stats: stats(s),
+    attempts: s.attempts,
+    retries: s.retries,
+  };
+  return { state: { ...s, result }, actions: [{ type: "done", result }] };
+}
+
+function fail(state: FlowState, reason: string, at: number): StepResult {
+  const s: FlowState = { ...state, phase: "failed", failure: reason, times: { ...state.times, resultAt: state.times.resultAt ?? at } };
+  return { state: s, actions: [{ type: "failed", reason }] };
+}

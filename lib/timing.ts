@@ -1,0 +1,339 @@
+// Time, in one place: the clock, the precise scheduler, daily instants in a time zone,
+// stopwatches and the offset between our clock and the server's. Shared by bot and client.
+
+// ---------------------------------------------------------------------------------------------
+// The clock
+
+/**
+ * Epoch milliseconds with sub-millisecond resolution, derived from the monotonic clock:
+ * `performance.timeOrigin` (the wall clock once, at process start) plus `performance.now()`.
+ * It never jumps when the system clock is stepped, which is what a scheduler needs; the price is
+ * that it does not follow NTP corrections made after start (ppm-level drift: well under a
+ * millisecond per hour on a synchronised host). Long-running processes that care can compare it
+ * with `Date.now()` and re-anchor; the client syncs to the server's clock anyway (ClockOffset).
+ */
+export function nowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The precise scheduler
+
+/** setTimeout rejects (and Bun clamps) delays above 2^31-1 ms, so longer waits are chunked. */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
+export interface PreciseAtOptions {
+  /** Stop sleeping this many ms before the instant and watch the clock instead. Default 4. */
+  spinMs?: number;
+  /** Within this many ms of the instant, busy-wait without yielding. Default 1. */
+  busyMs?: number;
+  /** The clock the instant is expressed in. Default `nowMs` (monotonic epoch ms). */
+  now?: () => number;
+  setTimeout?: (fn: () => void, ms: number) => unknown;
+  clearTimeout?: (handle: any) => void;
+  /** How to yield to the event loop between clock checks in the spin window. Default setImmediate. */
+  yieldFn?: (fn: () => void) => void;
+}
+
+export interface Cancellable {
+  cancel(): void;
+}
+
+/**
+ * Calls `fn` at `targetEpochMs` (by `opts.now`) or just after, never before.
+ *
+ * Timers are coarse here (Bun truncates fractional delays and may fire ~1 ms early; any timer may
+ * fire late on a busy host), so: sleep with setTimeout until `spinMs` before the instant, then
+ * re-check the clock, yielding to the event loop between checks (so incoming I/O is still
+ * handled) until `busyMs` before, then busy-wait the last fraction of a millisecond.
+ * A target in the past fires on the next tick (never synchronously).
+ */
+export function preciseAt(targetEpochMs: number, fn: () => void, opts: PreciseAtOptions = {}): Cancellable {
+  const spinMs = opts.spinMs ?? 4;
+  const busyMs = opts.busyMs ?? 1;
+  const now = opts.now ?? nowMs;
+  const setT = opts.setTimeout ?? ((f: () => void, ms: number) => setTimeout(f, ms));
+  const clearT = opts.clearTimeout ?? ((h: any) => clearTimeout(h));
+  const yieldFn = opts.yieldFn ?? ((f: () => void) => void setImmediate(f));
+  let cancelled = false;
+  let timer: unknown;
+
+  const check = (): void => {
+    timer = undefined;
+    if (cancelled) return;
+    const remaining = targetEpochMs - now();
+    if (remaining > spinMs) {
+      timer = setT(check, Math.min(Math.floor(remaining - spinMs), MAX_TIMER_DELAY_MS));
+    } else if (remaining > busyMs) {
+      yieldFn(check);
+    } else {
+      while (now() < targetEpochMs) {
+        // busy-wait: at most `busyMs`, the only way to beat the timers' resolution
+      }
+      fn();
+    }
+  };
+  // Never call fn synchronously from preciseAt itself: callers expect to get the handle first.
+  yieldFn(check);
+
+  return {
+    cancel() {
+      cancelled = true;
+      if (timer !== undefined) clearT(timer);
+    },
+  };
+}
+
+/**
+ * Resolves at `targetEpochMs` or just after, with how late it was (ms, >= 0 by construction).
+ * Rejects with the signal's reason when aborted.
+ */
+export function sleepUntil(targetEpochMs: number, signal?: AbortSignal, opts: PreciseAtOptions = {}): Promise<number> {
+  const now = opts.now ?? nowMs;
+  return new Promise<number>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      handle.cancel();
+      reject(signal!.reason);
+    };
+    const handle = preciseAt(
+      targetEpochMs,
+      () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve(now() - targetEpochMs);
+      },
+      opts,
+    );
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Daily instants ("open booking at 11:30 every day") in an IANA time zone
+
+export interface DailyTime {
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+/** Parses "HH:MM" or "HH:MM:SS" (24-hour clock, two digits each). */
+export function parseDailyTime(text: string): DailyTime {
+  const m = /^(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(String(text).trim());
+  const hour = Number(m?.[1]);
+  const minute = Number(m?.[2]);
+  const second = m?.[3] === undefined ? 0 : Number(m[3]);
+  if (!m || hour > 23 || minute > 59 || second > 59) {
+    throw new Error(`invalid time ${JSON.stringify(text)}: expected "HH:MM" or "HH:MM:SS" on a 24-hour clock, e.g. "11:30:00"`);
+  }
+  return { hour, minute, second };
+}
+
+export function formatDailyTime(t: DailyTime): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${p(t.hour)}:${p(t.minute)}:${p(t.second)}`;
+}
+
+export function systemTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
+export function isValidTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(tz: string): Intl.DateTimeFormat {
+  let f = formatters.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-US", {
+      timeZone: tz,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "numeric",
+      day: "numeric",
+      hour: "numeric",
+      minute: "numeric",
+      second: "numeric",
+    });
+    formatters.set(tz, f);
+  }
+  return f;
+}
+
+interface WallTime {
+  year: number;
+  month: number; // 1-12
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+/** The wall-clock reading in `tz` at an instant (to the second). */
+export function wallTimeIn(epochMs: number, tz: string): WallTime {
+  const w: Record<string, number> = {};
+  for (const part of formatterFor(tz).formatToParts(new Date(epochMs))) {
+    if (part.type !== "literal") w[part.type] = Number(part.value);
+  }
+  return { year: w.year!, month: w.month!, day: w.day!, hour: w.hour!, minute: w.minute!, second: w.second! };
+}
+
+/** UTC offset of `tz` at an instant, in ms (e.g. +5 h for Asia/Yekaterinburg). */
+export function zoneOffsetMs(epochMs: number, tz: string): number {
+  const w = wallTimeIn(epochMs, tz);
+  const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
+  return asUtc - Math.floor(epochMs / 1000) * 1000;
+}
+
+/**
+ * The instant at which the wall clock in `tz` reads the given date and time. Around DST changes:
+ * a time that occurs twice (clocks go back) gives the first occurrence; a time that does not exist
+ * (clocks go forward) gives the instant the same distance after the gap's start, e.g. 02:30 on
+ * the spring-forward night in Berlin is 03:30 summer time.
+ */
+export function zonedInstant(year: number, month: number, day: number, t: DailyTime, tz: string): number {
+  const asUtc = Date.UTC(year, month - 1, day, t.hour, t.minute, t.second);
+  const DAY = 86_400_000;
+  // The zone's offsets a day either side cover any transition that can touch this wall time.
+  const offsetBefore = zoneOffsetMs(asUtc - DAY, tz);
+  const offsetAfter = zoneOffsetMs(asUtc + DAY, tz);
+  const matches = [asUtc - offsetBefore, asUtc - offsetAfter].filter((instant) => {
+    const w = wallTimeIn(instant, tz);
+    return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second) === asUtc;
+  });
+  return matches.length > 0 ? Math.min(...matches) : asUtc - offsetBefore;
+}
+
+/** Today's occurrence of `t` in `tz` (today = the calendar date in `tz` at `fromEpochMs`); may be in the past. */
+export function todaysInstant(t: DailyTime, fromEpochMs: number, timeZone: string = systemTimeZone()): number {
+  const w = wallTimeIn(fromEpochMs, timeZone);
+  return zonedInstant(w.year, w.month, w.day, t, timeZone);
+}
+
+/** The next occurrence of `t` in `tz` at or after `fromEpochMs`. */
+export function nextDailyInstant(t: DailyTime, fromEpochMs: number, timeZone: string = systemTimeZone()): number {
+  const today = todaysInstant(t, fromEpochMs, timeZone);
+  if (today >= fromEpochMs) return today;
+  const w = wallTimeIn(fromEpochMs, timeZone);
+  // Date.UTC normalises day + 1 across month and year ends.
+  const tomorrow = new Date(Date.UTC(w.year, w.month - 1, w.day + 1));
+  return zonedInstant(tomorrow.getUTCFullYear(), tomorrow.getUTCMonth() + 1, tomorrow.getUTCDate(), t, timeZone);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stopwatch
+
+/** Stage timing with the monotonic clock: `lap(name)` records ms since `start()`. */
+export class Stopwatch {
+  private startedAt: number;
+  readonly laps: Record<string, number> = {};
+
+  constructor(private readonly clock: () => number = () => performance.now()) {
+    this.startedAt = clock();
+  }
+
+  /** Restarts from zero and forgets the laps. */
+  start(): this {
+    this.startedAt = this.clock();
+    for (const k of Object.keys(this.laps)) delete this.laps[k];
+    return this;
+  }
+
+  /** Records and returns the ms elapsed since start under `name`. */
+  lap(name: string): number {
+    const ms = this.elapsed();
+    this.laps[name] = ms;
+    return ms;
+  }
+
+  elapsed(): number {
+    return this.clock() - this.startedAt;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clock offset from MTProto message ids
+
+export interface ClockSample {
+  /** server clock − local clock, ms */
+  offsetMs: number;
+  /** round trip of the request that produced the sample; the offset's error is at most half of it */
+  rttMs: number;
+}
+
+/** The server time (epoch ms) in an MTProto message id: unixtime * 2^32, the low half a fraction. */
+export function msgIdToEpochMs(msgId: bigint): number {
+  const seconds = Number(msgId >> 32n);
+  const fraction = Number(msgId & 0xffff_ffffn) / 2 ** 32;
+  return (seconds + fraction) * 1000;
+}
+
+/**
+ * One offset sample from a server message id: the server stamped the message somewhere between
+ * our send and our receive, so assume the midpoint. Local times must be epoch ms (e.g. `nowMs()`).
+ */
+export function offsetFromMsgId(serverMsgId: bigint, localSendMs: number, localRecvMs: number): ClockSample {
+  if (localRecvMs < localSendMs) throw new RangeError("offsetFromMsgId: received before sent");
+  return {
+    offsetMs: msgIdToEpochMs(serverMsgId) - (localSendMs + localRecvMs) / 2,
+    rttMs: localRecvMs - localSendMs,
+  };
+}
+
+/** Keeps the sample with the smallest round trip: the tightest bound on the true offset. */
+export class ClockOffset {
+  private bestSample: ClockSample | undefined;
+  private n = 0;
+
+  add(sample: ClockSample): this {
+    this.n++;
+    if (!this.bestSample || sample.rttMs < this.bestSample.rttMs) this.bestSample = sample;
+    return this;
+  }
+
+  addMsgId(serverMsgId: bigint, localSendMs: number, localRecvMs: number): this {
+    return this.add(offsetFromMsgId(serverMsgId, localSendMs, localRecvMs));
+  }
+
+  get count(): number {
+    return this.n;
+  }
+
+  get best(): ClockSample | undefined {
+    return this.bestSample;
+  }
+
+  /** server − local in ms; 0 until a sample arrives. */
+  get offsetMs(): number {
+    return this.bestSample?.offsetMs ?? 0;
+  }
+
+  /** The server's clock now, as epoch ms. */
+  serverNow(localNowMs: number = nowMs()): number {
+    return localNowMs + this.offsetMs;
+  }
+
+  /** Converts an instant on the server's clock to the local clock (for scheduling). */
+  toLocal(serverEpochMs: number): number {
+    return serverEpochMs - this.offsetMs;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** "HH:MM:SS" for a countdown; rounds up, so it reads 00:00:00 only when the time has come. */
+export function formatCountdown(ms: number): string {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${p(h)}:${p(m)}:${p(s)}`;
+}
