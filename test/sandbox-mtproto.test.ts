@@ -265,6 +265,7 @@ describe("sandbox MTProto with gramjs", () => {
 
   test("per-hop overhead: botSends -> NewMessage handler, and request round trips", async () => {
     const N = Number(process.env.MTPROTO_HOP_N ?? 500);
+    if (!world.hasChat(ann.id, bot.id)) world.userSends(ann.id, bot.id, "/start"); // when run alone (-t per-hop)
     const fired: number[] = [];
     const handler = (e: NewMessageEvent) => {
       if (e.message.text?.startsWith("hop ")) fired.push(performance.now());
