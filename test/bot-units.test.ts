@@ -1,0 +1,206 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseCallback } from "../lib/bot/callback.ts";
+import { dayInfo } from "../lib/bot/calendar.ts";
+import { commandOf } from "../lib/bot/handlers.ts";
+import { mainMenu } from "../lib/bot/menu.ts";
+import { loadTransports, parseTransports } from "../lib/bot/seed.ts";
+import { median, summariseTestRuns } from "../lib/bot/stats.ts";
+import { testStages } from "../lib/bot/test-mode.ts";
+import { openDb, type TransportRow } from "../lib/db.ts";
+import { createLogger } from "../lib/log.ts";
+import { BUTTON, CALLBACK, RECOGNISE } from "../lib/ui.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "aprel-units-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("callback data", () => {
+  test("the bot's own buttons", () => {
+    expect(parseCallback(`${CALLBACK.select}42`)).toEqual({ kind: "select", transportId: 42 });
+    expect(parseCallback(`${CALLBACK.confirm}7`)).toEqual({ kind: "confirm", transportId: 7 });
+    expect(parseCallback(CALLBACK.cancel)).toEqual({ kind: "cancel" });
+    expect(parseCallback(CALLBACK.test)).toEqual({ kind: "test" });
+    expect(parseCallback(CALLBACK.myBookings)).toEqual({ kind: "myBookings" });
+    expect(parseCallback(CALLBACK.menu)).toEqual({ kind: "menu" });
+  });
+  test.each(["", "sel:", "sel:0", "sel:-1", "sel:1e3", "sel:1.5", "sel: 1", "ok:abc", "ok:01", "sel:99999999999999999", "DROP TABLE", "x".repeat(65), "okk:1", "cancel "])(
+    "garbage %p is refused",
+    (data) => expect(parseCallback(data)).toBeNull(),
+  );
+  test("undefined (a game button) is refused", () => expect(parseCallback(undefined)).toBeNull());
+});
+
+describe("commands", () => {
+  test.each([
+    ["/start", "start"],
+    ["/start@aprel_booking_bot", "start"],
+    ["/START payload", "start"],
+    ["  /admin_stats ", "admin_stats"],
+    ["hello", undefined],
+    ["/", undefined],
+    ["/start-now", undefined],
+  ])("%p → %p", (text, cmd) => expect(commandOf(text)).toBe(cmd));
+});
+
+const row = (id: number, seats: number, booked: number): TransportRow => ({
+  id, day: "2025-01-01", test_run_id: null, owner_id: null, from_city: "Челябинск", to_city: "Москва", departure: "18:05", seats, booked,
+});
+
+describe("menu", () => {
+  test("open: one button per transport with free seats, then my bookings and test", () => {
+    const m = mainMenu({ kind: "open", transports: [row(1, 3, 1), row(2, 2, 2)] }, true);
+    const labels = m.keyboard.inline_keyboard.flat().map((b) => b.text);
+    expect(labels).toEqual(["Челябинск → Москва 18:05 (мест: 2)", BUTTON.myBookings, BUTTON.test]);
+    expect(m.keyboard.inline_keyboard[0]![0]!.callback_data).toBe("sel:1");
+  });
+  test("closed: says when it opens; no test button when test mode is off", () => {
+    const m = mainMenu({ kind: "closed", opensAt: "11:30" }, false);
+    expect(m.text).toContain("Бронирование откроется в 11:30");
+    expect(m.text).toContain(RECOGNISE.notOpen);
+    expect(m.keyboard.inline_keyboard.flat().map((b) => b.text)).toEqual([BUTTON.myBookings]);
+  });
+  test("every callback_data fits Telegram's 64 bytes", () => {
+    const m = mainMenu({ kind: "open", transports: [row(999_999_999_999_999, 3, 0)] }, true);
+    for (const b of m.keyboard.inline_keyboard.flat()) expect(Buffer.byteLength(b.callback_data)).toBeLessThanOrEqual(64);
+  });
+});
+
+describe("test stages and stats", () => {
+  test("stages from the stored instants", () => {
+    expect(testStages({ sms_at: 1000, start_at: 1040, select_at: 1075, confirm_at: null } as never, 1100)).toEqual({
+      smsToStart: 40, startToSelect: 35, selectToConfirm: 25, total: 100,
+    });
+    // no /start (a client that pressed an old menu): that stage is zero, the total still true
+    expect(testStages({ sms_at: 1000, start_at: null, select_at: 1050 }, 1060)).toEqual({ smsToStart: 0, startToSelect: 50, selectToConfirm: 10, total: 60 });
+  });
+  test("median", () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 2, 3])).toBe(2.5);
+  });
+  test("summary: best, median, mean; best users by their best run", () => {
+    const run = (user_id: number, total: number, first_name = `U${user_id}`) =>
+      ({ user_id, total_ms: total, sms_to_start_ms: total / 2, start_to_select_ms: total / 4, select_to_confirm_ms: total / 4, first_name, username: null }) as never;
+    const s = summariseTestRuns([run(1, 100), run(1, 300), run(2, 200), run(3, 400)])!;
+    expect(s.count).toBe(4);
+    expect(s.total).toEqual({ best: 100, median: 250, mean: 250 });
+    expect(s.best.map((b) => [b.name, b.ms])).toEqual([["U1", 100], ["U2", 200], ["U3", 400]]);
+    expect(summariseTestRuns([])).toBeNull();
+  });
+});
+
+describe("calendar", () => {
+  test("day bounds and opening instant in a zone", () => {
+    // 2025-03-01 20:00 UTC is 2025-03-02 01:00 in Yekaterinburg (UTC+5)
+    const d = dayInfo(Date.UTC(2025, 2, 1, 20), { hour: 11, minute: 30, second: 0 }, "Asia/Yekaterinburg");
+    expect(d.day).toBe("2025-03-02");
+    expect(d.openAt).toBe(Date.UTC(2025, 2, 2, 6, 30));
+    expect(d.dayStart).toBe(Date.UTC(2025, 2, 1, 19));
+    expect(d.dayEnd - d.dayStart).toBe(86_400_000);
+  });
+});
+
+describe("transports file", () => {
+  test("the shipped file is valid, has Челябинск and small seat counts", () => {
+    const seed = loadTransports(join(import.meta.dir, "..", "data", "transports.json"));
+    expect(seed.length).toBeGreaterThanOrEqual(6);
+    expect(seed.some((t) => t.from_city === "Челябинск")).toBe(true);
+    expect(seed.some((t) => t.to_city === "Челябинск")).toBe(true);
+    expect(seed.every((t) => t.seats >= 2 && t.seats <= 10)).toBe(true);
+  });
+  test("a bad entry names itself", () => {
+    expect(() => parseTransports([{ from_city: "A", to_city: "B", departure: "7:30", seats: 2 }], "f.json")).toThrow("f.json[0].departure");
+    expect(() => parseTransports([{ from_city: "A", to_city: "B", departure: "07:30", seats: 0 }], "f.json")).toThrow("f.json[0].seats");
+    expect(() => parseTransports({}, "f.json")).toThrow("non-empty JSON array");
+  });
+});
+
+describe("database", () => {
+  const seed = [{ from_city: "Челябинск", to_city: "Екатеринбург", departure: "07:30", seats: 3 }];
+
+  test("WAL, migrations recorded, reopen is a no-op", () => {
+    const path = join(dir, "m.db");
+    const db = openDb(path);
+    expect((db.db.query("PRAGMA journal_mode").get() as { journal_mode: string }).journal_mode).toBe("wal");
+    expect((db.db.query("PRAGMA user_version").get() as { user_version: number }).user_version).toBe(1);
+    db.upsertUser(1, "A", undefined, 1);
+    db.close();
+    const again = openDb(path);
+    expect(again.getUser(1)?.first_name).toBe("A");
+    again.close();
+  });
+
+  test("a herd of 1000 users books exactly the seats; a user books a transport once", () => {
+    const db = openDb(join(dir, "herd.db"));
+    db.ensureDayTransports("2025-01-01", seed);
+    const t = db.dayTransports("2025-01-01")[0]!;
+    const results = Array.from({ length: 1000 }, (_, i) => db.book(i + 1, t.id, i));
+    expect(results.filter((r) => r === "booked")).toHaveLength(3);
+    expect(results.filter((r) => r === "soldOut")).toHaveLength(997);
+    expect(db.book(1, t.id, 0)).toBe("already");
+    expect(db.getTransport(t.id)!.booked).toBe(3);
+    expect((db.db.query("SELECT COUNT(*) AS n FROM bookings").get() as { n: number }).n).toBe(3);
+    db.close();
+  });
+
+  test("openDay is idempotent and queues one announcement per active user", () => {
+    const db = openDb(join(dir, "open.db"));
+    for (let i = 1; i <= 5; i++) db.upsertUser(i, `U${i}`, undefined, 0);
+    db.setInactive(5);
+    expect(db.openDay("2025-01-01", 100, 101, seed)).toBe(true);
+    expect(db.openDay("2025-01-01", 100, 102, seed)).toBe(false);
+    expect(db.pendingAnnouncements("2025-01-01")).toEqual([1, 2, 3, 4]);
+    expect(db.dayTransports("2025-01-01")).toHaveLength(1);
+    db.markAnnouncement("2025-01-01", 1, "sent", 5);
+    expect(db.pendingAnnouncements("2025-01-01")).toEqual([2, 3, 4]);
+    expect(db.announcementCounts("2025-01-01")).toEqual({ pending: 3, sent: 1 });
+    db.close();
+  });
+
+  test("test runs: only the newest is active; stale ones are abandoned", () => {
+    const db = openDb(join(dir, "runs.db"));
+    const a = db.createTestRun(7, 0, seed);
+    const b = db.createTestRun(7, 1, seed);
+    expect(db.getRun(a.run.id)!.status).toBe("abandoned");
+    expect(db.activeRun(7)!.id).toBe(b.run.id);
+    expect(b.transports[0]!.owner_id).toBe(7);
+    expect(db.runSmsSent(b.run.id, 10)).toBe(true);
+    expect(db.runStart(b.run.id, 20)).toBe(true);
+    expect(db.runStart(b.run.id, 30)).toBe(false); // the first /start counts
+    expect(db.abandonStaleRuns(5)).toBe(0);
+    expect(db.abandonStaleRuns(11)).toBe(1);
+    db.close();
+  });
+});
+
+describe("logger", () => {
+  test("readable and JSON-lines files, appended, flushed on close", async () => {
+    const logDir = join(dir, "logs", "nested");
+    for (let round = 0; round < 2; round++) {
+      const log = createLogger({ dir: logDir, name: "bot" });
+      log.info("booking_attempt", { user_id: 1, result: "booked", total_time_ms: 12.345 }, "Booked");
+      log.debug("hidden", {});
+      log.error("oops", { error: new Error("boom") });
+      await log.close();
+    }
+    const text = readFileSync(join(logDir, "bot.log"), "utf8").trim().split("\n");
+    const json = readFileSync(join(logDir, "bot_json.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(text).toHaveLength(4);
+    expect(text[0]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} - bot - INFO - Booked \[booking_attempt user_id=1 result=booked total_time_ms=12.35\]$/);
+    expect(json).toHaveLength(4);
+    expect(json[0]).toMatchObject({ level: "INFO", action: "booking_attempt", details: { user_id: 1, result: "booked", total_time_ms: 12.345 } });
+    expect(Number.isNaN(Date.parse(json[0].timestamp))).toBe(false);
+    expect(json[1].details.error).toEqual({ name: "Error", message: "boom" });
+  });
+
+  test("logging does not block: 10k lines cost well under a millisecond each", async () => {
+    const log = createLogger({ dir: join(dir, "perf"), name: "bot" });
+    const t0 = performance.now();
+    for (let i = 0; i < 10_000; i++) log.info("booking_attempt", { user_id: i, transport_id: 1, result: "soldOut" });
+    const perLine = (performance.now() - t0) / 10_000;
+    await log.close();
+    expect(perLine).toBeLessThan(0.1);
+    expect(readFileSync(join(dir, "perf", "bot_json.log"), "utf8").trim().split("\n")).toHaveLength(10_000);
+  });
+});
