@@ -236,6 +236,36 @@ describe("admin", () => {
   });
 });
 
+describe("concurrency", () => {
+  test("a slow send to one user does not hold up replies to others", async () => {
+    const slow = h.human("Slow");
+    const fast = h.human("Fast");
+    // Delay the Bot API call that answers `slow` by 1.5 s, as a congested chat might.
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      if (String(input).endsWith("/sendMessage") && typeof init?.body === "string" && init.body.includes(`"chat_id":${slow.userId}`)) {
+        await Bun.sleep(1500);
+      }
+      return realFetch(input, init);
+    }) as typeof fetch;
+    try {
+      const slowReply = slow.waitFor(TEXT.hint);
+      slow.send("?");
+      await Bun.sleep(30); // the slow update is being handled
+      const t0 = performance.now();
+      const fastReply = fast.waitFor(TEXT.hint);
+      fast.send("?");
+      await fastReply;
+      const fastMs = performance.now() - t0;
+      console.log(`reply to another user while one send hangs: ${fastMs.toFixed(1)} ms`);
+      expect(fastMs).toBeLessThan(700);
+      await slowReply;
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+  });
+});
+
 describe("logs", () => {
   test("booking attempts in the JSON log", async () => {
     await h.log.flush();

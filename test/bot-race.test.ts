@@ -34,6 +34,12 @@ test(`${USERS} users race for the same transport`, async () => {
   const transport = h.bot.db.db.query("SELECT * FROM transports WHERE to_city = 'Курган'").get() as { id: number; seats: number };
   expect(transport.seats).toBe(2);
 
+  const asked = new Map<string, number>();
+  const answerMs: number[] = [];
+  const unobserve = h.sb.world.observe((e) => {
+    if (e.type === "callbackQuery") asked.set(e.query.id, e.ts);
+    else if (e.type === "callbackAnswer" && asked.has(e.query.id)) answerMs.push(e.ts - asked.get(e.query.id)!);
+  });
   const t0 = performance.now();
   const outcomes = await Promise.all(
     people.map(async (u) => {
@@ -44,6 +50,10 @@ test(`${USERS} users race for the same transport`, async () => {
     }),
   );
   const ms = performance.now() - t0;
+  unobserve();
+  answerMs.sort((a, b) => a - b);
+  console.log(`callback answered after: p50 ${answerMs[answerMs.length >> 1]!.toFixed(2)} ms, max ${answerMs.at(-1)!.toFixed(2)} ms (n=${answerMs.length})`);
+  expect(answerMs).toHaveLength(USERS);
   const booked = outcomes.filter((t) => t.includes(RECOGNISE.booked));
   const soldOut = outcomes.filter((t) => t.includes(RECOGNISE.soldOut));
   console.log(`race: ${USERS} confirms answered in ${ms.toFixed(0)} ms → ${((USERS / ms) * 1000).toFixed(0)} booking attempts/s; handling ${JSON.stringify(h.bot.metrics())}`);
