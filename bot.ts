@@ -5,7 +5,7 @@
 import { ConfigError, parseConfig, type BotConfig } from "./lib/bot/config.ts";
 import { startBot, type RunningBot } from "./lib/bot/app.ts";
 import { createLogger } from "./lib/log.ts";
-import { SANDBOX_BOT_TOKEN, SANDBOX_BOT_USERNAME } from "./sandbox/defaults.ts";
+import { SANDBOX_BOT_TOKEN, SANDBOX_BOT_USERNAME, SANDBOX_DB_PATH } from "./sandbox/defaults.ts";
 
 let config: BotConfig;
 try {
@@ -32,7 +32,9 @@ try {
         `Act as a user: bun sandbox/cli.ts new-user --name Anna --phone +79990000001; ` +
         `bun sandbox/cli.ts send --user +79990000001 /start; bun sandbox/cli.ts press --user +79990000001 "🧪 Тест"`,
     );
-    config = { ...config, token: SANDBOX_BOT_TOKEN, botApiUrl: sb.botApiUrl };
+    // Sandbox users vanish with the sandbox: keep them out of a real bot's database.
+    const dbPath = process.env.DB_PATH?.trim() ? config.dbPath : SANDBOX_DB_PATH;
+    config = { ...config, token: SANDBOX_BOT_TOKEN, botApiUrl: sb.botApiUrl, dbPath };
   }
 } catch (e) {
   log.error("sandbox_failed", { error: e as Error }, `Cannot start the sandbox: ${(e as Error).message}`);

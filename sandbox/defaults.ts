@@ -7,3 +7,5 @@ export const SANDBOX_MTPROTO_PORT = Number(process.env.SANDBOX_MTPROTO_PORT ?? 8
 export const SANDBOX_BOT_TOKEN = "7000000001:sandbox-booking-bot";
 export const SANDBOX_BOT_USERNAME = "aprel_booking_bot";
 export const SANDBOX_URL = `http://${SANDBOX_HOST}:${SANDBOX_BOT_API_PORT}`;
+/** bot.ts's database on the sandbox when DB_PATH is not set, apart from a real bot's bot.db. */
+export const SANDBOX_DB_PATH = "bot-sandbox.db";

@@ -1,6 +1,7 @@
 // The bot's configuration, parsed from the environment (Bun loads .env by itself).
 // Pure: takes an env record, returns a Config or throws ConfigError listing every bad variable.
 
+import { join } from "node:path";
 import { isLogLevel, type LogLevel } from "../log.ts";
 import { isValidTimeZone, parseDailyTime, type DailyTime } from "../timing.ts";
 
@@ -37,7 +38,8 @@ export const DEFAULTS = {
   broadcastRatePerS: 30,
   logDir: "logs",
   logLevel: "info" as LogLevel,
-  transportsPath: "data/transports.json",
+  // The repo's own file, wherever the bot is started from.
+  transportsPath: join(import.meta.dir, "..", "..", "data", "transports.json"),
 };
 
 const TRUE = new Set(["1", "true", "yes", "on"]);
