@@ -242,7 +242,7 @@ describe("concurrency", () => {
     const fast = h.human("Fast");
     // Delay the Bot API call that answers `slow` by 1.5 s, as a congested chat might.
     const realFetch = globalThis.fetch;
-    globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit) => {
       if (String(input).endsWith("/sendMessage") && typeof init?.body === "string" && init.body.includes(`"chat_id":${slow.userId}`)) {
         await Bun.sleep(1500);
       }
