@@ -3,12 +3,15 @@
 
 import { connectClient, type TelegramClient } from "../lib/gramjs.ts";
 import type { Sandbox } from "../sandbox/index.ts";
+import { Booker } from "../lib/client/booker.ts";
 import { BaselineClient } from "./baseline-client.ts";
 
 export interface BookingDone {
   booked: boolean;
   /** The client's own stage times, when it reports them. */
   own?: Record<string, number>;
+  /** The client's own reaction times (its handler: update in → request handed to gramjs), ms. */
+  ownReactions?: number[];
 }
 
 export interface BenchClient {
@@ -37,6 +40,31 @@ export async function baselineClient(sb: Sandbox, phone: string, bot: string, ci
       return { done: b.book(15_000).then((o) => ({ booked: o.result === "booked" })) };
     },
     async close() {
+      await tg.destroy().catch(() => {});
+    },
+  };
+}
+
+/** Our client, in this process: lib/client/booker.ts on its own gramjs connection. */
+export async function ourClient(sb: Sandbox, phone: string, bot: string, cities: string[]): Promise<BenchClient> {
+  const { userId, tg } = await connectAs(sb, phone);
+  const booker = await Booker.prepare(tg, { botUsername: bot, flow: { targets: [{ cities, priority: 1 }] } });
+  return {
+    name: "ours",
+    userId,
+    arm() {
+      return new Promise((resolveArmed, reject) => {
+        const done = booker.book({ timeoutMs: 15_000, historyFallback: false, onWatching: () => resolveArmed({ done: mapped }) });
+        const mapped = done.then((o): BookingDone => {
+          const own: Record<string, number> = {};
+          for (const [k, v] of Object.entries(o.stats)) if (typeof v === "number") own[k] = v;
+          return { booked: o.ok, own, ownReactions: o.reactions.filter((r) => r.cause === "message").map((r) => r.ms) };
+        });
+        done.catch(reject);
+      });
+    },
+    async close() {
+      booker.close();
       await tg.destroy().catch(() => {});
     },
   };

@@ -26,8 +26,10 @@ export interface ClientRun {
 
 export interface ReactionResult {
   client_reaction_ms: Pct & { stages: Record<Stage, Pct>; other_requests: number };
-  /** The client's own view of its stage times, averaged by stage name, when it reports them. */
+  /** The client's own view of its stage times, by stage name, when it reports them. */
   client_own_ms?: Record<string, Pct>;
+  /** The client's own reaction: update entering its handler → request handed to gramjs. */
+  client_own_reaction_ms?: Pct;
   ours: ClientRun;
   baseline: ClientRun;
 }
@@ -53,6 +55,7 @@ export async function benchReactions(o: { bookings: number; warmup: number; ours
     const botId = rig.sb.world.botByUsername(BENCH_BOT.username)!.id;
     const trace = new ReactionTrace(rig.sb.world, botId, new Set([ours.userId]));
     const own: Record<string, number[]> = {};
+    const ownReactions: number[] = [];
     const failed = new Map<BenchClient, number>(clients.map((c) => [c, 0]));
 
     const person = new Map<BenchClient, Human>();
@@ -88,7 +91,10 @@ export async function benchReactions(o: { bookings: number; warmup: number; ours
           continue;
         }
         if (!out.booked) failed.set(c, failed.get(c)! + 1);
-        if (c === ours && i >= o.warmup && out.own) for (const [k, v] of Object.entries(out.own)) (own[k] ??= []).push(v);
+        if (c === ours && i >= o.warmup) {
+          if (out.own) for (const [k, v] of Object.entries(out.own)) (own[k] ??= []).push(v);
+          ownReactions.push(...(out.ownReactions ?? []));
+        }
       }
     }
     trace.recording = false;
@@ -113,6 +119,7 @@ export async function benchReactions(o: { bookings: number; warmup: number; ours
     const stages = Object.fromEntries(STAGES.map((s) => [s, summarise(trace.samples[s])])) as Record<Stage, Pct>;
     return {
       client_reaction_ms: { ...summarise(trace.all()), stages, other_requests: trace.otherRequests },
+      ...(ownReactions.length ? { client_own_reaction_ms: summarise(ownReactions) } : {}),
       ...(Object.keys(own).length ? { client_own_ms: Object.fromEntries(Object.entries(own).map(([k, v]) => [k, summarise(v)])) } : {}),
       ours: run(ours),
       baseline: run(base),
