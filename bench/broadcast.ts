@@ -56,7 +56,7 @@ export async function benchBroadcast(users: number, opts: { botRatePerS: number;
   let failed = 0;
   let http429 = 0;
   const realFetch = globalThis.fetch;
-  globalThis.fetch = Object.assign(async (input: RequestInfo | URL, init?: RequestInit) => {
+  globalThis.fetch = Object.assign(async (input: string | URL | Request, init?: RequestInit) => {
     const res = await realFetch(input, init);
     if (res.status === 429) http429++;
     return res;
