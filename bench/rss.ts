@@ -3,11 +3,15 @@
 // and VmHWM (the peak). The bot is measured after 10 000 users have each sent /start and got
 // the menu; the client while it is connected and watching for the announcement.
 
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { Child } from "../demo/procs.ts";
+import { writeClientConfig } from "../demo/client-config.ts";
+import { BUTTON } from "../lib/ui.ts";
+import { Human } from "../sandbox/human.ts";
 import { startSandbox } from "../sandbox/index.ts";
-import { BENCH_BOT } from "./rig.ts";
+import { BENCH_BOT, startRig } from "./rig.ts";
 import { progress, round, sleep, until } from "./stats.ts";
 
 export const ROOT = resolve(import.meta.dir, "..");
@@ -66,4 +70,51 @@ export async function benchBotRss(users: number): Promise<Rss & { users: number 
   }
 }
 
-if (import.meta.main) console.log(await benchBotRss(Number(process.argv[2] ?? 10_000)));
+
+/**
+ * `bun client.ts --mode immediate` in a child process: RSS once it prints its watching line, and
+ * the peak (VmHWM, sampled until it exits) over one test booking against an in-process bot.
+ */
+export async function benchClientRss(): Promise<(Rss & { watching_mb: number }) | { error: string }> {
+  if (!existsSync(join(ROOT, "client.ts"))) return { error: "client.ts is not in the repository yet" };
+  const rig = await startRig({ env: { BOOKING_TIME: "23:59:59", TEST_SMS_DELAY_MS: "200" } });
+  const dir = mkdtempSync(join(tmpdir(), "aprel-rss-client-"));
+  const phone = "+79990000201";
+  const human = new Human(rig.sb.world, rig.sb.world.userForPhone(phone).id, BENCH_BOT.username);
+  let child: Child | undefined;
+  try {
+    const menu = human.waitFor((m) => m.text.length > 0);
+    human.send("/start");
+    await menu;
+    const config = writeClientConfig(dir, { sandboxUrl: rig.sb.botApiUrl, botUsername: BENCH_BOT.username, phone, cities: [["Екатеринбург"]] });
+    child = new Child("client", [process.execPath, join(ROOT, "client.ts"), "--mode", "immediate", "--config", config], { cwd: dir });
+    await child.waitFor(/watching/i, 20_000);
+    const watching = readRss(child.pid);
+    let last = watching;
+    let peak = Math.max(watching.rss_mb, watching.peak_mb);
+    const sampler = setInterval(() => {
+      try {
+        last = readRss(child!.pid);
+        // Linux updates VmHWM lazily: it can trail the current VmRSS, so keep the larger.
+        peak = Math.max(peak, last.rss_mb, last.peak_mb);
+      } catch {
+        // exited between samples
+      }
+    }, 10);
+    await human.press(BUTTON.test);
+    const code = await Promise.race([child.exited, sleep(20_000).then(() => -1)]);
+    clearInterval(sampler);
+    if (code !== 0) return { error: `client.ts exited with ${code}:\n${child.tail()}` };
+    return { watching_mb: watching.rss_mb, rss_mb: last.rss_mb, peak_mb: peak };
+  } finally {
+    human.close();
+    await child?.stop();
+    await rig.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.main) {
+  console.log(await benchClientRss());
+  console.log(await benchBotRss(Number(process.argv[2] ?? 10_000)));
+}

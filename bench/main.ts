@@ -1,0 +1,144 @@
+// bun run bench [--quick] [--json]
+// Everything runs on the local sandbox on loopback. Progress goes to stderr; the table (or, with
+// --json, one JSON object) to stdout. Misses are reported as measured: nothing is tuned to pass.
+
+import { cpus } from "node:os";
+import { baselineClient, ourClient } from "./clients.ts";
+import { benchBroadcast, type BroadcastRun } from "./broadcast.ts";
+import { benchRace } from "./race.ts";
+import { benchReactions, CITIES, speedup } from "./reaction.ts";
+import { ms, pct, table, type Row } from "./report.ts";
+import { BENCH_BOT } from "./rig.ts";
+import { benchBotRss, benchClientRss } from "./rss.ts";
+import { benchScheduler } from "./scheduler.ts";
+import { progress, round } from "./stats.ts";
+
+const args = process.argv.slice(2);
+for (const a of args) {
+  if (a !== "--quick" && a !== "--json") {
+    console.error(`unknown argument ${a}\nusage: bun run bench [--quick] [--json]`);
+    process.exit(2);
+  }
+}
+const quick = args.includes("--quick");
+const asJson = args.includes("--json");
+const P = quick
+  ? { bookings: 50, warmup: 2, raceUsers: 1000, seats: 10, broadcastUsers: 10_000, limitedUsers: 1000, rssUsers: 10_000 }
+  : { bookings: 100, warmup: 5, raceUsers: 1000, seats: 10, broadcastUsers: 10_000, limitedUsers: 2000, rssUsers: 10_000 };
+const TARGET = { reactionP99: 1, e2eP50: 15, speedup: 3, schedulerP99: 1 };
+
+const t0 = performance.now();
+const errors: Record<string, string> = {};
+async function part<T>(name: string, run: () => Promise<T>): Promise<T | undefined> {
+  progress(`${name}…`);
+  try {
+    return await run();
+  } catch (e) {
+    errors[name] = (e as Error).stack ?? String(e);
+    progress(`${name} FAILED: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+// The scheduler first, while nothing else runs in this process.
+const scheduler = await part("scheduler", () => benchScheduler(200));
+const reactions = await part("test bookings", () =>
+  benchReactions({
+    bookings: P.bookings,
+    warmup: P.warmup,
+    ours: (rig, phone) => ourClient(rig.sb, phone, BENCH_BOT.username, CITIES),
+    baseline: (rig, phone) => baselineClient(rig.sb, phone, BENCH_BOT.username, CITIES),
+  }),
+);
+const race = await part("race", () => benchRace(P.raceUsers, P.seats));
+// Pacing lifted (the bot's config allows at most 1000/s): the figure is capacity, not the configured pace.
+const fast = await part("broadcast", () => benchBroadcast(P.broadcastUsers, { botRatePerS: 100_000 }));
+// The bot sends twice as fast as the sandbox allows, so 429s must happen and be retried.
+const limited = await part("broadcast with rate limit", () =>
+  benchBroadcast(P.limitedUsers, { botRatePerS: 2000, limit: { globalPerSecond: 1000, globalBurst: 100 } }),
+);
+const botRss = await part("bot rss", () => benchBotRss(P.rssUsers));
+const clientRss = await part("client rss", () => benchClientRss());
+
+const unhandled429 = (b: BroadcastRun) => Math.max(0, b.http_429 - b.retried_429) + b.missing + b.duplicates;
+const result = {
+  quick,
+  machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? "?", bun: Bun.version, platform: `${process.platform}-${process.arch}` },
+  client_reaction_ms: reactions?.client_reaction_ms ?? null,
+  client_own_reaction_ms: reactions?.client_own_reaction_ms ?? null,
+  client_own_stages_ms: reactions?.client_own_ms ?? null,
+  e2e_ms: reactions ? { ...reactions.ours.e2e_ms, bookings: reactions.ours.bookings, failed: reactions.ours.failed, stages: reactions.ours.bot_stages_ms } : null,
+  baseline_e2e_ms: reactions
+    ? { ...reactions.baseline.e2e_ms, bookings: reactions.baseline.bookings, failed: reactions.baseline.failed, stages: reactions.baseline.bot_stages_ms, polling_interval_ms: 30 }
+    : null,
+  speedup: reactions ? speedup(reactions) : null,
+  scheduler_lateness_ms: scheduler ? { ...scheduler.lateness, early: scheduler.early } : null,
+  race: race ?? null,
+  broadcast: fast
+    ? {
+        messages_per_s: fast.messages_per_s,
+        users: fast.users,
+        delivered_once: fast.delivered_once,
+        ms: fast.ms,
+        bot_pacing_per_s: fast.bot_rate_per_s,
+        rate_limited: limited ? { ...limited, unhandled_429: unhandled429(limited) } : null,
+      }
+    : null,
+  rss_mb: {
+    bot: botRss?.rss_mb ?? null,
+    bot_peak: botRss?.peak_mb ?? null,
+    bot_users: botRss?.users ?? null,
+    client: clientRss && "rss_mb" in clientRss ? clientRss.rss_mb : null,
+    client_watching: clientRss && "rss_mb" in clientRss ? clientRss.watching_mb : null,
+    client_peak: clientRss && "rss_mb" in clientRss ? clientRss.peak_mb : null,
+    ...(clientRss && "error" in clientRss ? { client_error: clientRss.error } : {}),
+    method: "/proc/<pid>/status VmRSS and VmHWM of `bun bot.ts` and `bun client.ts` child processes",
+  },
+  duration_s: 0,
+  ...(Object.keys(errors).length ? { errors } : {}),
+};
+result.duration_s = round((performance.now() - t0) / 1000, 1);
+
+const rows: Row[] = [];
+const r = result;
+if (r.client_reaction_ms) {
+  rows.push({ figure: "client reaction (sandbox push → request)", value: pct(r.client_reaction_ms), target: `p99 < ${TARGET.reactionP99} ms`, met: r.client_reaction_ms.p99 < TARGET.reactionP99 });
+  for (const [s, p] of Object.entries(r.client_reaction_ms.stages)) rows.push({ figure: `  stage ${s}`, value: pct(p) });
+}
+if (r.client_own_reaction_ms) rows.push({ figure: "client's own handler (update → request handed over)", value: pct(r.client_own_reaction_ms) });
+if (r.e2e_ms) rows.push({ figure: `e2e, ours (bot's clock, n=${r.e2e_ms.n})`, value: pct(r.e2e_ms), target: `p50 < ${TARGET.e2eP50} ms`, met: r.e2e_ms.p50 < TARGET.e2eP50 });
+if (r.baseline_e2e_ms) rows.push({ figure: `e2e, baseline (30 ms polling, n=${r.baseline_e2e_ms.n})`, value: pct(r.baseline_e2e_ms) });
+if (r.speedup !== null) rows.push({ figure: "speedup (baseline p50 / ours p50)", value: `${r.speedup}×`, target: `≥ ${TARGET.speedup}×`, met: r.speedup >= TARGET.speedup });
+if (r.scheduler_lateness_ms) rows.push({ figure: "scheduler lateness (200 instants)", value: pct(r.scheduler_lateness_ms), target: `p99 < ${TARGET.schedulerP99} ms`, met: r.scheduler_lateness_ms.p99 < TARGET.schedulerP99 });
+if (r.race) {
+  rows.push({ figure: `race: ${r.race.users} users, ${r.race.seats} seats: sold`, value: String(r.race.sold), target: `= ${r.race.seats}`, met: r.race.sold === r.race.seats });
+  rows.push({ figure: "race: overbooked", value: String(r.race.overbooked), target: "0", met: r.race.overbooked === 0 });
+  rows.push({ figure: "race: unanswered", value: String(r.race.unanswered), target: "0", met: r.race.unanswered === 0 });
+  rows.push({ figure: "race: booking attempts answered", value: `${r.race.bookings_per_s}/s` });
+  rows.push({ figure: "race: bot response (press → reply)", value: pct(r.race.bot_response_ms) });
+  rows.push({ figure: "race: opening → last seat sold", value: ms(r.race.sold_out_after_ms) });
+}
+if (r.broadcast) {
+  rows.push({ figure: `broadcast to ${r.broadcast.users} users, no rate limit`, value: `${r.broadcast.messages_per_s} msg/s` });
+  const l = r.broadcast.rate_limited;
+  if (l) {
+    rows.push({
+      figure: `broadcast under a 429 limit (${l.users} users)`,
+      value: `${l.http_429} × 429, ${l.retried_429} retried, ${l.delivered_once}/${l.users} got exactly one`,
+      target: "no 429 unhandled",
+      met: l.unhandled_429 === 0 && l.delivered_once === l.users,
+    });
+  }
+}
+rows.push({ figure: `bot RSS (${r.rss_mb.bot_users ?? "?"} users)`, value: r.rss_mb.bot === null ? "—" : `${r.rss_mb.bot} MB (peak ${r.rss_mb.bot_peak} MB)` });
+rows.push({ figure: "client RSS (watching / after a booking)", value: r.rss_mb.client === null ? `— ${r.rss_mb.client_error ?? ""}` : `${r.rss_mb.client_watching} MB / ${r.rss_mb.client} MB (peak ${r.rss_mb.client_peak} MB)` });
+
+const text = `${table(rows)}\n\n${quick ? "bun run bench --quick" : "bun run bench"}: ${result.duration_s} s on ${result.machine.cpus} × ${result.machine.cpu}, bun ${result.machine.bun}`;
+if (asJson) {
+  process.stderr.write(text + "\n");
+  process.stdout.write(JSON.stringify(result) + "\n");
+} else {
+  console.log(text);
+}
+for (const [name, e] of Object.entries(errors)) process.stderr.write(`\n${name} failed:\n${e}\n`);
+process.exit(Object.keys(errors).length ? 1 : 0);
