@@ -29,6 +29,8 @@ export interface MtprotoServer {
   host: string;
   port: number;
   sessionFor(userId: number): string;
+  /** Closes the TCP connections of one user (or of everyone): a network drop, for clients' reconnect tests. */
+  dropConnections(userId?: number): number;
   stop(): Promise<void>;
 }
 
@@ -409,6 +411,14 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
       const keyId = authKeyId(key);
       keys.set(keyId, { key, keyId, userId, salt: randomLong() });
       return encodeSession({ dcId: 2, host, port: listener.port }, key);
+    },
+    dropConnections(userId?: number): number {
+      const victims = [...all].filter((c) => userId === undefined || c.userId === userId);
+      for (const c of victims) {
+        detach(c);
+        c.socket.end();
+      }
+      return victims.length;
     },
     async stop(): Promise<void> {
       for (const c of [...all]) {

@@ -40,7 +40,9 @@ export async function sandboxSession(sandboxUrl: string, phone: string): Promise
       `no sandbox at ${sandboxUrl}: start one with \`bun run sandbox\` or \`bun bot.ts\` (without BOT_TOKEN), or set telegram.api_id/api_hash in config.yaml for real Telegram`,
     );
   }
-  const body = (await res.json().catch(() => ({}))) as { user_id?: number; session?: string; error?: string };
+  // The control API answers { ok, result: { user_id, session } } or { ok: false, error }.
+  const raw = (await res.json().catch(() => ({}))) as { result?: { user_id?: number; session?: string }; user_id?: number; session?: string; error?: string };
+  const body = { ...raw, ...raw.result };
   if (!res.ok || !body.session || typeof body.user_id !== "number") {
     throw new SessionFileError(`the sandbox at ${sandboxUrl} refused a session: ${body.error ?? res.status}`);
   }

@@ -1,0 +1,132 @@
+// The two ways to run a booking: immediate (wait for the announcement) and scheduled (be ready
+// before the opening and fire at the instant, on the server's clock).
+
+import "../gramjs-prelude.ts";
+import type { TelegramClient } from "telegram";
+import type { ClientConfig } from "../client-config.ts";
+import type { Logger } from "../log.ts";
+import { formatCountdown, formatDailyTime, nextDailyInstant, nowMs, sleepUntil, systemTimeZone, type ClockOffset } from "../timing.ts";
+import { Booker, type BookerOptions, type BookingNote, type BookingOutcome } from "./booker.ts";
+import { describeOffset, measureClockOffset } from "./clock-sync.ts";
+import { obtainSession, openClient } from "./connect.ts";
+
+export interface RunContext {
+  cfg: ClientConfig;
+  log: Logger;
+  out: (line: string) => void;
+  signal: AbortSignal;
+  /** Filled in as they come up, so that Ctrl+C can close them. */
+  res: { tg?: TelegramClient; booker?: Booker };
+}
+
+export const PREPARE_BEFORE_MS = 60_000;
+export const WARM_UP_BEFORE_MS = 50_000;
+export const INTENSE_BEFORE_MS = 10_000;
+
+export function bookerOptions(cfg: ClientConfig, log: Logger, onNote: (n: BookingNote) => void): BookerOptions {
+  return {
+    botUsername: cfg.bot.username,
+    flow: { targets: cfg.targets, texts: cfg.texts, maxRetries: cfg.performance.maxRetries, retryDelayMs: cfg.performance.pollingIntervalMs },
+    pollingIntervalMs: cfg.performance.pollingIntervalMs,
+    stageTimeoutMs: cfg.performance.connectionTimeoutS * 1000,
+    log,
+    onNote,
+  };
+}
+
+export function printNote(out: (line: string) => void) {
+  return (n: BookingNote) => out(`${n.level === "info" ? "note" : n.level === "warn" ? "warning" : "error"}: ${n.message}`);
+}
+
+/** Session, connection, the bot resolved: everything up to watching. */
+export async function prepare(ctx: RunContext): Promise<Booker> {
+  const { cfg, log, out } = ctx;
+  const started = performance.now();
+  const s = await obtainSession(cfg);
+  ctx.res.tg = await openClient(cfg, s.session);
+  const booker = await Booker.prepare(ctx.res.tg, bookerOptions(cfg, log, printNote(out)));
+  ctx.res.booker = booker;
+  const ms = performance.now() - started;
+  out(`connected to ${s.describe}; @${cfg.bot.username} resolved (id ${booker.botId}) in ${ms.toFixed(0)} ms`);
+  log.info("client_ready", { telegram: cfg.usesSandbox ? "sandbox" : "telegram", user_id: booker.selfId, bot_id: booker.botId, prepare_ms: Number(ms.toFixed(1)) });
+  return booker;
+}
+
+export function watchingLine(cfg: ClientConfig, booker: Booker, extra = ""): string {
+  return `watching @${cfg.bot.username} for the announcement as user ${booker.selfId}${extra}`;
+}
+
+export async function runImmediate(ctx: RunContext): Promise<BookingOutcome> {
+  const booker = await prepare(ctx);
+  return booker.book({
+    signal: ctx.signal,
+    onWatching: () => ctx.out(watchingLine(ctx.cfg, booker, ` (press 🧪 Тест in the bot to rehearse)`)),
+  });
+}
+
+/** Waits until `untilMs` (local epoch), showing the time left: every second on a terminal, every minute otherwise. */
+async function countdown(untilMs: number, label: string, ctx: RunContext): Promise<void> {
+  const tty = Boolean(process.stdout.isTTY);
+  const step = tty ? 1000 : 60_000;
+  let last = "";
+  for (;;) {
+    const left = untilMs - nowMs();
+    if (left <= 0) break;
+    const text = `${label} in ${formatCountdown(left)}`;
+    if (tty) process.stdout.write(`\r${text}   `);
+    else if (text !== last) ctx.out(text);
+    last = text;
+    await sleepUntil(Math.min(untilMs, nowMs() + (left % step || step)), ctx.signal);
+  }
+  if (tty) process.stdout.write("\r\x1b[K");
+}
+
+export async function runScheduled(ctx: RunContext): Promise<BookingOutcome> {
+  const { cfg, log, out } = ctx;
+  const t = cfg.booking.targetTime!;
+  const tz = cfg.booking.timezone ?? systemTimeZone();
+  const target = nextDailyInstant(t, nowMs(), tz);
+  const left = target - nowMs();
+  out(`booking opens at ${formatDailyTime(t)} (${tz}), in ${formatCountdown(left)}; preparing ${PREPARE_BEFORE_MS / 1000} s before`);
+  if (left > PREPARE_BEFORE_MS) await countdown(target - PREPARE_BEFORE_MS, "preparing", ctx);
+  else out(`less than ${PREPARE_BEFORE_MS / 1000} s to go: preparing at once`);
+
+  const booker = await prepare(ctx);
+  let offset: ClockOffset | undefined;
+  try {
+    offset = await measureClockOffset(ctx.res.tg!);
+    out(`clock: server − local ${describeOffset(offset)}`);
+    log.info("clock_offset", { offset_ms: Number(offset.offsetMs.toFixed(2)), rtt_ms: Number(offset.best!.rttMs.toFixed(2)), samples: offset.count });
+  } catch (e) {
+    out(`warning: could not measure the server's clock (${(e as Error).message}); using the local clock`);
+    log.warn("clock_offset_failed", { error: (e as Error).message });
+  }
+  const trigger = offset ? offset.toLocal(target) : target;
+
+  const outcome = booker.book({
+    trigger,
+    pollWindowMs: INTENSE_BEFORE_MS,
+    signal: ctx.signal,
+    onWatching: () => out(watchingLine(cfg, booker, `; firing at ${formatDailyTime(t)} server time`)),
+  });
+  // The warm-up /start (the bot learns about us, the connection is warm); the flow ignores its reply.
+  const warmUpIn = Math.max(0, trigger - WARM_UP_BEFORE_MS - nowMs());
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  if (trigger - nowMs() > 1000) {
+    timers.push(
+      setTimeout(() => {
+        booker.sendStart().then(
+          () => out("warm-up /start sent"),
+          (e) => out(`warning: the warm-up /start failed: ${(e as Error).message}`),
+        );
+      }, warmUpIn),
+    );
+  }
+  const intenseIn = trigger - INTENSE_BEFORE_MS - nowMs();
+  timers.push(setTimeout(() => out(`watching intensely: history check every ${cfg.performance.pollingIntervalMs} ms as a fallback`), Math.max(0, intenseIn)));
+  try {
+    return await outcome;
+  } finally {
+    for (const x of timers) clearTimeout(x);
+  }
+}

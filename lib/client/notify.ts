@@ -1,0 +1,31 @@
+// After a booking, off the hot path: a message to Saved Messages and a terminal bell.
+
+import "../gramjs-prelude.ts";
+import { Api, type TelegramClient } from "telegram";
+import { generateRandomLong } from "telegram/Helpers";
+import type { ClientConfig } from "../client-config.ts";
+import type { BookingOutcome } from "./booker.ts";
+import { statsBlock } from "./stats-block.ts";
+
+export function notificationText(o: BookingOutcome): string {
+  const head = o.result
+    ? o.result.outcome === "booked"
+      ? `✅ Забронировано${o.result.transport ? `: ${o.result.transport.split("\n")[0]}` : ""}`
+      : "ℹ️ У вас уже есть бронь"
+    : `❌ Не удалось забронировать: ${o.failure ?? "неизвестная причина"}`;
+  return `${head}\n\n${statsBlock(o.stats)}`;
+}
+
+/** Returns the problems met (never throws): a failed notification must not hide the booking. */
+export async function notify(tg: TelegramClient | undefined, cfg: Pick<ClientConfig, "notifications">, o: BookingOutcome): Promise<string[]> {
+  const problems: string[] = [];
+  if (cfg.notifications.soundAlert) process.stdout.write("\x07");
+  if (cfg.notifications.telegramNotify && tg) {
+    try {
+      await tg.invoke(new Api.messages.SendMessage({ peer: new Api.InputPeerSelf(), message: notificationText(o), randomId: generateRandomLong() }));
+    } catch (e) {
+      problems.push(`could not send the notification to Saved Messages: ${(e as Error).message}`);
+    }
+  }
+  return problems;
+}

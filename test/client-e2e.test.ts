@@ -1,0 +1,287 @@
+// `bun client.ts` as a user runs it, against the sandbox and the real bot (in-process, gramio over
+// the sandbox's Bot API): the client speaks MTProto, the user presses 🧪 Тест through the world.
+
+import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Human } from "../sandbox/human.ts";
+import { bookingTimeAhead, startHarness, TEST_BOT, type Harness } from "./helpers/bot-harness.ts";
+
+const ROOT = join(import.meta.dir, "..");
+const CLIENT = join(ROOT, "client.ts");
+const dirs: string[] = [];
+const harnesses: Harness[] = [];
+const procs: Bun.Subprocess[] = [];
+
+afterEach(async () => {
+  for (const p of procs.splice(0)) if (p.exitCode === null) p.kill();
+  for (const h of harnesses.splice(0)) await h.close();
+});
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), "aprel-client-"));
+  dirs.push(d);
+  return d;
+}
+
+function writeConfig(dir: string, o: { url: string; phone?: string; bot?: string; extra?: string; notify?: boolean }): string {
+  const path = join(dir, "client.yaml");
+  writeFileSync(
+    path,
+    `telegram:
+  phone: "${o.phone ?? "+79990009999"}"
+bot:
+  username: "${o.bot ?? TEST_BOT.username}"
+targets:
+  - cities: ["Челябинск"]
+    priority: 1
+  - cities: ["Екатеринбург"]
+    priority: 2
+performance:
+  polling_interval_ms: 30
+  max_retries: 3
+  connection_timeout: 3
+notifications:
+  telegram_notify: ${o.notify ?? false}
+  sound_alert: false
+sandbox:
+  url: "${o.url}"
+${o.extra ?? ""}`,
+  );
+  return path;
+}
+
+interface Running {
+  proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
+  stdout: () => string;
+  stderr: () => string;
+  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  exited: Promise<number>;
+}
+
+function spawnClient(args: string[], cwd: string): Running {
+  const proc = Bun.spawn(["bun", CLIENT, ...args], { cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, LOG_DIR: join(cwd, "logs") } });
+  procs.push(proc);
+  let out = "";
+  let errText = "";
+  const pump = async (s: ReadableStream<Uint8Array>, add: (t: string) => void) => {
+    const dec = new TextDecoder();
+    for await (const chunk of s) add(dec.decode(chunk, { stream: true }));
+  };
+  const done = Promise.all([pump(proc.stdout, (t) => (out += t)), pump(proc.stderr, (t) => (errText += t))]);
+  return {
+    proc,
+    stdout: () => out,
+    stderr: () => errText,
+    async waitFor(re, timeoutMs = 15_000) {
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        const m = out.match(re);
+        if (m) return m;
+        if (proc.exitCode !== null || Date.now() > end) {
+          throw new Error(`no ${re} in the client's output (exit ${proc.exitCode}):\n${out}\n${errText}`);
+        }
+        await Bun.sleep(10);
+      }
+    },
+    exited: proc.exited.then(async (code) => {
+      await done;
+      return code;
+    }),
+  };
+}
+
+function jsonLog(dir: string): { action: string; level: string; details: Record<string, unknown>; message?: string }[] {
+  const p = join(dir, "logs", "booking_client_json.log");
+  return existsSync(p) ? readFileSync(p, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l)) : [];
+}
+
+const STATS_BLOCK = /SMS → \/start: +\d+ms\n\/start → выбор: +\d+ms\nВыбор → подтверд: +\d+ms\n━{20}\nОбщее время: +\d+ms/;
+
+/** The user presses 🧪 Тест in the bot, as the person whose account the client runs on. */
+async function pressTest(h: Harness, userId: number): Promise<Human> {
+  const u = new Human(h.sb.world, userId, TEST_BOT.username);
+  const menu = u.waitFor("откроется");
+  u.send("/start");
+  await menu;
+  await u.press("Тест");
+  return u;
+}
+
+async function bookedInChat(h: Harness, userId: number): Promise<boolean> {
+  return h.sb.world.history(userId, h.sb.world.botByUsername(TEST_BOT.username)!.id).some((m) => m.outgoingFromBot && m.text.includes("Забронировано"));
+}
+
+describe("bun client.ts --mode immediate", () => {
+  test("watches, books after 🧪 Тест, prints the stats block, logs booking_attempt, notifies Saved Messages", async () => {
+    const h = await startHarness({ BOOKING_TIME: "23:59:59", TEST_SMS_DELAY_MS: "100" });
+    harnesses.push(h);
+    const dir = tempDir();
+    const phone = "+79990001001";
+    const c = spawnClient(["--mode", "immediate", "--config", writeConfig(dir, { url: h.sb.botApiUrl, phone, notify: true })], dir);
+    const m = await c.waitFor(/watching @(\S+) for the announcement as user (\d+)/);
+    expect(m[1]).toBe(TEST_BOT.username);
+    const userId = Number(m[2]);
+    expect(h.sb.world.userByPhone(phone)?.id).toBe(userId);
+    expect(c.stdout().split("\n")[0]).toMatch(/^sandbox mode: /);
+
+    await pressTest(h, userId);
+    expect(await c.exited).toBe(0);
+    const out = c.stdout();
+    expect(out).toMatch(STATS_BLOCK);
+    expect(out).toContain("bot: ✅ Забронировано");
+    expect(out).toMatch(/client reaction \(update → request handed to gramjs\): median [\d.]+ ms/);
+    expect(await bookedInChat(h, userId)).toBe(true);
+
+    const attempt = jsonLog(dir).find((l) => l.action === "booking_attempt");
+    expect(attempt).toBeDefined();
+    expect(typeof attempt!.details.total_time_ms).toBe("number");
+    expect(attempt!.details.total_time_ms as number).toBeGreaterThan(0);
+    expect(attempt!.details.outcome).toBe("booked");
+    expect(existsSync(join(dir, "logs", "booking_client.log"))).toBe(true);
+    // telegram_notify: the result in Saved Messages
+    expect(h.sb.world.history(userId, 0).some((msg) => msg.text.includes("Забронировано") && msg.text.includes("Общее время"))).toBe(true);
+    // nothing secret on screen
+    expect(out + c.stderr()).not.toMatch(/session":|1[A-Za-z0-9+/]{100,}/);
+  }, 30_000);
+
+  test("a FLOOD_WAIT during the flow is reported in words and retried to a booking", async () => {
+    const h = await startHarness({ BOOKING_TIME: "23:59:59", TEST_SMS_DELAY_MS: "100" }, { floodWait: { requestsPerSecond: 2 } });
+    harnesses.push(h);
+    const dir = tempDir();
+    const c = spawnClient(["--mode", "immediate", "--config", writeConfig(dir, { url: h.sb.botApiUrl, phone: "+79990001002" })], dir);
+    const userId = Number((await c.waitFor(/as user (\d+)/))[1]);
+    await Bun.sleep(1100); // a fresh flood window: /start, select, confirm = 3 requests > 2/s
+    await pressTest(h, userId);
+    expect(await c.exited).toBe(0);
+    expect(c.stdout()).toMatch(/FLOOD_WAIT: Telegram asks to wait \d+ s.*retrying/);
+    expect(c.stdout()).toMatch(STATS_BLOCK);
+    expect(await bookedInChat(h, userId)).toBe(true);
+    expect(jsonLog(dir).some((l) => l.action === "booking_note" && String(l.message).includes("FLOOD_WAIT"))).toBe(true);
+  }, 30_000);
+
+  test("a dropped connection during the flow: gramjs reconnects, the client catches up and books", async () => {
+    const h = await startHarness({ BOOKING_TIME: "23:59:59", TEST_SMS_DELAY_MS: "100" });
+    harnesses.push(h);
+    const dir = tempDir();
+    const c = spawnClient(["--mode", "immediate", "--config", writeConfig(dir, { url: h.sb.botApiUrl, phone: "+79990001003" })], dir);
+    const userId = Number((await c.waitFor(/as user (\d+)/))[1]);
+    let dropped = 0;
+    const unobserve = h.sb.world.observe((e) => {
+      // Cut the line the moment the client's /start (the reaction to the announcement) arrives:
+      // the bot's menu is then pushed to nobody.
+      if (e.type === "mtprotoRequest" && e.userId === userId && e.method === "messages.SendMessage" && dropped === 0) {
+        dropped = h.sb.mtproto.dropConnections(userId);
+      }
+    });
+    await pressTest(h, userId);
+    const code = await c.exited;
+    unobserve();
+    expect(dropped).toBeGreaterThan(0);
+    expect(c.stdout()).toMatch(/connection to Telegram lost|reconnected/);
+    expect(code).toBe(0);
+    expect(await bookedInChat(h, userId)).toBe(true);
+  }, 40_000);
+});
+
+describe("bun client.ts --mode scheduled", () => {
+  test("books right at the opening, without waiting for the announcement", async () => {
+    const opening = bookingTimeAhead(6000);
+    const h = await startHarness({ BOOKING_TIME: opening.text, TEST_SMS_DELAY_MS: "100" });
+    harnesses.push(h);
+    const dir = tempDir();
+    const phone = "+79990001004";
+    const starts: number[] = [];
+    const unobserve = h.sb.world.observe((e) => {
+      if (e.type === "userMessage" && e.message.text === "/start" && h.sb.world.userByPhone(phone)?.id === e.message.userId) starts.push(Date.now());
+    });
+    const c = spawnClient(
+      ["--mode", "scheduled", "--config", writeConfig(dir, { url: h.sb.botApiUrl, phone, extra: `booking:\n  target_time: "${opening.text}"\n` })],
+      dir,
+    );
+    await c.waitFor(/preparing at once/);
+    await c.waitFor(/clock: server − local/);
+    const userId = Number((await c.waitFor(/as user (\d+)/))[1]);
+    expect(await c.exited).toBe(0);
+    unobserve();
+    const out = c.stdout();
+    expect(out).toMatch(STATS_BLOCK);
+    expect(out).toContain("warm-up /start sent");
+    expect(await bookedInChat(h, userId)).toBe(true);
+    // The warm-up came well before the opening; the booking /start right at it (loose bound: busy CI).
+    expect(starts.some((t) => t < opening.at - 1000)).toBe(true);
+    const atOpening = starts.filter((t) => t >= opening.at - 100);
+    expect(atOpening.length).toBeGreaterThan(0);
+    expect(atOpening[0]! - opening.at).toBeLessThan(500);
+    const attempt = jsonLog(dir).find((l) => l.action === "booking_attempt")!;
+    expect(attempt.details.mode).toBe("scheduled");
+    expect(["trigger", "announcement"]).toContain(attempt.details.origin as string);
+  }, 40_000);
+});
+
+describe("bun client.ts: config errors, --check, --help", () => {
+  test("a wrong-typed key: exit 2, one message naming the key, nothing started", async () => {
+    const dir = tempDir();
+    const path = writeConfig(dir, { url: "http://127.0.0.1:1", extra: "" }).replace(/$/, "");
+    writeFileSync(path, readFileSync(path, "utf8").replace("max_retries: 3", 'max_retries: "many"'));
+    const c = spawnClient(["--mode", "immediate", "--config", path], dir);
+    expect(await c.exited).toBe(2);
+    expect(c.stderr()).toContain("performance.max_retries");
+    expect(c.stderr()).toContain("Example:");
+    expect(c.stderr().trim().split("\n").length).toBe(1);
+    expect(existsSync(join(dir, "logs"))).toBe(false);
+  });
+
+  test("an unknown key, a missing file, scheduled without target_time, bad arguments: exit 2", async () => {
+    const dir = tempDir();
+    const path = writeConfig(dir, { url: "http://127.0.0.1:1", extra: "perfomance:\n  x: 1\n" });
+    let c = spawnClient(["--mode", "immediate", "--config", path], dir);
+    expect(await c.exited).toBe(2);
+    expect(c.stderr()).toMatch(/perfomance: unknown key \(did you mean "performance"\?\)/);
+
+    c = spawnClient(["--mode", "immediate", "--config", join(dir, "nope.yaml")], dir);
+    expect(await c.exited).toBe(2);
+    expect(c.stderr()).toContain("file not found");
+
+    c = spawnClient(["--mode", "scheduled", "--config", writeConfig(dir, { url: "http://127.0.0.1:1" })], dir);
+    expect(await c.exited).toBe(2);
+    expect(c.stderr()).toContain("booking.target_time");
+
+    c = spawnClient(["--mode", "sometimes"], dir);
+    expect(await c.exited).toBe(2);
+    expect(c.stderr()).toContain("--mode must be immediate or scheduled");
+  });
+
+  test("--help prints the usage", async () => {
+    const c = spawnClient(["--help"], tempDir());
+    expect(await c.exited).toBe(0);
+    expect(c.stdout()).toContain("--mode immediate");
+  });
+
+  test("--check: every component ✓ against a running sandbox; ✗ with hints otherwise", async () => {
+    const h = await startHarness({ BOOKING_TIME: "23:59:59" }, { clockSkewMs: 2500 });
+    harnesses.push(h);
+    const dir = tempDir();
+    let c = spawnClient(["--check", "--config", writeConfig(dir, { url: h.sb.botApiUrl, extra: 'booking:\n  target_time: "11:30:00"\n' })], dir);
+    expect(await c.exited).toBe(0);
+    const out = c.stdout();
+    for (const name of ["config", "session", "connection", "bot", "clock"]) expect(out).toMatch(new RegExp(`^✓ ${name}: `, "m"));
+    const offset = Number(/server − local \+([\d.]+) ms/.exec(out)?.[1]);
+    expect(Math.abs(offset - 2500)).toBeLessThan(100);
+    expect(out).toMatch(/11:30:00 \(.+\) is in \d\d:\d\d:\d\d/);
+
+    c = spawnClient(["--check", "--config", writeConfig(dir, { url: h.sb.botApiUrl, bot: "no_such_bot" })], dir);
+    expect(await c.exited).toBe(1);
+    expect(c.stdout()).toMatch(/^✗ bot: no bot @no_such_bot/m);
+    expect(c.stdout()).toContain("hint: bot.username");
+
+    c = spawnClient(["--check", "--config", writeConfig(dir, { url: "http://127.0.0.1:9" })], dir);
+    expect(await c.exited).toBe(1);
+    expect(c.stdout()).toMatch(/^✗ session: no sandbox at/m);
+    expect(c.stdout()).toMatch(/^✗ connection: skipped/m);
+  }, 30_000);
+});
