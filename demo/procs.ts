@@ -5,7 +5,14 @@
 import type { Subprocess } from "bun";
 
 const live = new Set<Child>();
+const exitTasks: (() => void)[] = [];
 let hooked = false;
+
+/** Runs `fn` (synchronous: e.g. removing a temp dir) when the process exits, however it exits. */
+export function atExit(fn: () => void): void {
+  hookExit();
+  exitTasks.push(fn);
+}
 
 function hookExit(): void {
   if (hooked) return;
@@ -19,6 +26,13 @@ function hookExit(): void {
   // Last resort (an exception, process.exit elsewhere): no child outlives us.
   process.on("exit", () => {
     for (const c of live) c.kill("SIGKILL");
+    for (const f of exitTasks.splice(0)) {
+      try {
+        f();
+      } catch {
+        // exiting: nothing left to report to
+      }
+    }
   });
 }
 

@@ -1,0 +1,43 @@
+// bun run demo [--scheduled [--crowd N]]
+// The whole system offline on loopback: sandbox, bot (bun bot.ts) and client (bun client.ts).
+
+import { demoImmediate } from "./immediate.ts";
+import { demoScheduled } from "./scheduled.ts";
+
+const USAGE = `usage: bun run demo                      the 🧪 Тест rehearsal: client.ts --mode immediate books once
+       bun run demo --scheduled [--crowd N]  the opening: client.ts --mode scheduled races N simulated people (default 100)`;
+
+function parse(argv: string[]): { scheduled: boolean; crowd: number } {
+  let scheduled = false;
+  let crowd = 100;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--scheduled") scheduled = true;
+    else if (a === "--crowd" || a.startsWith("--crowd=")) {
+      const v = a.includes("=") ? a.slice(a.indexOf("=") + 1) : argv[++i];
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 5000) throw new Error(`--crowd needs a whole number from 0 to 5000, not ${JSON.stringify(v)}`);
+      crowd = n;
+    } else if (a === "--help" || a === "-h") {
+      console.log(USAGE);
+      process.exit(0);
+    } else throw new Error(`unknown argument ${JSON.stringify(a)}`);
+  }
+  return { scheduled, crowd };
+}
+
+let args: { scheduled: boolean; crowd: number };
+try {
+  args = parse(process.argv.slice(2));
+} catch (e) {
+  console.error(`${(e as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+
+try {
+  const code = args.scheduled ? await demoScheduled(args.crowd) : await demoImmediate();
+  process.exit(code);
+} catch (e) {
+  console.error(`demo failed: ${(e as Error).message}`);
+  process.exit(1);
+}

@@ -1,0 +1,87 @@
+// The demo's world: the sandbox in this process (so the simulated people are sandbox users right
+// here), and the bot as a child process started exactly as a user starts it, `bun bot.ts`, with
+// its configuration in the environment. Ephemeral ports (never "in use"), a temp dir for the
+// database, logs and the client's config, removed on exit.
+
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { TransportSeed } from "../lib/db.ts";
+import { SANDBOX_BOT_TOKEN, SANDBOX_BOT_USERNAME } from "../sandbox/defaults.ts";
+import { startSandbox, type Sandbox } from "../sandbox/index.ts";
+import { atExit, Child } from "./procs.ts";
+
+export const ROOT = resolve(import.meta.dir, "..");
+export const BOT_USERNAME = SANDBOX_BOT_USERNAME;
+
+export interface Stack {
+  sb: Sandbox;
+  bot: Child;
+  dir: string;
+  dbPath: string;
+  stop(): Promise<void>;
+}
+
+export function say(line: string): void {
+  console.log(line);
+}
+
+export async function startStack(o: { env: Record<string, string>; transports?: TransportSeed[]; showBotLine?: (line: string) => boolean }): Promise<Stack> {
+  const dir = mkdtempSync(join(tmpdir(), "aprel-demo-"));
+  atExit(() => rmSync(dir, { recursive: true, force: true }));
+  let sb: Sandbox;
+  try {
+    sb = await startSandbox({ botApiPort: 0, mtprotoPort: 0, bots: [{ token: SANDBOX_BOT_TOKEN, username: SANDBOX_BOT_USERNAME }] });
+  } catch (e) {
+    throw new Error(`cannot start the sandbox on loopback: ${(e as Error).message}`);
+  }
+  say(`sandbox: Bot API ${sb.botApiUrl}, MTProto ${sb.mtprotoHost}:${sb.mtprotoPort} (ephemeral ports, loopback only)`);
+  const env: Record<string, string> = {
+    BOT_TOKEN: SANDBOX_BOT_TOKEN,
+    BOT_API_URL: sb.botApiUrl,
+    DB_PATH: join(dir, "bot.db"),
+    LOG_DIR: join(dir, "bot-logs"),
+    ...o.env,
+  };
+  if (o.transports) {
+    env.TRANSPORTS_FILE = join(dir, "transports.json");
+    writeFileSync(env.TRANSPORTS_FILE, JSON.stringify(o.transports, null, 2));
+  }
+  const show = o.showBotLine ?? (() => true);
+  const bot = new Child("bot", [process.execPath, join(ROOT, "bot.ts")], {
+    cwd: dir,
+    env,
+    onLine: (line) => {
+      if (show(line)) say(`  bot    | ${line}`);
+    },
+  });
+  say(`bot: bun bot.ts (pid ${bot.pid}), database and logs in ${dir}`);
+  try {
+    await bot.waitFor(/is polling/, 20_000);
+  } catch (e) {
+    await bot.stop();
+    await sb.stop();
+    throw e;
+  }
+  return {
+    sb,
+    bot,
+    dir,
+    dbPath: env.DB_PATH!,
+    async stop() {
+      await bot.stop();
+      await sb.stop();
+    },
+  };
+}
+
+/** `bun client.ts` with the given arguments, its output shown line by line. */
+export function startClient(dir: string, args: string[]): Child {
+  const c = new Child("client", [process.execPath, join(ROOT, "client.ts"), ...args], {
+    cwd: dir,
+    env: { LOG_DIR: join(dir, "client-logs") },
+    onLine: (line) => say(`  client | ${line}`),
+  });
+  say(`client: bun client.ts ${args.join(" ")} (pid ${c.pid})`);
+  return c;
+}
