@@ -4,6 +4,7 @@
 
 import { cpus } from "node:os";
 import { baselineClient, ourClient } from "./clients.ts";
+import { benchFloor } from "./floor.ts";
 import { benchBroadcast, type BroadcastRun } from "./broadcast.ts";
 import { benchRace } from "./race.ts";
 import { benchReactions, CITIES, speedup } from "./reaction.ts";
@@ -53,6 +54,7 @@ const reactions = await part("test bookings", () =>
     baseline: (rig, phone) => baselineClient(rig.sb, phone, BENCH_BOT.username, CITIES),
   }),
 );
+const floor = await part("gramjs floor", () => benchFloor(smoke ? 20 : 300));
 const race = await part("race", () => benchRace(P.raceUsers, P.seats));
 // Pacing lifted (the bot's config allows at most 1000/s): the figure is capacity, not the configured pace.
 const fast = await part("broadcast", () => benchBroadcast(P.broadcastUsers, { botRatePerS: 100_000 }));
@@ -70,6 +72,8 @@ const result = {
   machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? "?", bun: Bun.version, platform: `${process.platform}-${process.arch}` },
   client_reaction_ms: reactions?.client_reaction_ms ?? null,
   client_own_reaction_ms: reactions?.client_own_reaction_ms ?? null,
+  /** A do-nothing gramjs client that sends a request from its raw update handler: the floor. */
+  client_reaction_floor_ms: floor ?? null,
   client_own_stages_ms: reactions?.client_own_ms ?? null,
   e2e_ms: reactions ? { ...reactions.ours.e2e_ms, bookings: reactions.ours.bookings, failed: reactions.ours.failed, stages: reactions.ours.bot_stages_ms } : null,
   baseline_e2e_ms: reactions
@@ -109,6 +113,7 @@ if (r.client_reaction_ms) {
   rows.push({ figure: "client reaction (sandbox push → request)", value: pct(r.client_reaction_ms), target: `p99 < ${TARGET.reactionP99} ms`, met: r.client_reaction_ms.p99 < TARGET.reactionP99 });
   for (const [s, p] of Object.entries(r.client_reaction_ms.stages)) rows.push({ figure: `  stage ${s}`, value: pct(p) });
 }
+if (r.client_reaction_floor_ms) rows.push({ figure: "  floor: trivial gramjs client, same path", value: pct(r.client_reaction_floor_ms) });
 if (r.client_own_reaction_ms) rows.push({ figure: "client's own handler (update → request handed over)", value: pct(r.client_own_reaction_ms) });
 if (r.e2e_ms) rows.push({ figure: `e2e, ours (bot's clock, n=${r.e2e_ms.n})`, value: pct(r.e2e_ms), target: `p50 < ${TARGET.e2eP50} ms`, met: r.e2e_ms.p50 < TARGET.e2eP50 });
 if (r.baseline_e2e_ms) rows.push({ figure: `e2e, baseline (30 ms polling, n=${r.baseline_e2e_ms.n})`, value: pct(r.baseline_e2e_ms) });

@@ -94,7 +94,9 @@ export async function benchClientRss(): Promise<(Rss & { watching_mb: number }) 
     let peak = Math.max(watching.rss_mb, watching.peak_mb);
     const sampler = setInterval(() => {
       try {
-        last = readRss(child!.pid);
+        const now = readRss(child!.pid);
+        if (!Number.isFinite(now.rss_mb)) return; // exiting: the status has no memory lines any more
+        last = now;
         // Linux updates VmHWM lazily: it can trail the current VmRSS, so keep the larger.
         peak = Math.max(peak, last.rss_mb, last.peak_mb);
       } catch {

@@ -29,6 +29,7 @@ test("bench --smoke --json prints one JSON object with every figure", async () =
   expect(r.broadcast.rate_limited).toEqual(expect.objectContaining({ unhandled_429: 0, missing: 0, duplicates: 0, delivered_once: 300 }));
   expect(r.rss_mb.bot).toBeGreaterThan(10);
   expect(r.rss_mb.client).toBeGreaterThan(10);
+  expect(r.client_reaction_floor_ms).toEqual(pct);
   expect(r.errors).toBeUndefined();
   // the table goes to stderr with --json
   expect(err).toContain("speedup");
