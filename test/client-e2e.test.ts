@@ -90,6 +90,7 @@ function spawnClient(args: string[], cwd: string): Running {
     },
     exited: proc.exited.then(async (code) => {
       await done;
+      if (process.env.CLIENT_E2E_SHOW) console.log(`--- bun client.ts ${args.join(" ")} → ${code}\n${out}${errText}`);
       return code;
     }),
   };

@@ -295,7 +295,8 @@ export class Booker {
     const f = classifyRequestError(e, method);
     if (f.ignorable) return this.note(run, "info", f.kind, `${f.reason}; waiting for the bot's message`);
     if (gen !== run.reqGen) return this.note(run, "warn", f.kind, `${f.reason} (an earlier request; the flow has moved on)`);
-    this.note(run, f.retryable ? "warn" : "error", f.kind, f.retryable ? `${f.reason}; retrying${f.retryAfterMs ? ` in ${f.retryAfterMs} ms` : ""}` : f.reason);
+    // The flow words the consequence itself ("...: retry 1/3", or the failure): one line per error.
+    if (!f.retryable) this.note(run, "error", f.kind, f.reason);
     const at = performance.now();
     this.feed(run, { type: "error", reason: f.reason, retryable: f.retryable, ...(f.retryAfterMs ? { retryAfterMs: f.retryAfterMs } : {}), at }, "error", at);
   }
@@ -375,14 +376,20 @@ export class Booker {
     return new Api.messages.GetHistory({ peer: this.peer, offsetId: 0, offsetDate: 0, addOffset: 0, limit, maxId: 0, minId: 0, hash: returnBigInt(0) });
   }
 
+  /** The newest message id in the chat; one wait-and-retry on a short FLOOD_WAIT (not on the hot path). */
   private async latestMessageId(): Promise<number | undefined> {
-    try {
-      const res = await this.tg.invoke(this.historyRequest(1));
-      if (!("messages" in res)) return undefined;
-      return res.messages.reduce((max, m) => Math.max(max, m.id), 0);
-    } catch {
-      return undefined;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const res = await this.tg.invoke(this.historyRequest(1));
+        if (!("messages" in res)) return undefined;
+        return res.messages.reduce((max, m) => Math.max(max, m.id), 0);
+      } catch (e) {
+        const f = classifyRequestError(e, "messages.GetHistory");
+        if (attempt > 0 || f.kind !== "flood" || (f.retryAfterMs ?? 0) > this.stageTimeoutMs) return undefined;
+        await Bun.sleep(f.retryAfterMs!);
+      }
     }
+    return undefined;
   }
 
   // ---- bookkeeping, off the hot path ----

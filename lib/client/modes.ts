@@ -103,27 +103,34 @@ export async function runScheduled(ctx: RunContext): Promise<BookingOutcome> {
   }
   const trigger = offset ? offset.toLocal(target) : target;
 
+  const timers: ReturnType<typeof setTimeout>[] = [];
   const outcome = booker.book({
     trigger,
     pollWindowMs: INTENSE_BEFORE_MS,
     signal: ctx.signal,
-    onWatching: () => out(watchingLine(cfg, booker, `; firing at ${formatDailyTime(t)} server time`)),
-  });
-  // The warm-up /start (the bot learns about us, the connection is warm); the flow ignores its reply.
-  const warmUpIn = Math.max(0, trigger - WARM_UP_BEFORE_MS - nowMs());
-  const timers: ReturnType<typeof setTimeout>[] = [];
-  if (trigger - nowMs() > 1000) {
-    timers.push(
-      setTimeout(() => {
-        booker.sendStart().then(
-          () => out("warm-up /start sent"),
-          (e) => out(`warning: the warm-up /start failed: ${(e as Error).message}`),
+    onWatching: () => {
+      out(watchingLine(cfg, booker, `; firing at ${formatDailyTime(t)} server time`));
+      // The warm-up /start (the bot learns about us, the connection is warm); the flow ignores its reply.
+      if (trigger - nowMs() > 1000) {
+        timers.push(
+          setTimeout(
+            () =>
+              booker.sendStart().then(
+                () => out("warm-up /start sent"),
+                (e) => out(`warning: the warm-up /start failed: ${(e as Error).message}`),
+              ),
+            Math.max(0, trigger - WARM_UP_BEFORE_MS - nowMs()),
+          ),
         );
-      }, warmUpIn),
-    );
-  }
-  const intenseIn = trigger - INTENSE_BEFORE_MS - nowMs();
-  timers.push(setTimeout(() => out(`watching intensely: history check every ${cfg.performance.pollingIntervalMs} ms as a fallback`), Math.max(0, intenseIn)));
+      }
+      timers.push(
+        setTimeout(
+          () => out(`watching intensely: history check every ${cfg.performance.pollingIntervalMs} ms as a fallback`),
+          Math.max(0, trigger - INTENSE_BEFORE_MS - nowMs()),
+        ),
+      );
+    },
+  });
   try {
     return await outcome;
   } finally {
