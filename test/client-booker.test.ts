@@ -122,6 +122,8 @@ describe("Booker", () => {
     });
     const handler: number[] = [];
     const wire: number[] = [];
+    const inbound: number[] = [];
+    const outbound: number[] = [];
     for (let i = 0; i < runs; i++) {
       const p = booker.book();
       await Bun.sleep(5);
@@ -134,11 +136,14 @@ describe("Booker", () => {
       o.reactions.forEach((r, j) => {
         handler.push(r.ms);
         const push = pushes.filter((x) => x.messageId === r.messageId && x.ts < requests[j]!.ts).at(-1);
-        if (push) wire.push(requests[j]!.ts - push.ts);
+        if (!push) return;
+        wire.push(requests[j]!.ts - push.ts);
+        inbound.push(r.at - r.ms - push.ts);
+        outbound.push(requests[j]!.ts - r.at);
       });
     }
     const fmt = (xs: number[]) => `p50 ${percentile(xs, 50).toFixed(3)} ms, p99 ${percentile(xs, 99).toFixed(3)} ms, max ${Math.max(...xs).toFixed(3)} ms (n=${xs.length})`;
-    console.log(`client reaction over ${runs} bookings:\n  update in our handler → request handed to gramjs: ${fmt(handler)}\n  update written by the sandbox → request decoded by the sandbox: ${fmt(wire)}`);
+    console.log(`client reaction over ${runs} bookings:\n  update in our handler → request handed to gramjs: ${fmt(handler)}\n  update written by the sandbox → request decoded by the sandbox: ${fmt(wire)}\n    of which gramjs in (socket → decrypt → dispatch → our handler): ${fmt(inbound)}\n    and gramjs out (handed over → encrypt → socket → sandbox decoded): ${fmt(outbound)}`);
     expect(handler.length).toBe(runs * 3);
     expect(wire.length).toBe(runs * 3);
     // Loose bounds: a noisy 2-core machine.

@@ -286,3 +286,17 @@ describe("bun client.ts: config errors, --check, --help", () => {
     expect(c.stdout()).toMatch(/^✗ connection: skipped/m);
   }, 30_000);
 });
+
+describe("bun client.ts: Ctrl+C", () => {
+  test("SIGINT while watching: disconnects, flushes the log, exit 130", async () => {
+    const h = await startHarness({ BOOKING_TIME: "23:59:59" });
+    harnesses.push(h);
+    const dir = tempDir();
+    const c = spawnClient(["--mode", "immediate", "--config", writeConfig(dir, { url: h.sb.botApiUrl, phone: "+79990001005" })], dir);
+    await c.waitFor(/as user (\d+)/);
+    c.proc.kill("SIGINT");
+    expect(await c.exited).toBe(130);
+    expect(c.stdout()).toContain("interrupted");
+    expect(jsonLog(dir).some((l) => l.action === "client_interrupted")).toBe(true);
+  }, 20_000);
+});
