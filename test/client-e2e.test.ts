@@ -159,7 +159,7 @@ describe("bun client.ts --mode immediate", () => {
     await Bun.sleep(1100); // a fresh flood window: /start, select, confirm = 3 requests > 2/s
     await pressTest(h, userId);
     expect(await c.exited).toBe(0);
-    expect(c.stdout()).toMatch(/FLOOD_WAIT: Telegram asks to wait \d+ s.*retrying/);
+    expect(c.stdout()).toMatch(/FLOOD_WAIT: Telegram asks to wait \d+ s.*retry 1\/3/);
     expect(c.stdout()).toMatch(STATS_BLOCK);
     expect(await bookedInChat(h, userId)).toBe(true);
     expect(jsonLog(dir).some((l) => l.action === "booking_note" && String(l.message).includes("FLOOD_WAIT"))).toBe(true);
