@@ -5,7 +5,10 @@
 //   idle --start--> waitingAnnouncement --announcement--> startSent --menu--> selectPressed
 //        --confirm prompt--> confirmPressed --booked--> done
 //   sold out: press the next target from the latest menu, or /start again for a fresh one;
-//   not open / error / timeout: bounded retry (maxRetries), then failed.
+//   error / timeout: bounded retry (maxRetries), then failed.
+//   not open (after a trigger that came early by the bot's clock): /start again with a backoff
+//   (retryDelayMs doubling, capped at NOT_OPEN_MAX_DELAY_MS) for up to notOpenWindowMs; the
+//   announcement, if it comes meanwhile, sends /start at once.
 //
 // Stages are skipped when the bot allows it: an announcement (or any message while waiting) that
 // already carries transport buttons is pressed directly; a trigger (scheduled mode's target
@@ -32,9 +35,19 @@ export interface FlowConfig {
   texts: RecogniseTexts;
   /** How many times "not open", an error or a timeout may be retried before giving up. */
   maxRetries: number;
-  /** Delay hint (ms) on a /start re-sent after "not open", so the bot is not hammered. */
+  /** First delay (ms) of a /start re-sent after "not open"; doubles on each further "not open". */
   retryDelayMs: number;
+  /**
+   * How long (ms, from the first "not open") to keep asking before giving up. The bot's clock and
+   * Telegram's may disagree by a second or more, so this is a window, not a count.
+   */
+  notOpenWindowMs: number;
 }
+
+/** Cap on the backoff between /start retries while booking is not open yet. */
+export const NOT_OPEN_MAX_DELAY_MS = 1000;
+/** Floor of that backoff, so retryDelayMs 0 does not flood the bot. */
+export const NOT_OPEN_MIN_DELAY_MS = 10;
 
 export interface Button {
   text: string;
@@ -132,6 +145,7 @@ export interface BookingResult {
   stats: FlowStats;
   /** transport presses, including sold-out ones */
   attempts: number;
+  /** error and timeout retries, plus /start re-sent while booking was not open yet */
   retries: number;
 }
 
@@ -182,6 +196,9 @@ export interface FlowState {
   readonly soldOut: readonly string[];
   readonly attempts: number;
   readonly retries: number;
+  /** "Not open" answers so far, and when the first came (see FlowConfig.notOpenWindowMs). */
+  readonly notOpen: number;
+  readonly firstNotOpenAt?: number;
   /** What an error retry repeats. */
   readonly lastRequest?: RequestAction;
   readonly result?: BookingResult;
@@ -197,6 +214,7 @@ export const DEFAULT_FLOW_CONFIG: Omit<FlowConfig, "targets"> = {
   texts: { ...RECOGNISE },
   maxRetries: 3,
   retryDelayMs: 0,
+  notOpenWindowMs: 10_000,
 };
 
 export function initialState(config: Partial<FlowConfig> & Pick<FlowConfig, "targets">): FlowState {
@@ -207,6 +225,7 @@ export function initialState(config: Partial<FlowConfig> & Pick<FlowConfig, "tar
     soldOut: [],
     attempts: 0,
     retries: 0,
+    notOpen: 0,
   };
 }
 
@@ -337,8 +356,12 @@ function onMessage(state: FlowState, e: MessageEvent): StepResult {
     return isMenu ? pressTransport(s, e.id, e.buttons, e.at) : sendStart(s, e.at);
   }
 
-  // A late announcement after a trigger: worth recording, not worth acting on (unless it is a menu, below).
-  if (isAnnouncement && s.times.announcementAt === undefined) s = { ...s, times: { ...s.times, announcementAt: e.at } };
+  // A late announcement after a trigger: worth recording, not worth acting on (unless it is a menu,
+  // below), except while we back off on "not open": then it is the news we were waiting for.
+  if (isAnnouncement && s.times.announcementAt === undefined) {
+    s = { ...s, times: { ...s.times, announcementAt: e.at } };
+    if (s.phase === "startSent" && s.notOpen > 0 && !isMenu) return sendStart(s, e.at);
+  }
 
   // Results are accepted in every active phase: after a timeout and a fresh /start, the answer
   // to the earlier press may still arrive, and it is just as valid.
@@ -354,8 +377,21 @@ function onMessage(state: FlowState, e: MessageEvent): StepResult {
     }
   }
   if (s.phase === "startSent" && isMenu) return pressTransport(s, e.id, e.buttons, e.at);
-  if (e.text.includes(texts.notOpen)) return retry(s, START, e.at, "booking is not open yet", s.config.retryDelayMs);
+  if (e.text.includes(texts.notOpen)) return onNotOpen(s, e.at);
   return { state: s, actions: [] };
+}
+
+function onNotOpen(state: FlowState, at: number): StepResult {
+  const { notOpenWindowMs, retryDelayMs } = state.config;
+  const first = state.firstNotOpenAt ?? at;
+  if (at - first >= notOpenWindowMs) {
+    return fail(state, `booking is not open yet; gave up after ${state.notOpen} retries over ${Math.round((at - first) / 1000)} s`, at);
+  }
+  const delayMs = Math.min(NOT_OPEN_MAX_DELAY_MS, Math.max(NOT_OPEN_MIN_DELAY_MS, retryDelayMs) * 2 ** state.notOpen);
+  const s = { ...state, notOpen: state.notOpen + 1, firstNotOpenAt: first };
+  const log: LogAction = { type: "log", level: "warn", message: `booking is not open yet: /start again in ${delayMs} ms` };
+  const r = sendStart(s, at, delayMs);
+  return { state: r.state, actions: [...r.actions, log] };
 }
 
 function onSoldOut(state: FlowState, at: number): StepResult {
@@ -427,7 +463,7 @@ function finish(state: FlowState, outcome: BookingResult["outcome"], e: MessageE
     ...(state.current ? { transport: state.current.text } : {}),
     stats: stats(s),
     attempts: s.attempts,
-    retries: s.retries,
+    retries: s.retries + s.notOpen,
   };
   return { state: { ...s, result }, actions: [{ type: "done", result }] };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import {
+  NOT_OPEN_MAX_DELAY_MS,
   chooseTransport,
   findConfirmButton,
   initialState,
@@ -256,34 +257,48 @@ describe("scheduled mode: the trigger", () => {
     expect(r.actions).toEqual([]);
   });
 
-  test("'not open' after the trigger: /start again after retryDelayMs, bounded by maxRetries", () => {
-    let r = feed(fresh({ maxRetries: 2, retryDelayMs: 30 }), { type: "trigger", at: 0 });
+  test("'not open' after the trigger: /start again with a doubling delay, for notOpenWindowMs", () => {
+    let r = feed(fresh({ maxRetries: 0, retryDelayMs: 30, notOpenWindowMs: 1000 }), { type: "trigger", at: 0 });
     const notOpen = (id: number, at: number) => text(id, at, TEXT.notOpen("11:30"));
 
     r = feed(r.state, notOpen(2, 10));
     expect(requests(r.actions)).toEqual([{ type: "sendText", text: "/start", delayMs: 30 }]);
-    expect(r.actions.some((a) => a.type === "log" && /retry 1\/2/.test(a.message))).toBe(true);
-    expect(r.state.retries).toBe(1);
+    expect(r.state.retries).toBe(0); // the error budget (maxRetries 0 here) is not spent
     expect(r.state.times.startSentAt).toBe(0); // the first /start is where the stage began
 
     r = feed(r.state, notOpen(3, 50));
-    expect(requests(r.actions)).toEqual([{ type: "sendText", text: "/start", delayMs: 30 }]);
+    expect(requests(r.actions)).toEqual([{ type: "sendText", text: "/start", delayMs: 60 }]);
+    r = feed(r.state, notOpen(4, 120));
+    expect(requests(r.actions)).toEqual([{ type: "sendText", text: "/start", delayMs: 120 }]);
 
-    r = feed(r.state, notOpen(4, 90));
+    r = feed(r.state, notOpen(5, 1010)); // 1000 ms after the first "not open"
     expect(r.state.phase).toBe("failed");
-    expect(r.actions).toEqual([{ type: "failed", reason: "booking is not open yet; gave up after 2 retries" }]);
+    expect(r.state.failure).toContain("booking is not open yet; gave up after 3 retries");
+  });
+
+  test("the backoff is capped at NOT_OPEN_MAX_DELAY_MS", () => {
+    let r = feed(fresh({ retryDelayMs: 300, notOpenWindowMs: 60_000 }), { type: "trigger", at: 0 });
+    const delays: (number | undefined)[] = [];
+    for (let i = 0; i < 5; i++) {
+      r = feed(r.state, text(2 + i, 10 + i, TEXT.notOpen("11:30")));
+      delays.push((requests(r.actions)[0] as { delayMs?: number } | undefined)?.delayMs);
+    }
+    expect(delays).toEqual([300, 600, NOT_OPEN_MAX_DELAY_MS, NOT_OPEN_MAX_DELAY_MS, NOT_OPEN_MAX_DELAY_MS]);
+  });
+
+  test("the announcement during the 'not open' backoff sends /start at once", () => {
+    let r = feed(fresh({ retryDelayMs: 500 }), { type: "trigger", at: 0 }, text(2, 5, TEXT.notOpen("11:30")));
+    r = feed(r.state, announcement(3, 20));
+    expect(requests(r.actions)).toEqual([sendStart]);
+    r = feed(r.state, menu(4, 25, [CHEL]));
+    expect(requests(r.actions)).toEqual([pressOf(4, CHEL)]);
   });
 
   test("the bot's closed menu also reads as 'not open'; then the menu opens and is used", () => {
     const r = feed(fresh(), { type: "trigger", at: 0 }, text(2, 5, TEXT.menuClosed("11:30")), menu(3, 40, [CHEL]));
-    expect(requests(r.actions)).toEqual([sendStart, sendStart, pressOf(3, CHEL)]);
-    expect(r.state.retries).toBe(1);
-  });
-
-  test("maxRetries 0 fails at the first 'not open'", () => {
-    const r = feed(fresh({ maxRetries: 0 }), { type: "trigger", at: 0 }, text(2, 5, TEXT.notOpen("11:30")));
-    expect(r.state.phase).toBe("failed");
-    expect(r.state.failure).toContain("retries disabled");
+    expect(requests(r.actions).map((a) => a.type)).toEqual(["sendText", "sendText", "press"]);
+    expect(requests(r.actions)[2]).toEqual(pressOf(3, CHEL));
+    expect(r.state.notOpen).toBe(1);
   });
 });
 

@@ -26,7 +26,13 @@ export const INTENSE_BEFORE_MS = 10_000;
 export function bookerOptions(cfg: ClientConfig, log: Logger, onNote: (n: BookingNote) => void): BookerOptions {
   return {
     botUsername: cfg.bot.username,
-    flow: { targets: cfg.targets, texts: cfg.texts, maxRetries: cfg.performance.maxRetries, retryDelayMs: cfg.performance.pollingIntervalMs },
+    flow: {
+      targets: cfg.targets,
+      texts: cfg.texts,
+      maxRetries: cfg.performance.maxRetries,
+      retryDelayMs: cfg.performance.pollingIntervalMs,
+      notOpenWindowMs: cfg.performance.connectionTimeoutS * 1000,
+    },
     pollingIntervalMs: cfg.performance.pollingIntervalMs,
     stageTimeoutMs: cfg.performance.connectionTimeoutS * 1000,
     log,
