@@ -14,7 +14,8 @@
 import "../gramjs-prelude.ts";
 import { Api, type TelegramClient } from "telegram";
 import { Raw } from "telegram/events";
-import { generateRandomLong, returnBigInt } from "telegram/Helpers";
+import { returnBigInt } from "telegram/Helpers";
+import { generateRandomLong } from "../gramjs-fast-longs.ts";
 import { UpdateConnectionState } from "telegram/network";
 import {
   initialState,

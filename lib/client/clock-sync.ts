@@ -8,7 +8,7 @@
 
 import "../gramjs-prelude.ts";
 import { Api, type TelegramClient } from "telegram";
-import { generateRandomLong } from "telegram/Helpers";
+import { generateRandomLong } from "../gramjs-fast-longs.ts";
 import { ClockOffset, nowMs } from "../timing.ts";
 
 interface TLMessageLike {

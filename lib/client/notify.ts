@@ -2,7 +2,7 @@
 
 import "../gramjs-prelude.ts";
 import { Api, type TelegramClient } from "telegram";
-import { generateRandomLong } from "telegram/Helpers";
+import { generateRandomLong } from "../gramjs-fast-longs.ts";
 import type { ClientConfig } from "../client-config.ts";
 import type { BookingOutcome } from "./booker.ts";
 import { statsBlock } from "./stats-block.ts";
