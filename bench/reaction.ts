@@ -5,7 +5,7 @@
 //  - e2e: the bot's own stage times in its DB (test_runs.total_ms: announcement issued → confirm
 //    received), for each client.
 
-import { BUTTON } from "../lib/ui.ts";
+import { BUTTON, TEXT } from "../lib/ui.ts";
 import { Human } from "../sandbox/human.ts";
 import type { BenchClient, BookingDone } from "./clients.ts";
 import { ReactionTrace, STAGES, type Stage } from "./reaction-trace.ts";
@@ -13,7 +13,6 @@ import { BENCH_BOT, startRig, type Rig } from "./rig.ts";
 import { progress, round, sleep, summarise, type Pct } from "./stats.ts";
 
 export const CITIES = ["Екатеринбург"];
-const TEST_RESULT = "🧪 Результат теста";
 const PHASE_JITTER_MS = 40;
 
 export interface ClientRun {
@@ -74,7 +73,7 @@ export async function benchReactions(o: { bookings: number; warmup: number; ours
       for (const c of clients) {
         const h = person.get(c)!;
         const { done } = await c.arm();
-        const result = h.waitFor((m) => m.text.includes(TEST_RESULT), { timeoutMs: 15_000 });
+        const result = h.waitFor((m) => m.text.includes(TEXT.testResultHead), { timeoutMs: 15_000 });
         trace.recording = i >= o.warmup && c === ours;
         // A random pause first: otherwise TEST_SMS_DELAY_MS would keep the announcement in one
         // phase of a polling client's cycle, making its detection time always the same (lucky or not).

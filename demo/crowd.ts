@@ -25,7 +25,7 @@ export function makeCrowd(world: World, bot: string, n: number): Person[] {
 }
 
 const isMenu = (m: Message) => m.text === TEXT.menuOpen || m.text === TEXT.menuNothingLeft || m.text.includes(RECOGNISE.notOpen);
-const isPrompt = (m: Message) => inlineButtons(m).some((b) => b.text === BUTTON.confirm) || !m.text.startsWith("Подтвердите");
+const isPrompt = (m: Message) => inlineButtons(m).some((b) => b.text === BUTTON.confirm) || !m.text.startsWith(TEXT.confirmPromptHead);
 const isResult = (m: Message) => m.text.includes(RECOGNISE.booked) || m.text.includes(RECOGNISE.soldOut) || m.text.includes(RECOGNISE.alreadyBooked);
 
 /** One person's attempt, from the announcement to the result. */

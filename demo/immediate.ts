@@ -1,14 +1,13 @@
 // bun run demo: the seed's first scenario. The user has the bot open in Telegram, starts the
 // client in immediate mode, presses 🧪 Тест; the client notices the announcement and books.
 
-import { BUTTON } from "../lib/ui.ts";
+import { BUTTON, TEXT } from "../lib/ui.ts";
 import { Human } from "../sandbox/human.ts";
 import { writeClientConfig } from "./client-config.ts";
 import { BOT_USERNAME, say, startClient, startStack } from "./stack.ts";
 
 const PHONE = "+79990000001";
 const SMS_DELAY_MS = 1500;
-const TEST_RESULT = "🧪 Результат теста";
 
 export async function demoImmediate(): Promise<number> {
   const stack = await startStack({ env: { TEST_SMS_DELAY_MS: String(SMS_DELAY_MS), BOOKING_TIME: "23:59:59" } });
@@ -24,7 +23,7 @@ export async function demoImmediate(): Promise<number> {
     const client = startClient(stack.dir, ["--mode", "immediate", "--config", config]);
     await client.waitFor(/watching/i, 30_000);
 
-    const result = anna.waitFor((m) => m.text.includes(TEST_RESULT), { timeoutMs: 30_000 });
+    const result = anna.waitFor((m) => m.text.includes(TEXT.testResultHead), { timeoutMs: 30_000 });
     await anna.press(BUTTON.test);
     say(`user: Анна pressed ${BUTTON.test}; the bot announces the test opening in ${SMS_DELAY_MS / 1000} s…`);
     const ticker = setInterval(() => say("  … waiting for the announcement and the booking"), 1000);

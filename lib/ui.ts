@@ -34,6 +34,8 @@ export function routeText(t: Pick<TransportView, "from_city" | "to_city" | "depa
   return `${t.from_city} → ${t.to_city}, ${t.departure}`;
 }
 
+const TEXT_TEST_RESULT_HEAD = "🧪 Результат теста";
+
 export const TEXT = {
   /** The "SMS": the message every user gets when booking opens. */
   announcement: "📢 Бронирование открыто! Нажмите /start и выберите перевозку.",
@@ -43,6 +45,7 @@ export const TEXT = {
   menuNothingLeft: "Свободных перевозок не осталось.",
   transportButton: (t: TransportView) =>
     `${t.from_city} → ${t.to_city} ${t.departure} (мест: ${t.seats - t.booked})`,
+  confirmPromptHead: "Подтвердите бронирование",
   confirmPrompt: (t: TransportView) =>
     `Подтвердите бронирование:\n${routeText(t)}\nСвободных мест: ${t.seats - t.booked}`,
   booked: (t: Pick<TransportView, "from_city" | "to_city" | "departure">) =>
@@ -63,9 +66,10 @@ export const TEXT = {
   testStarting: (delayMs: number) =>
     `🧪 Тест: созданы тестовые перевозки. Уведомление придёт через ${(delayMs / 1000).toFixed(1)} с.`,
   testRunning: "🧪 Тест уже идёт: дождитесь уведомления и забронируйте.",
+  testResultHead: TEXT_TEST_RESULT_HEAD,
   testResult: (s: { smsToStart: number; startToSelect: number; selectToConfirm: number; total: number }) =>
     [
-      "🧪 Результат теста:",
+      `${TEXT_TEST_RESULT_HEAD}:`,
       `SMS → /start: ${s.smsToStart.toFixed(0)} мс`,
       `/start → выбор: ${s.startToSelect.toFixed(0)} мс`,
       `Выбор → подтверждение: ${s.selectToConfirm.toFixed(0)} мс`,
@@ -140,4 +144,17 @@ export const BOT_TEXT = {
       ...s.best.map((b, i) => `${i + 1}. ${b.name} — ${b.ms} мс`),
     ].join("\n");
   },
+} as const;
+
+/** What the client itself prints and sends (its stats block is the seed's, word for word). */
+export const CLIENT_TEXT = {
+  stats: {
+    smsToStart: "SMS → /start:",
+    startToSelect: "/start → выбор:",
+    selectToConfirm: "Выбор → подтверд:",
+    total: "Общее время:",
+  },
+  notifyBooked: (transport?: string) => `✅ Забронировано${transport ? `: ${transport}` : ""}`,
+  notifyAlreadyBooked: "ℹ️ У вас уже есть бронь",
+  notifyFailed: (why?: string) => `❌ Не удалось забронировать: ${why ?? "неизвестная причина"}`,
 } as const;

@@ -6,13 +6,14 @@ import { generateRandomLong } from "../gramjs-fast-longs.ts";
 import type { ClientConfig } from "../client-config.ts";
 import type { BookingOutcome } from "./booker.ts";
 import { statsBlock } from "./stats-block.ts";
+import { CLIENT_TEXT } from "../ui.ts";
 
 export function notificationText(o: BookingOutcome): string {
   const head = o.result
     ? o.result.outcome === "booked"
-      ? `✅ Забронировано${o.result.transport ? `: ${o.result.transport.split("\n")[0]}` : ""}`
-      : "ℹ️ У вас уже есть бронь"
-    : `❌ Не удалось забронировать: ${o.failure ?? "неизвестная причина"}`;
+      ? CLIENT_TEXT.notifyBooked(o.result.transport?.split("\n")[0])
+      : CLIENT_TEXT.notifyAlreadyBooked
+    : CLIENT_TEXT.notifyFailed(o.failure);
   return `${head}\n\n${statsBlock(o.stats)}`;
 }
 

@@ -1,6 +1,7 @@
 // The seed's stats block, printed after each attempt, plus what our client adds to it.
 
 import type { FlowStats } from "../flow.ts";
+import { CLIENT_TEXT } from "../ui.ts";
 import { percentile, type BookingOutcome } from "./booker.ts";
 
 const WIDTH = 22; // the seed's lines: label, then the value right-aligned to column 22
@@ -20,11 +21,11 @@ function line(label: string, ms: number | undefined): string {
  */
 export function statsBlock(s: FlowStats): string {
   return [
-    line("SMS → /start:", s.smsToStart),
-    line("/start → выбор:", s.startToSelect),
-    line("Выбор → подтверд:", s.selectToConfirm),
+    line(CLIENT_TEXT.stats.smsToStart, s.smsToStart),
+    line(CLIENT_TEXT.stats.startToSelect, s.startToSelect),
+    line(CLIENT_TEXT.stats.selectToConfirm, s.selectToConfirm),
     SEPARATOR,
-    line("Общее время:", s.total),
+    line(CLIENT_TEXT.stats.total, s.total),
   ].join("\n");
 }
 
