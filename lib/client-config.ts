@@ -140,6 +140,15 @@ const SECTIONS: Record<string, string[]> = {
 
 type Obj = Record<string, unknown>;
 
+/** The example for a path (list indexes ignored), else for its nearest enclosing section. */
+function exampleOf(path: Path): string | undefined {
+  for (let n = path.length; n >= 0; n--) {
+    const key = formatPath(path.slice(0, n)).replace(/\[\d+\]/g, "[]");
+    if (EXAMPLES[key]) return EXAMPLES[key];
+  }
+  return undefined;
+}
+
 class Validator {
   constructor(
     private readonly source: string,
@@ -147,9 +156,10 @@ class Validator {
     private readonly lines: LineCounter,
   ) {}
 
-  fail(path: Path, problem: string): never {
+  /** `exampleFor`: the path whose example to show (default: `path`, else its nearest section that has one). */
+  fail(path: Path, problem: string, exampleFor: Path = path): never {
     const dotted = formatPath(path);
-    throw new ConfigError(this.source, dotted, problem, EXAMPLES[dotted.replace(/\[\d+\]/g, "[]")], this.lineOf(path));
+    throw new ConfigError(this.source, dotted, problem, exampleOf(exampleFor), this.lineOf(path));
   }
 
   /** The line of the key (or list item) at `path`; for a missing key, of the deepest part that exists. */
@@ -182,7 +192,8 @@ class Validator {
     for (const key of Object.keys(value as Obj)) {
       if (!allowed.includes(key)) {
         const hint = suggest(key, allowed);
-        this.fail([...path, key], `unknown key${hint ? ` (did you mean "${hint}"?)` : ""}; allowed here: ${allowed.join(", ")}`);
+        // The example is the suggested key's, else the section's (which shows its allowed keys).
+        this.fail([...path, key], `unknown key${hint ? ` (did you mean "${hint}"?)` : ""}; allowed here: ${allowed.join(", ")}`, hint ? [...path, hint] : path);
       }
     }
     return value as Obj;
@@ -347,7 +358,11 @@ export function parseClientConfig(yamlText: string, sourceName: string): ClientC
   const textsIn = v.section(top.texts, ["texts"], "texts");
   const texts: RecogniseTexts = { ...RECOGNISE };
   for (const [yamlKey, key] of Object.entries(TEXT_KEYS)) {
-    if (textsIn[yamlKey] !== undefined) texts[key] = v.nonEmptyString(textsIn[yamlKey], ["texts", yamlKey]);
+    if (!(yamlKey in textsIn)) continue; // absent: the bot's own text
+    // Present but empty (`booked:` or `booked: ""`) is a mistake, not a request for the default.
+    const value = textsIn[yamlKey];
+    if (value === null) v.fail(["texts", yamlKey], "must not be empty (write the text, or remove the key to use the default)");
+    texts[key] = v.nonEmptyString(value, ["texts", yamlKey]);
   }
 
   // sandbox

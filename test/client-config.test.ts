@@ -127,6 +127,15 @@ describe("errors name the key's path and show an example", () => {
     ["an unknown key in a target", "targets:\n  - cities: [a]\n    priority: 1\n    prio: 2\n", [/targets\[0\]\.prio: unknown key \(did you mean "priority"\?\)/]],
     ["camelCase text keys", `${MINIMAL}texts:\n  soldOut: "x"\n`, [/texts\.soldOut: unknown key \(did you mean "sold_out"\?\)/]],
     ["an empty text", `${MINIMAL}texts:\n  booked: ""\n`, [/texts\.booked: must not be empty/, /Example: booked: "Забронировано"/]],
+    ["a null text", `${MINIMAL}texts:\n  booked:\n`, [/texts\.booked: must not be empty \(write the text, or remove the key/, /Example: booked: "Забронировано"/]],
+    ["a null text in flow style", `${MINIMAL}texts: {booked: }\n`, [/texts\.booked: must not be empty/, /Example: booked: "Забронировано"/]],
+    [
+      "an unknown key with a suggestion shows the suggested key's example",
+      `${MINIMAL}performance: {polling_interval: 30}\n`,
+      [/performance\.polling_interval: unknown key \(did you mean "polling_interval_ms"\?\)/, /Example: polling_interval_ms: 30$/],
+    ],
+    ["an unknown key without a suggestion shows its section's example", `${MINIMAL}performance:\n  zzz: 1\n`, [/performance\.zzz: unknown key; allowed here/, /Example: performance: \{polling_interval_ms: 30/]],
+    ["an unknown top-level key without a suggestion", `${MINIMAL}qwertyuiop: 1\n`, [/qwertyuiop: unknown key; allowed here/, /Example: telegram: \{\.\.\.\}, bot:/]],
     ["a section that is a string", `${MINIMAL}performance: fast\n`, [/performance: expected a mapping of keys, got the string "fast"/]],
     ["a bad target_time", `${MINIMAL}booking:\n  target_time: "25:00"\n`, [/booking\.target_time: invalid time "25:00": expected "HH:MM" or "HH:MM:SS"/]],
     ["a short target_time", `${MINIMAL}booking:\n  target_time: "11:3"\n`, [/booking\.target_time: invalid time/]],
@@ -151,6 +160,8 @@ describe("errors name the key's path and show an example", () => {
       const e = errorOf(yaml);
       expect(e.message.split("\n")).toHaveLength(1);
       for (const p of patterns) expect(e.message).toMatch(p);
+      // The spec: every config error names the key's path and gives an example.
+      if (!/invalid YAML/.test(e.message)) expect(e.message).toContain(". Example: ");
     });
   }
 
