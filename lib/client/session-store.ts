@@ -1,10 +1,20 @@
 // The client's session file: a key to the user's whole Telegram account.
-// Written 0600 inside a 0700 folder, read back only if nobody else can read it; never logged.
+// Written 0600, read back only if nobody else can read it; never logged.
+//
+// The folder: one that the session gets to itself is kept 0700. That is a folder writeSession
+// creates (the default `sessions/`, or any new folder in session.path), or an existing folder
+// named `sessions`. Any other existing folder (".", a home directory, a project folder) is left
+// exactly as it is: a session path like "client.session" must not chmod the current directory.
+// Writing is refused into a folder that other users may write to (group/world-writable without
+// the sticky bit, as /tmp has), since they could replace or remove the key; the hint says what to do.
 
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync, renameSync } from "node:fs";
-import { dirname } from "node:path";
+import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { basename, dirname, resolve } from "node:path";
 
 export class SessionFileError extends Error {}
+
+/** Folders named like this are treated as dedicated to sessions (kept 0700 even if they existed). */
+export const SESSIONS_FOLDER_NAME = "sessions";
 
 export function readSession(path: string): string | undefined {
   if (!existsSync(path)) return undefined;
@@ -19,14 +29,45 @@ export function readSession(path: string): string | undefined {
 }
 
 export function writeSession(path: string, session: string): void {
-  const dir = dirname(path);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  chmodSync(dir, 0o700);
-  // Write to a private temp file and rename, so a crash never leaves a half-written or world-readable key.
+  const dir = resolve(dirname(path));
+  if (!existsSync(dir)) {
+    // New folders (dir and any missing parents) belong to the session: 0700 whatever the umask.
+    const first = mkdirSync(dir, { recursive: true, mode: 0o700 });
+    for (let d = dir; ; d = dirname(d)) {
+      chmodSync(d, 0o700);
+      if (!first || d === resolve(first) || d === dirname(d)) break;
+    }
+  } else {
+    const st = statSync(dir);
+    if (!st.isDirectory()) throw new SessionFileError(`cannot save the session: ${dirname(path)} is not a folder (check session.path)`);
+    const ownDedicated = basename(dir) === SESSIONS_FOLDER_NAME && typeof process.getuid === "function" && st.uid === process.getuid();
+    if (ownDedicated) chmodSync(dir, 0o700);
+    else if (st.mode & 0o022 && !(st.mode & 0o1000)) {
+      throw new SessionFileError(
+        `refusing to save the session in ${dirname(path)}: other users can write to that folder (mode ${(st.mode & 0o777).toString(8)}) and could replace the key; ` +
+          `set session.path to a private folder (e.g. "sessions/client.session") or run \`chmod go-w ${dirname(path)}\``,
+      );
+    }
+  }
+  // Write to a private temp file (created exclusively, never through an existing file or link)
+  // and rename, so a crash never leaves a half-written or world-readable key.
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, session + "\n", { mode: 0o600 });
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, path);
+  let fd: number | undefined;
+  let created = false;
+  try {
+    fd = openSync(tmp, "wx", 0o600);
+    created = true;
+    chmodSync(tmp, 0o600);
+    writeSync(fd, session + "\n");
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, path);
+  } catch (e) {
+    if (fd !== undefined) closeSync(fd);
+    if (created) rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 /** Ask a local sandbox for a session for this phone number (how a client "logs in" there). */
