@@ -252,11 +252,12 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
     return f.count > limit ? Math.max(1, Math.ceil((f.windowStart + 1000 - now) / 1000)) : 0;
   }
 
-  async function handleRequest(c: Conn, reqMsgId: bigint, obj: any): Promise<void> {
+  /** `arrivedAt`: when the request's bytes were read from the socket, before any decoding. */
+  async function handleRequest(c: Conn, reqMsgId: bigint, obj: any, arrivedAt: number): Promise<void> {
     let q = obj;
     while (q && WRAPPERS.has(q.className)) q = q.query;
     const method: string = q?.className ?? "?";
-    if (world.observed) world.trace({ type: "mtprotoRequest", userId: c.userId, method, ts: performance.now() });
+    if (world.observed) world.trace({ type: "mtprotoRequest", userId: c.userId, method, ts: arrivedAt });
     if (!FLOOD_EXEMPT.has(method)) {
       const wait = floodWaitSeconds(c.userId);
       if (wait) return sendError(c, reqMsgId, 420, `FLOOD_WAIT_${wait}`);
@@ -277,25 +278,25 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
     }
   }
 
-  async function processObject(c: Conn, msgId: bigint, seqNo: number, obj: any): Promise<void> {
+  async function processObject(c: Conn, msgId: bigint, seqNo: number, obj: any, arrivedAt: number): Promise<void> {
     obj = await obj; // gramjs reads containers and gzip asynchronously
     if (obj instanceof MessageContainer) {
       const inner = (obj as unknown as { messages: { msgId: unknown; seqNo: number; obj: unknown }[] }).messages;
-      for (const m of inner) void processObject(c, toBigint(m.msgId), m.seqNo, m.obj).catch(logFailure);
+      for (const m of inner) void processObject(c, toBigint(m.msgId), m.seqNo, m.obj, arrivedAt).catch(logFailure);
       return;
     }
     if (obj instanceof GZIPPacked) {
-      return processObject(c, msgId, seqNo, new BinaryReader(obj.data).tgReadObject());
+      return processObject(c, msgId, seqNo, new BinaryReader(obj.data).tgReadObject(), arrivedAt);
     }
     if (obj instanceof Api.MsgsAck) return;
     if (obj instanceof Api.Ping || obj instanceof Api.PingDelayDisconnect) {
       send(c, new Api.Pong({ msgId: big(msgId), pingId: obj.pingId }).getBytes(), "response", false);
       return;
     }
-    return handleRequest(c, msgId, obj);
+    return handleRequest(c, msgId, obj, arrivedAt);
   }
 
-  function onPayload(c: Conn, payload: Buffer): void {
+  function onPayload(c: Conn, payload: Buffer, arrivedAt: number): void {
     if (payload.length < 8) return;
     const keyId = payload.readBigUInt64LE(0);
     if (keyId === 0n) {
@@ -347,7 +348,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
       console.warn(`[sandbox mtproto] cannot decode a request: ${(e as Error).message}`);
       return;
     }
-    void processObject(c, env.msgId, env.seqNo, obj).catch(logFailure);
+    void processObject(c, env.msgId, env.seqNo, obj, arrivedAt).catch(logFailure);
   }
 
   let listener: TCPSocketListener<Conn>;
@@ -371,6 +372,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
           all.add(c);
         },
         data(socket, chunk) {
+          const arrivedAt = performance.now();
           const c = socket.data;
           let frames: Buffer[];
           try {
@@ -380,7 +382,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
             socket.end();
             return;
           }
-          for (const f of frames) onPayload(c, f);
+          for (const f of frames) onPayload(c, f, arrivedAt);
         },
         drain(socket) {
           flush(socket.data);

@@ -95,7 +95,7 @@ export type WorldEvent =
   | { type: "callbackAnswer"; query: CallbackQuery; ts: number }
   /** The MTProto front wrote an update about this message to a client's socket. */
   | { type: "mtprotoPush"; userId: number; messageId: number; ts: number }
-  /** The MTProto front decoded a request from a client (method: gramjs className, e.g. "messages.SendMessage"). */
+  /** A request from a client (method: gramjs className, e.g. "messages.SendMessage"); ts: when its bytes were read, before decoding. */
   | { type: "mtprotoRequest"; userId: number; method: string; ts: number };
 
 export class WorldError extends Error {
