@@ -167,7 +167,7 @@ export type Phase =
 export interface FlowTimes {
   announcementAt?: number;
   triggerAt?: number;
-  /** the announcement or the trigger, whichever came first: where `total` starts */
+  /** the announcement or the trigger, whichever came first: where `total` (and `toResult`) start */
   originAt?: number;
   startSentAt?: number;
   /** see StartDeliveredEvent */
@@ -270,13 +270,19 @@ export function findConfirmButton(buttons: Button[][], confirmText: string): But
 
 // --- stats ------------------------------------------------------------------------------------
 
-/** The seed's stages, ms. undefined while a stage has not finished; 0 for a stage the bot let us skip. */
+/**
+ * The seed's stages, ms. undefined while a stage has not finished; 0 for a stage the bot let us skip.
+ * `total` is the seed's "Общее время": the sum of its three stages, from the announcement (or the
+ * trigger) to the confirm press (47 + 38 + 32 = 117). What comes after the press is kept apart:
+ * `confirmToResult` (press → the bot's result) and `toResult` (origin → result).
+ */
 export interface FlowStats {
   smsToStart?: number;
   startToSelect?: number;
   selectToConfirm?: number;
   confirmToResult?: number;
   total?: number;
+  toResult?: number;
 }
 
 export function stats(state: FlowState): FlowStats {
@@ -284,12 +290,15 @@ export function stats(state: FlowState): FlowStats {
   const diff = (a?: number, b?: number) => (a === undefined || b === undefined ? undefined : b - a);
   const selected = t.selectAt !== undefined;
   const started = t.startDeliveredAt ?? t.startSentAt;
+  // The last press of the three stages: confirm, or the transport press when no confirm step came.
+  const pressedAt = t.confirmAt ?? (t.resultAt !== undefined && selected ? t.selectAt : undefined);
   return {
     smsToStart: started !== undefined ? diff(t.originAt, started) : selected ? 0 : undefined,
     startToSelect: diff(started ?? t.originAt, t.selectAt),
     selectToConfirm: t.confirmAt !== undefined ? diff(t.selectAt, t.confirmAt) : t.resultAt !== undefined && selected ? 0 : undefined,
     confirmToResult: diff(t.confirmAt ?? t.selectAt, t.resultAt),
-    total: diff(t.originAt, t.resultAt),
+    total: diff(t.originAt, pressedAt),
+    toResult: diff(t.originAt, t.resultAt),
   };
 }
 

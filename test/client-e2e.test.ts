@@ -134,6 +134,10 @@ describe("bun client.ts --mode immediate", () => {
     expect(await c.exited).toBe(0);
     const out = c.stdout();
     expect(out).toMatch(STATS_BLOCK);
+    // the seed's block adds up: Общее время = the three stages (ending at the confirm press)
+    const [a, b, cc, total] = [...out.match(STATS_BLOCK)![0].matchAll(/(\d+)ms/g)].map((x) => Number(x[1]));
+    expect(Math.abs(a! + b! + cc! - total!)).toBeLessThanOrEqual(1);
+    expect(out).toMatch(/\n━{20}\nОбщее время: +\d+ms\nresult received \d+ ms after the confirm press; \d+ ms from the start\n/);
     expect(out).toContain("bot: ✅ Забронировано");
     expect(out).toMatch(/client reaction \(update → request handed to gramjs\): median [\d.]+ ms/);
     expect(await bookedInChat(h, userId)).toBe(true);
@@ -142,6 +146,9 @@ describe("bun client.ts --mode immediate", () => {
     expect(attempt).toBeDefined();
     expect(typeof attempt!.details.total_time_ms).toBe("number");
     expect(attempt!.details.total_time_ms as number).toBeGreaterThan(0);
+    const d = attempt!.details as Record<string, number>;
+    expect(d.total_time_ms).toBeCloseTo(d.sms_to_start_ms! + d.start_to_select_ms! + d.select_to_confirm_ms!, 1);
+    expect(d.result_ms).toBeCloseTo(d.total_time_ms! + d.confirm_to_result_ms!, 1);
     expect(attempt!.details.outcome).toBe("booked");
     expect(existsSync(join(dir, "logs", "booking_client.log"))).toBe(true);
     // telegram_notify: the result in Saved Messages

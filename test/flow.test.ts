@@ -122,7 +122,7 @@ describe("happy path", () => {
     expect(done.type).toBe("done");
     if (done.type !== "done") throw new Error();
     expect(done.result).toMatchObject({ outcome: "booked", transport: TEXT.transportButton(CHEL), attempts: 1, retries: 0 });
-    expect(done.result.stats).toEqual({ smsToStart: 0, startToSelect: 47, selectToConfirm: 38, confirmToResult: 32, total: 117 });
+    expect(done.result.stats).toEqual({ smsToStart: 0, startToSelect: 47, selectToConfirm: 38, confirmToResult: 32, total: 85, toResult: 117 });
     expect(r.state.times).toEqual({
       announcementAt: 1000,
       originAt: 1000,
@@ -144,8 +144,21 @@ describe("happy path", () => {
 
   test("stats are partial while the flow runs", () => {
     const r = feed(fresh(), announcement(1, 100), menu(2, 140, [CHEL]));
-    expect(stats(r.state)).toEqual({ smsToStart: 0, startToSelect: 40, selectToConfirm: undefined, confirmToResult: undefined, total: undefined });
+    expect(stats(r.state)).toEqual({ smsToStart: 0, startToSelect: 40, selectToConfirm: undefined, confirmToResult: undefined, total: undefined, toResult: undefined });
     expect(stats(fresh())).toEqual({});
+  });
+
+  test("'Общее время' is the sum of the three stages, whichever stages were skipped", () => {
+    const runs = [
+      feed(fresh(), announcement(1, 1000), { type: "startDelivered", at: 1047 }, menu(2, 1085, [CHEL]), confirmPrompt(2, 1117, CHEL), text(2, 1150, TEXT.booked(CHEL))),
+      feed(fresh(), announcement(1, 0), menu(2, 10, [CHEL]), text(2, 25, TEXT.booked(CHEL), true)),
+      feed(fresh(), { type: "trigger", at: 5000 }, menu(10, 5040, [CHEL]), confirmPrompt(10, 5070, CHEL), text(10, 5100, TEXT.booked(CHEL))),
+    ];
+    for (const r of runs) {
+      const st = r.state.result!.stats;
+      expect(st.total).toBe(st.smsToStart! + st.startToSelect! + st.selectToConfirm!);
+      expect(st.toResult).toBe(st.total! + st.confirmToResult!);
+    }
   });
 
   test("with startDelivered, SMS → /start includes the trip to the server (the seed's measure)", () => {
@@ -159,7 +172,8 @@ describe("happy path", () => {
       confirmPrompt(2, 1117, CHEL),
       text(2, 1150, TEXT.booked(CHEL)),
     );
-    expect(r.state.result!.stats).toEqual({ smsToStart: 47, startToSelect: 38, selectToConfirm: 32, confirmToResult: 33, total: 150 });
+    // The seed's block: 47 + 38 + 32 = 117, ending at the confirm press; the result comes 33 ms later.
+    expect(r.state.result!.stats).toEqual({ smsToStart: 47, startToSelect: 38, selectToConfirm: 32, confirmToResult: 33, total: 117, toResult: 150 });
     expect(r.actions.filter((a) => a.type !== "log")).toHaveLength(4);
   });
 });
@@ -211,7 +225,7 @@ describe("skipping stages", () => {
     expect(r.state.phase).toBe("selectPressed");
     expect(r.state.times.announcementAt).toBe(1000);
     r = feed(r.state, confirmPrompt(5, 1030, CHEL), text(5, 1060, TEXT.booked(CHEL)));
-    expect(r.state.result!.stats).toEqual({ smsToStart: 0, startToSelect: 0, selectToConfirm: 30, confirmToResult: 30, total: 60 });
+    expect(r.state.result!.stats).toEqual({ smsToStart: 0, startToSelect: 0, selectToConfirm: 30, confirmToResult: 30, total: 30, toResult: 60 });
   });
 
   test("a menu arriving while waiting is used directly", () => {
@@ -224,7 +238,8 @@ describe("skipping stages", () => {
   test("a result right after the select (no confirmation stage) is accepted", () => {
     const r = feed(fresh(), announcement(1, 0), menu(2, 10, [CHEL]), text(2, 25, TEXT.booked(CHEL), true));
     expect(r.state.phase).toBe("done");
-    expect(r.state.result!.stats).toMatchObject({ selectToConfirm: 0, confirmToResult: 15, total: 25 });
+    // no confirm press: the three stages end at the transport press
+    expect(r.state.result!.stats).toMatchObject({ smsToStart: 0, startToSelect: 10, selectToConfirm: 0, confirmToResult: 15, total: 10, toResult: 25 });
   });
 });
 
@@ -242,7 +257,8 @@ describe("scheduled mode: the trigger", () => {
     expect(afterAnn.state.times.originAt).toBe(5000);
 
     r = feed(afterAnn.state, menu(10, 5040, [CHEL]), confirmPrompt(10, 5070, CHEL), text(10, 5100, TEXT.booked(CHEL)));
-    expect(r.state.result!.stats.total).toBe(100);
+    expect(r.state.result!.stats.total).toBe(70); // trigger → confirm press
+    expect(r.state.result!.stats.toResult).toBe(100);
   });
 
   test("an announcement with buttons after the trigger is pressed at once (faster than the /start menu)", () => {
@@ -314,7 +330,7 @@ describe("sold out: fall back in priority order", () => {
     r = feed(r.state, confirmPrompt(5, 40, EKB, false), text(6, 50, TEXT.booked(EKB)));
     expect(r.state.result).toMatchObject({ outcome: "booked", transport: TEXT.transportButton(EKB), attempts: 2 });
     // startToSelect runs to the select that won; selectToConfirm is that transport's own
-    expect(r.state.result!.stats).toEqual({ smsToStart: 0, startToSelect: 30, selectToConfirm: 10, confirmToResult: 10, total: 50 });
+    expect(r.state.result!.stats).toEqual({ smsToStart: 0, startToSelect: 30, selectToConfirm: 10, confirmToResult: 10, total: 40, toResult: 50 });
   });
 
   test("a second transport of the same city comes before the next priority", () => {

@@ -13,6 +13,9 @@ function line(label: string, ms: number | undefined): string {
 }
 
 /**
+ * The seed's block; its total is the sum of the three stages (announcement/trigger → confirm
+ * press), so the lines add up. The trip to the bot's result is printed below it (resultLine).
+ *
  * SMS → /start:     47ms
  * /start → выбор:   38ms
  * Выбор → подтверд: 32ms
@@ -27,6 +30,13 @@ export function statsBlock(s: FlowStats): string {
     SEPARATOR,
     line(CLIENT_TEXT.stats.total, s.total),
   ].join("\n");
+}
+
+/** The time after the block's stages: the confirm press → the bot's result, in words. */
+export function resultLine(s: FlowStats): string | undefined {
+  if (s.confirmToResult === undefined) return undefined;
+  const after = s.toResult !== undefined ? `; ${Math.round(s.toResult)} ms from the start` : "";
+  return `result received ${Math.round(s.confirmToResult)} ms after the confirm press${after}`;
 }
 
 export interface ReactionSummary {
@@ -44,6 +54,8 @@ export function reactionSummary(o: Pick<BookingOutcome, "reactions">): ReactionS
 /** The block and the lines under it: the transport, the client's own reaction time, the outcome. */
 export function attemptReport(o: BookingOutcome): string {
   const lines = [statsBlock(o.stats)];
+  const after = resultLine(o.stats);
+  if (after) lines.push(after);
   if (o.result) lines.push(`bot: ${o.result.text.split("\n")[0]}`);
   if (o.result?.transport) lines.push(`transport: ${o.result.transport.split("\n")[0]}`);
   const r = reactionSummary(o);
@@ -67,7 +79,10 @@ export function attemptDetails(o: BookingOutcome, mode: string): Record<string, 
     success: o.ok,
     outcome: o.result?.outcome ?? "failed",
     transport: o.result?.transport,
+    // the seed's total: the sum of the three stages, ending at the confirm press
     total_time_ms: r2(o.stats.total),
+    // origin → the bot's result (total + confirm_to_result_ms)
+    result_ms: r2(o.stats.toResult),
     sms_to_start_ms: r2(o.stats.smsToStart),
     start_to_select_ms: r2(o.stats.startToSelect),
     select_to_confirm_ms: r2(o.stats.selectToConfirm),

@@ -1,0 +1,38 @@
+// The printed stats block and the booking_attempt log details: the seed's numbers add up
+// (47 + 38 + 32 = 117, ending at the confirm press); the trip to the result is shown apart.
+import { expect, test } from "bun:test";
+import type { BookingOutcome } from "../lib/client/booker.ts";
+import { attemptDetails, attemptReport, statsBlock } from "../lib/client/stats-block.ts";
+
+const SEED = { smsToStart: 47, startToSelect: 38, selectToConfirm: 32, confirmToResult: 6, total: 117, toResult: 123 };
+
+function outcome(): BookingOutcome {
+  return {
+    ok: true,
+    result: { outcome: "booked", text: "✅ Забронировано", transport: "Челябинск", attempts: 1, retries: 0 } as BookingOutcome["result"],
+    origin: "announcement",
+    stats: SEED,
+    times: {},
+    reactions: [],
+    notes: [],
+    requests: 3,
+    historyPolls: 0,
+    historyHits: 0,
+    startedAt: 0,
+    finishedAt: 123,
+  };
+}
+
+test("the block is the seed's, its total the sum of the stages", () => {
+  expect(statsBlock(SEED)).toBe(["SMS → /start:     47ms", "/start → выбор:   38ms", "Выбор → подтверд: 32ms", "━".repeat(20), "Общее время:     117ms"].join("\n"));
+});
+
+test("the confirm → result trip is a separate English line right below the block", () => {
+  const lines = attemptReport(outcome()).split("\n");
+  expect(lines[4]).toBe("Общее время:     117ms");
+  expect(lines[5]).toBe("result received 6 ms after the confirm press; 123 ms from the start");
+});
+
+test("the log's total_time_ms is the seed's total; result_ms and confirm_to_result_ms sit alongside", () => {
+  expect(attemptDetails(outcome(), "immediate")).toMatchObject({ total_time_ms: 117, result_ms: 123, confirm_to_result_ms: 6, sms_to_start_ms: 47 });
+});
