@@ -32,8 +32,8 @@ import {
   type RequestAction,
 } from "../flow.ts";
 import type { Logger } from "../log.ts";
-import { nowMs, preciseAt, type Cancellable } from "../timing.ts";
-import { classifyRequestError } from "./errors.ts";
+import { formatCountdown, nowMs, preciseAt, sleepUntil, type Cancellable } from "../timing.ts";
+import { classifyRequestError, type RequestFailure } from "./errors.ts";
 import { messageFromBot, sameMessage, updateToEvent, type CallbackTokens } from "./updates.ts";
 
 export type FlowInit = Partial<FlowConfig> & Pick<FlowConfig, "targets">;
@@ -158,9 +158,25 @@ export class Booker {
    * Resolves the bot once, calls getMe once (so gramjs's dispatcher never waits for the network on
    * the first update) and registers the one update handler.
    */
-  static async prepare(tg: TelegramClient, opts: BookerOptions): Promise<Booker> {
-    const me = await tg.getMe();
-    const peer = await resolveBot(tg, opts.botUsername);
+  /**
+   * Who we are and the bot's InputPeer. A FLOOD_WAIT, a dropped connection or a Telegram-side
+   * error is retried (see retryRequest), each retry reported in words through `retry.onRetry`
+   * (default: a warning note to opts.onNote and opts.log); a wrong username is not.
+   */
+  static async prepare(tg: TelegramClient, opts: BookerOptions, retry: PrepareRetry = {}): Promise<Booker> {
+    const r: RetryPolicy = {
+      maxRetries: retry.maxRetries ?? opts.flow.maxRetries ?? DEFAULT_PREPARE_RETRIES,
+      deadline: retry.deadline,
+      signal: retry.signal,
+      onRetry:
+        retry.onRetry ??
+        ((message, f) => {
+          opts.log?.warn("prepare_retry", { kind: f.kind }, message);
+          opts.onNote?.({ at: performance.now(), level: "warn", kind: f.kind, message });
+        }),
+    };
+    const me = await retryRequest("users.GetUsers (who am I)", () => tg.getMe(), r);
+    const peer = await retryRequest("contacts.ResolveUsername", () => resolveBot(tg, opts.botUsername), r);
     const b = new Booker(tg, peer, peer.userId.toString(), me.id.toString(), opts);
     tg.addEventHandler(b.handler, b.raw);
     return b;
@@ -448,6 +464,63 @@ export class Booker {
 }
 
 /** The bot's InputPeer, from one contacts.resolveUsername. */
+export const DEFAULT_PREPARE_RETRIES = 3;
+
+export interface PrepareRetry {
+  /** Retries after the first attempt. Default: opts.flow.maxRetries (performance.max_retries), else 3. */
+  maxRetries?: number;
+  /** nowMs() instant that no retry may wait past (scheduled mode: the opening). Default: none. */
+  deadline?: number;
+  signal?: AbortSignal;
+  /** Each retry, in words, before its wait. */
+  onRetry?: (message: string, failure: RequestFailure) => void;
+}
+type RetryPolicy = Required<Pick<PrepareRetry, "maxRetries" | "onRetry">> & Pick<PrepareRetry, "deadline" | "signal">;
+
+/** Preparing failed for good; the message says what happened and why it was not retried further. */
+export class PrepareError extends Error {
+  constructor(
+    message: string,
+    readonly failure: RequestFailure,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "PrepareError";
+  }
+}
+
+const inWords = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : ms < 60_000 ? `${Number((ms / 1000).toFixed(1))} s` : formatCountdown(ms));
+
+/**
+ * Runs one request with bounded retries: at most `maxRetries` more attempts, each after the wait
+ * Telegram asks for (FLOOD_WAIT's seconds) or a short pause, and never a wait that would end past
+ * `deadline`. Errors that another attempt cannot fix (a wrong username, a refused request) are
+ * thrown as they are.
+ */
+export async function retryRequest<T>(method: string, fn: () => Promise<T>, o: RetryPolicy): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (o.signal?.aborted) throw o.signal.reason ?? e;
+      const f = classifyRequestError(e, method);
+      if (f.kind === "other" || !f.retryable) throw e;
+      if (attempt > o.maxRetries) {
+        throw new PrepareError(`${f.reason}; gave up after ${attempt} attempt${attempt === 1 ? "" : "s"} (performance.max_retries: ${o.maxRetries})`, f, { cause: e });
+      }
+      const wait = f.retryAfterMs ?? 500;
+      if (o.deadline !== undefined) {
+        const left = o.deadline - nowMs();
+        if (wait >= left) {
+          throw new PrepareError(`${f.reason}; not retrying: waiting ${inWords(wait)} would run past the opening (${inWords(Math.max(0, left))} left)`, f, { cause: e });
+        }
+      }
+      o.onRetry(`${f.reason}; retry ${attempt} of ${o.maxRetries} in ${inWords(wait)}`, f);
+      await sleepUntil(nowMs() + wait, o.signal);
+    }
+  }
+}
+
 export async function resolveBot(tg: TelegramClient, username: string): Promise<Api.InputPeerUser> {
   let res: Api.contacts.ResolvedPeer;
   try {

@@ -44,13 +44,22 @@ export function printNote(out: (line: string) => void) {
   return (n: BookingNote) => out(`${n.level === "info" ? "note" : n.level === "warn" ? "warning" : "error"}: ${n.message}`);
 }
 
-/** Session, connection, the bot resolved: everything up to watching. */
-export async function prepare(ctx: RunContext): Promise<Booker> {
+/**
+ * Session, connection, the bot resolved: everything up to watching. `deadline` (nowMs(), the
+ * scheduled opening): the bot lookups retry on FLOOD_WAIT or network trouble, up to
+ * performance.max_retries times, printing each retry, but never wait past it. (The connection
+ * itself is retried by gramjs, connection_retries = max_retries.)
+ */
+export async function prepare(ctx: RunContext, deadline?: number): Promise<Booker> {
   const { cfg, log, out } = ctx;
   const started = performance.now();
   const s = await obtainSession(cfg);
   ctx.res.tg = await openClient(cfg, s.session);
-  const booker = await Booker.prepare(ctx.res.tg, bookerOptions(cfg, log, printNote(out)));
+  const booker = await Booker.prepare(ctx.res.tg, bookerOptions(cfg, log, printNote(out)), {
+    maxRetries: cfg.performance.maxRetries,
+    deadline,
+    signal: ctx.signal,
+  });
   ctx.res.booker = booker;
   const ms = performance.now() - started;
   out(`connected to ${s.describe}; @${cfg.bot.username} resolved (id ${booker.botId}) in ${ms.toFixed(0)} ms`);
@@ -97,7 +106,7 @@ export async function runScheduled(ctx: RunContext): Promise<BookingOutcome> {
   if (left > PREPARE_BEFORE_MS) await countdown(target - PREPARE_BEFORE_MS, "preparing", ctx);
   else out(`less than ${PREPARE_BEFORE_MS / 1000} s to go: preparing at once`);
 
-  const booker = await prepare(ctx);
+  const booker = await prepare(ctx, target);
   let offset: ClockOffset | undefined;
   try {
     offset = await measureClockOffset(ctx.res.tg!);

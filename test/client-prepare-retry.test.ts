@@ -1,0 +1,100 @@
+// Preparing (who am I, resolve the bot) survives a FLOOD_WAIT: retried within performance.max_retries
+// and the time left before the opening, each retry reported in words. Against the sandbox's
+// MTProto front with its FLOOD_WAIT option (1 request/s: the second lookup gets FLOOD_WAIT_1).
+
+import { afterEach, describe, expect, test } from "bun:test";
+import type { TelegramClient } from "telegram";
+import { parseClientConfig } from "../lib/client-config.ts";
+import { Booker, PrepareError, type BookerOptions, type BookingNote } from "../lib/client/booker.ts";
+import { prepare, type RunContext } from "../lib/client/modes.ts";
+import { connectClient } from "../lib/gramjs.ts";
+import { nullLogger } from "../lib/log.ts";
+import { nowMs } from "../lib/timing.ts";
+import { startSandbox, type Sandbox } from "../sandbox/index.ts";
+import { TEST_BOT } from "./helpers/bot-harness.ts";
+
+const open: { sb?: Sandbox; tg?: TelegramClient; booker?: Booker }[] = [];
+afterEach(async () => {
+  for (const o of open.splice(0)) {
+    o.booker?.close();
+    await o.tg?.destroy().catch(() => {});
+    await o.sb?.stop();
+  }
+});
+
+async function floodedClient(phone: string) {
+  const sb = await startSandbox({ botApiPort: 0, mtprotoPort: 0, bots: [TEST_BOT], floodWait: { requestsPerSecond: 1 } });
+  const tg = await connectClient(sb.sessionFor(phone).session, { apiId: 1, apiHash: "sandbox", connectionRetries: 1, timeoutSec: 5 });
+  open.push({ sb, tg });
+  return { sb, tg };
+}
+
+const options = (botUsername = TEST_BOT.username, notes: BookingNote[] = []): BookerOptions => ({
+  botUsername,
+  flow: { targets: [{ cities: ["Челябинск"], priority: 1 }], maxRetries: 3 },
+  onNote: (n) => notes.push(n),
+});
+
+describe("Booker.prepare retries", () => {
+  test("a FLOOD_WAIT on resolving the bot is waited out and retried, and said in words", async () => {
+    const { tg } = await floodedClient("+79990007001");
+    const notes: BookingNote[] = [];
+    const t0 = performance.now();
+    const booker = await Booker.prepare(tg, options(undefined, notes));
+    open.push({ booker });
+    expect(booker.botId).toBeTruthy();
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(900); // FLOOD_WAIT_1 honoured
+    await Bun.sleep(0);
+    expect(notes.map((n) => n.message)).toEqual([
+      "FLOOD_WAIT: Telegram asks to wait 1 s before the next request (contacts.ResolveUsername); retry 1 of 3 in 1 s",
+    ]);
+    expect(notes[0]).toMatchObject({ level: "warn", kind: "flood" });
+  }, 15_000);
+
+  test("max_retries 0: fails at once with the reason and the setting", async () => {
+    const { tg } = await floodedClient("+79990007002");
+    const e = await Booker.prepare(tg, options(), { maxRetries: 0 }).catch((x) => x);
+    expect(e).toBeInstanceOf(PrepareError);
+    expect(e.message).toBe(
+      "FLOOD_WAIT: Telegram asks to wait 1 s before the next request (contacts.ResolveUsername); gave up after 1 attempt (performance.max_retries: 0)",
+    );
+  }, 15_000);
+
+  test("a wait that would run past the opening is not started", async () => {
+    const { tg } = await floodedClient("+79990007003");
+    const retries: string[] = [];
+    const t0 = performance.now();
+    const e = await Booker.prepare(tg, options(), { deadline: nowMs() + 400, onRetry: (m) => retries.push(m) }).catch((x) => x);
+    expect(e).toBeInstanceOf(PrepareError);
+    expect(e.message).toMatch(/^FLOOD_WAIT: Telegram asks to wait 1 s .*\(contacts\.ResolveUsername\); not retrying: waiting 1 s would run past the opening \(\d+ ms left\)$/);
+    expect(retries).toEqual([]);
+    expect(performance.now() - t0).toBeLessThan(900);
+  }, 15_000);
+
+  test("a wrong bot username is not retried", async () => {
+    const sb = await startSandbox({ botApiPort: 0, mtprotoPort: 0, bots: [TEST_BOT] });
+    const tg = await connectClient(sb.sessionFor("+79990007004").session, { apiId: 1, apiHash: "sandbox", connectionRetries: 1, timeoutSec: 5 });
+    open.push({ sb, tg });
+    const retries: string[] = [];
+    await expect(Booker.prepare(tg, options("no_such_bot"), { onRetry: (m) => retries.push(m) })).rejects.toThrow("no bot @no_such_bot on this Telegram server");
+    expect(retries).toEqual([]);
+  }, 15_000);
+});
+
+describe("modes.prepare (what --mode scheduled runs at -60 s)", () => {
+  test("prints each retry and gets ready", async () => {
+    const sb = await startSandbox({ botApiPort: 0, mtprotoPort: 0, bots: [TEST_BOT], floodWait: { requestsPerSecond: 1 } });
+    open.push({ sb });
+    const cfg = parseClientConfig(
+      `bot:\n  username: ${TEST_BOT.username}\ntargets:\n  - cities: [Челябинск]\n    priority: 1\nperformance:\n  max_retries: 2\nsandbox:\n  url: "${sb.botApiUrl}"\n`,
+      "config.yaml",
+    );
+    const lines: string[] = [];
+    const ctx: RunContext = { cfg, log: nullLogger, out: (l) => lines.push(l), signal: new AbortController().signal, res: {} };
+    const booker = await prepare(ctx, nowMs() + 30_000);
+    open.push({ tg: ctx.res.tg, booker });
+    await Bun.sleep(0);
+    expect(lines).toContainEqual("warning: FLOOD_WAIT: Telegram asks to wait 1 s before the next request (contacts.ResolveUsername); retry 1 of 2 in 1 s");
+    expect(lines.at(-1)).toMatch(/^connected to sandbox at .*; @test_booking_bot resolved/);
+  }, 15_000);
+});
