@@ -16,6 +16,7 @@ import { Api, type TelegramClient } from "telegram";
 import { Raw } from "telegram/events";
 import { returnBigInt } from "telegram/Helpers";
 import { generateRandomLong } from "../gramjs-fast-longs.ts";
+import { fastInvoke } from "./fast-invoke.ts";
 import { UpdateConnectionState } from "telegram/network";
 import {
   initialState,
@@ -286,14 +287,14 @@ export class Booker {
     const gen = ++run.reqGen;
     let p: Promise<unknown>;
     if (a.type === "sendText") {
-      p = this.tg.invoke(new Api.messages.SendMessage({ peer: this.peer, message: a.text, randomId: generateRandomLong() }));
+      p = fastInvoke(this.tg, new Api.messages.SendMessage({ peer: this.peer, message: a.text, randomId: generateRandomLong() }));
     } else {
       const data = a.button.data === undefined ? undefined : run.tokens.get(a.button.data);
       if (data === undefined) {
         queueMicrotask(() => this.feed(run, { type: "error", reason: `button "${a.button.text}" has no callback data`, retryable: false, at: performance.now() }, "error", performance.now()));
         return;
       }
-      p = this.tg.invoke(new Api.messages.GetBotCallbackAnswer({ peer: this.peer, msgId: a.messageId, data }));
+      p = fastInvoke(this.tg, new Api.messages.GetBotCallbackAnswer({ peer: this.peer, msgId: a.messageId, data }));
     }
     const t1 = performance.now();
     run.reactions.push({ cause, action: a.type, ...(messageId !== undefined ? { messageId } : {}), ms: t1 - t0, at: t1 });
