@@ -194,6 +194,22 @@ describe("bun client.ts --mode immediate", () => {
     expect(code).toBe(0);
     expect(await bookedInChat(h, userId)).toBe(true);
   }, 40_000);
+
+  test("Telegram gone for good while watching: the client says so and exits non-zero, not 0", async () => {
+    const h = await startHarness({ BOOKING_TIME: "23:59:59" });
+    const dir = tempDir();
+    // connection_timeout 1 s: give up reconnecting after 3 s; notifications on, so the exit must
+    // not hang on a message that can never be sent.
+    const config = writeConfig(dir, { url: h.sb.botApiUrl, phone: "+79990001006", notify: true });
+    writeFileSync(config, readFileSync(config, "utf8").replace("connection_timeout: 3", "connection_timeout: 1"));
+    const c = spawnClient(["--mode", "immediate", "--config", config], dir);
+    await c.waitFor(/as user (\d+)/);
+    await h.close();
+    const code = await c.exited;
+    expect(c.stdout()).toMatch(/connection to Telegram lost/);
+    expect(c.stdout() + c.stderr()).toMatch(/could not reconnect within 3 s/);
+    expect(code).toBe(1);
+  }, 40_000);
 });
 
 describe("bun client.ts --mode scheduled", () => {

@@ -135,6 +135,8 @@ interface Run {
 }
 
 const HISTORY_LIMIT = 10;
+/** A lost connection that is not back within this many stage timeouts (connection_timeout) fails the booking. */
+const RECONNECT_GRACE_STAGES = 3;
 
 export class Booker {
   private run: Run | undefined;
@@ -340,7 +342,16 @@ export class Booker {
       void this.pollHistory(run);
     } else if (!run.disconnected) {
       run.disconnected = true;
-      this.note(run, "warn", "connection", "connection to Telegram lost; gramjs is reconnecting");
+      const graceMs = RECONNECT_GRACE_STAGES * this.stageTimeoutMs;
+      this.note(run, "warn", "connection", `connection to Telegram lost; gramjs is reconnecting (giving up after ${graceMs / 1000} s)`);
+      // Also keeps the process alive: once gramjs stops retrying, nothing else would, and the
+      // client would end without a word.
+      this.later(run, graceMs, () => {
+        if (!run.disconnected) return;
+        const at = performance.now();
+        const reason = `lost the connection to Telegram and could not reconnect within ${graceMs / 1000} s`;
+        this.feed(run, { type: "error", reason, retryable: false, at }, "error", at);
+      });
     }
   }
 

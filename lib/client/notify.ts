@@ -17,13 +17,21 @@ export function notificationText(o: BookingOutcome): string {
   return `${head}\n\n${statsBlock(o.stats)}`;
 }
 
+const NOTIFY_TIMEOUT_MS = 5000;
+
 /** Returns the problems met (never throws): a failed notification must not hide the booking. */
 export async function notify(tg: TelegramClient | undefined, cfg: Pick<ClientConfig, "notifications">, o: BookingOutcome): Promise<string[]> {
   const problems: string[] = [];
   if (cfg.notifications.soundAlert) process.stdout.write("\x07");
   if (cfg.notifications.telegramNotify && tg) {
     try {
-      await tg.invoke(new Api.messages.SendMessage({ peer: new Api.InputPeerSelf(), message: notificationText(o), randomId: generateRandomLong() }));
+      const sent = tg.invoke(new Api.messages.SendMessage({ peer: new Api.InputPeerSelf(), message: notificationText(o), randomId: generateRandomLong() }));
+      // gramjs holds a request until it reconnects, which may be never: do not hang the exit on it.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${NOTIFY_TIMEOUT_MS / 1000} s`)), NOTIFY_TIMEOUT_MS);
+      });
+      await Promise.race([sent, timeout]).finally(() => clearTimeout(timer));
     } catch (e) {
       problems.push(`could not send the notification to Saved Messages: ${(e as Error).message}`);
     }
