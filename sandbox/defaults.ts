@@ -2,8 +2,23 @@
 // The client finds the sandbox here when its config has no Telegram credentials.
 
 export const SANDBOX_HOST = "127.0.0.1";
-export const SANDBOX_BOT_API_PORT = Number(process.env.SANDBOX_BOT_API_PORT ?? 8081);
-export const SANDBOX_MTPROTO_PORT = Number(process.env.SANDBOX_MTPROTO_PORT ?? 8443);
+/** The sandbox's port variables and their defaults; 0 means "any free port". */
+export const SANDBOX_PORT_DEFAULTS = { SANDBOX_BOT_API_PORT: 8081, SANDBOX_MTPROTO_PORT: 8443 } as const;
+export type SandboxPortVar = keyof typeof SANDBOX_PORT_DEFAULTS;
+
+/**
+ * The port a sandbox variable asks for: its default when unset or empty, NaN when the value is not
+ * a whole number 0-65535 (bot.ts's config refuses that with the variable's name; other callers get
+ * the listen error). The one place these variables are read.
+ */
+export function sandboxPortFromEnv(name: SandboxPortVar, env: Record<string, string | undefined> = process.env): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === "") return SANDBOX_PORT_DEFAULTS[name];
+  return /^\d{1,5}$/.test(raw) && Number(raw) <= 65535 ? Number(raw) : NaN;
+}
+
+export const SANDBOX_BOT_API_PORT = sandboxPortFromEnv("SANDBOX_BOT_API_PORT");
+export const SANDBOX_MTPROTO_PORT = sandboxPortFromEnv("SANDBOX_MTPROTO_PORT");
 export const SANDBOX_BOT_TOKEN = "7000000001:sandbox-booking-bot";
 export const SANDBOX_BOT_USERNAME = "aprel_booking_bot";
 export const SANDBOX_URL = `http://${SANDBOX_HOST}:${SANDBOX_BOT_API_PORT}`;

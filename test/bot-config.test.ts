@@ -17,13 +17,35 @@ describe("parseConfig", () => {
     expect(c.token).toBeUndefined();
     expect(c.bookingTime).toEqual({ hour: 11, minute: 30, second: 0 });
     expect(c.testModeEnabled).toBe(true);
-    expect(c.dbPath).toBe("bot.db");
+    expect(c.dbPath).toBe("bot-sandbox.db"); // no token: the sandbox's own database
     expect(c.botApiUrl).toBe("https://api.telegram.org");
     expect(c.testSmsDelayMs).toBe(1500);
     expect(c.broadcastRatePerS).toBe(30);
     expect(c.logDir).toBe("logs");
     expect(c.transportsPath).toBe(DEFAULTS.transportsPath);
     expect([...c.adminIds]).toEqual([]);
+    expect(c.sandboxBotApiPort).toBe(8081);
+    expect(c.sandboxMtprotoPort).toBe(8443);
+  });
+
+  test("DB_PATH: bot.db with a token, bot-sandbox.db without; an explicit value always wins", () => {
+    expect(parseConfig({ BOT_TOKEN: "1:x" }).dbPath).toBe("bot.db");
+    expect(parseConfig({}).dbPath).toBe("bot-sandbox.db");
+    expect(parseConfig({ DB_PATH: " " }).dbPath).toBe("bot-sandbox.db");
+    expect(parseConfig({ DB_PATH: "/tmp/a.db" }).dbPath).toBe("/tmp/a.db");
+    expect(parseConfig({ DB_PATH: "/tmp/a.db", BOT_TOKEN: "1:x" }).dbPath).toBe("/tmp/a.db");
+  });
+
+  test("sandbox ports: 0 is any free port; bad values matter only without a token", () => {
+    const c = parseConfig({ SANDBOX_BOT_API_PORT: "0", SANDBOX_MTPROTO_PORT: "18443" });
+    expect([c.sandboxBotApiPort, c.sandboxMtprotoPort]).toEqual([0, 18443]);
+    expect(problems({ SANDBOX_BOT_API_PORT: "abc" })).toEqual([
+      'SANDBOX_BOT_API_PORT="abc": expected a port number 0-65535 (0: any free port), e.g. SANDBOX_BOT_API_PORT=8081',
+    ]);
+    expect(problems({ SANDBOX_MTPROTO_PORT: "70000" })[0]).toStartWith('SANDBOX_MTPROTO_PORT="70000"');
+    expect(problems({ SANDBOX_MTPROTO_PORT: "-1" })[0]).toContain("e.g. SANDBOX_MTPROTO_PORT=8443");
+    // a real bot never listens on them
+    expect(() => parseConfig({ BOT_TOKEN: "1:x", SANDBOX_BOT_API_PORT: "abc" })).not.toThrow();
   });
 
   test("every variable", () => {

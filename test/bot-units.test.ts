@@ -2,15 +2,18 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { backoffMs, isTransient } from "../lib/bot/broadcast.ts";
 import { parseCallback } from "../lib/bot/callback.ts";
-import { dayInfo } from "../lib/bot/calendar.ts";
+import { Calendar, dayInfo } from "../lib/bot/calendar.ts";
+import { DailyOpening, WallAnchoredClock } from "../lib/bot/opening.ts";
 import { commandOf } from "../lib/bot/handlers.ts";
 import { mainMenu } from "../lib/bot/menu.ts";
 import { loadTransports, parseTransports } from "../lib/bot/seed.ts";
 import { median, summariseTestRuns } from "../lib/bot/stats.ts";
 import { testStages } from "../lib/bot/test-mode.ts";
 import { openDb, type TransportRow } from "../lib/db.ts";
-import { createLogger } from "../lib/log.ts";
+import { createLogger, nullLogger } from "../lib/log.ts";
+import { nowMs } from "../lib/timing.ts";
 import { BUTTON, CALLBACK, RECOGNISE } from "../lib/ui.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "aprel-units-"));
@@ -202,5 +205,59 @@ describe("logger", () => {
     await log.close();
     expect(perLine).toBeLessThan(0.1);
     expect(readFileSync(join(dir, "perf", "bot_json.log"), "utf8").trim().split("\n")).toHaveLength(10_000);
+  });
+});
+
+describe("broadcast retries", () => {
+  test("transient: no HTTP answer or a 5xx; permanent: any other code", () => {
+    expect(isTransient({})).toBe(true);
+    expect(isTransient({ code: 500 })).toBe(true);
+    expect(isTransient({ code: 502 })).toBe(true);
+    expect(isTransient({ code: 400 })).toBe(false);
+    expect(isTransient({ code: 404 })).toBe(false);
+  });
+  test("backoff doubles from 1 s and is capped", () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 8].map((n) => backoffMs(n))).toEqual([1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000]);
+    expect(backoffMs(1000)).toBe(60000);
+    expect(backoffMs(3, 10, 25)).toBe(25);
+  });
+});
+
+describe("the bot's clock", () => {
+  test("follows the monotonic clock, and re-anchors to the wall clock only on request", () => {
+    let mono = 1_000_000.25;
+    let wall = 1_000_000;
+    const c = new WallAnchoredClock(() => mono, () => wall);
+    expect(c.now()).toBe(1_000_000.25);
+    expect(c.reanchor()).toBe(0); // in step (Date.now() is floored: the 0.25 is noise)
+    mono += 86_400_000;
+    wall += 86_400_000 + 50; // a day of slew (or a step) later the wall clock is 50 ms ahead
+    expect(c.now()).toBe(1_000_000.25 + 86_400_000); // untouched until re-anchored
+    expect(c.reanchor()).toBeCloseTo(50.25, 6);
+    expect(c.now()).toBeCloseTo(wall + 0.5, 6);
+    mono += 10;
+    expect(c.now()).toBeCloseTo(wall + 10.5, 6); // monotonic again
+    wall += 10 + 1; // a 1 ms wobble: left alone
+    expect(c.reanchor()).toBe(0);
+  });
+
+  test("the daily scheduler re-anchors before computing the next opening", () => {
+    const db = openDb(":memory:");
+    const entries: { action: string; details?: Record<string, unknown> }[] = [];
+    const log = { ...nullLogger, info: (action: string, details?: object) => void entries.push({ action, details: details as Record<string, unknown> }) };
+    // A bot whose monotonic clock fell 10 minutes behind the wall clock (e.g. after a suspend).
+    const clock = new WallAnchoredClock(() => nowMs() - 600_000);
+    const inAnHour = new Date(Date.now() + 3_600_000);
+    const t = { hour: inAnHour.getUTCHours(), minute: inAnHour.getUTCMinutes(), second: inAnHour.getUTCSeconds() };
+    const opening = new DailyOpening({ db, calendar: new Calendar(t, "UTC"), seed: [], log, now: clock.now, reanchor: () => clock.reanchor(), onOpen: () => {} });
+    opening.start();
+    opening.stop();
+    db.close();
+    const drift = entries.find((e) => e.action === "clock_reanchored")!.details!.drift_ms as number;
+    expect(drift).toBeGreaterThan(599_000);
+    expect(drift).toBeLessThan(601_000);
+    const scheduled = entries.find((e) => e.action === "opening_scheduled")!.details!;
+    expect(Math.abs((scheduled.in_s as number) - 3600)).toBeLessThanOrEqual(1); // not 4200
+    expect(Math.abs(Date.parse(scheduled.at as string) - inAnHour.getTime())).toBeLessThan(1000);
   });
 });

@@ -4,15 +4,15 @@
 import { Bot } from "gramio";
 import { openDb, type BotDb, type TransportSeed } from "../db.ts";
 import { createLogger, type Logger } from "../log.ts";
-import { formatDailyTime, nowMs, systemTimeZone } from "../timing.ts";
+import { formatDailyTime, systemTimeZone } from "../timing.ts";
 import { TEXT, hhmm } from "../ui.ts";
 import { Broadcaster } from "./broadcast.ts";
 import { Calendar } from "./calendar.ts";
-import type { BotConfig } from "./config.ts";
+import { ConfigError, type BotConfig } from "./config.ts";
 import { Handlers } from "./handlers.ts";
 import type { BotIO } from "./io.ts";
 import { UpdateMetrics, type TimingSummary } from "./metrics.ts";
-import { DailyOpening } from "./opening.ts";
+import { DailyOpening, WallAnchoredClock } from "./opening.ts";
 import { loadTransports } from "./seed.ts";
 import { TEST_RUN_TTL_MS, TestMode } from "./test-mode.ts";
 
@@ -49,8 +49,19 @@ export async function startBot(config: BotConfig, deps: StartDeps = {}): Promise
   const ownLog = !deps.log;
   const log = deps.log ?? createLogger({ dir: config.logDir, name: "bot", console: true, minLevel: config.logLevel });
   const seed = deps.transports ?? loadTransports(config.transportsPath);
-  const db = openDb(config.dbPath);
-  const now = nowMs;
+  let db: BotDb;
+  try {
+    db = openDb(config.dbPath);
+  } catch (e) {
+    if (ownLog) await log.close();
+    throw new ConfigError([
+      `DB_PATH=${JSON.stringify(config.dbPath)}: cannot open the database (${(e as Error).message}); ` +
+        `expected a database file in a directory the bot can write, e.g. DB_PATH=bot.db`,
+    ]);
+  }
+  // The bot's one clock: monotonic, re-anchored to the wall clock before each day's scheduling.
+  const clock = new WallAnchoredClock();
+  const now = clock.now;
   const abandoned = db.abandonStaleRuns(now() - TEST_RUN_TTL_MS);
   if (abandoned) log.info("test_runs_abandoned", { count: abandoned });
 
@@ -109,6 +120,7 @@ export async function startBot(config: BotConfig, deps: StartDeps = {}): Promise
     seed,
     log,
     now,
+    reanchor: () => clock.reanchor(),
     onOpen: (day) => void broadcaster.run(day).catch((e) => log.error("broadcast_failed", { day, error: e as Error })),
   });
   const tests = new TestMode({ db, io, log, delayMs: config.testSmsDelayMs, seed, now });
@@ -159,10 +171,17 @@ export async function startBot(config: BotConfig, deps: StartDeps = {}): Promise
   });
   bot.onError(({ error, kind }) => log.error("update_error", { kind, error: error as Error }));
 
+  // The spec's start order: database and transports (above), the daily scheduler, then the long
+  // poll. getMe (bot.init) comes first so that a rejected token stops start-up before the
+  // scheduler opens a day or announces anything; bot.start() then reuses that info.
   let info;
   try {
+    await bot.init();
+    opening.start();
     info = await bot.start({ longPolling: { timeout: deps.pollTimeoutS ?? 25 } });
   } catch (e) {
+    opening.stop();
+    await broadcaster.stop();
     db.close();
     if (ownLog) await log.close();
     const code = (e as { code?: number }).code;
@@ -182,7 +201,6 @@ export async function startBot(config: BotConfig, deps: StartDeps = {}): Promise
     transports: seed.length,
     admins: config.adminIds.size,
   }, `Bot @${username} is polling ${config.botApiUrl}; booking opens daily at ${formatDailyTime(config.bookingTime)} (${timeZone})`);
-  opening.start();
 
   let stopped: Promise<void> | undefined;
   return {

@@ -4,6 +4,7 @@
 import { join } from "node:path";
 import { isLogLevel, type LogLevel } from "../log.ts";
 import { isValidTimeZone, parseDailyTime, type DailyTime } from "../timing.ts";
+import { SANDBOX_DB_PATH, SANDBOX_PORT_DEFAULTS, sandboxPortFromEnv, type SandboxPortVar } from "../../sandbox/defaults.ts";
 
 export interface BotConfig {
   /** undefined: run on the in-process sandbox. */
@@ -13,6 +14,7 @@ export interface BotConfig {
   /** IANA zone BOOKING_TIME is read in (TZ, else the system zone). */
   timeZone: string | undefined;
   testModeEnabled: boolean;
+  /** DB_PATH; unset: bot.db with a token, bot-sandbox.db on the sandbox (its users are not real). */
   dbPath: string;
   /** Bot API server root without a trailing slash, e.g. https://api.telegram.org */
   botApiUrl: string;
@@ -21,6 +23,9 @@ export interface BotConfig {
   logDir: string;
   logLevel: LogLevel;
   transportsPath: string;
+  /** Where the in-process sandbox listens when there is no token (0: any free port). */
+  sandboxBotApiPort: number;
+  sandboxMtprotoPort: number;
 }
 
 export class ConfigError extends Error {
@@ -128,6 +133,15 @@ export function parseConfig(env: Env): BotConfig {
   if (isLogLevel(levelRaw)) logLevel = levelRaw;
   else bad("LOG_LEVEL", levelRaw, "expected debug, info, warn or error", "info");
 
+  // Only the sandbox (no token) listens on these; sandbox/defaults.ts owns their names and defaults.
+  const port = (k: SandboxPortVar): number => {
+    const n = sandboxPortFromEnv(k, env);
+    if (token === undefined && Number.isNaN(n)) bad(k, env[k]!.trim(), "expected a port number 0-65535 (0: any free port)", String(SANDBOX_PORT_DEFAULTS[k]));
+    return n;
+  };
+  const sandboxBotApiPort = port("SANDBOX_BOT_API_PORT");
+  const sandboxMtprotoPort = port("SANDBOX_MTPROTO_PORT");
+
   if (problems.length) throw new ConfigError(problems);
   return {
     token,
@@ -135,12 +149,15 @@ export function parseConfig(env: Env): BotConfig {
     bookingTime,
     timeZone,
     testModeEnabled,
-    dbPath: get("DB_PATH") ?? DEFAULTS.dbPath,
+    // Sandbox users vanish with the sandbox: keep them out of a real bot's database.
+    dbPath: get("DB_PATH") ?? (token === undefined ? SANDBOX_DB_PATH : DEFAULTS.dbPath),
     botApiUrl,
     testSmsDelayMs,
     broadcastRatePerS,
     logDir: get("LOG_DIR") ?? DEFAULTS.logDir,
     logLevel,
     transportsPath: get("TRANSPORTS_FILE") ?? DEFAULTS.transportsPath,
+    sandboxBotApiPort,
+    sandboxMtprotoPort,
   };
 }

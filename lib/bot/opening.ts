@@ -5,7 +5,7 @@
 
 import type { BotDb, TransportSeed } from "../db.ts";
 import type { Logger } from "../log.ts";
-import { nextDailyInstant, preciseAt, type Cancellable } from "../timing.ts";
+import { nextDailyInstant, nowMs, preciseAt, type Cancellable } from "../timing.ts";
 import type { Calendar, DayInfo } from "./calendar.ts";
 
 export interface OpeningDeps {
@@ -14,8 +14,37 @@ export interface OpeningDeps {
   seed: readonly TransportSeed[];
   log: Logger;
   now: () => number;
+  /** Re-anchors `now` to the wall clock before each day's opening is scheduled; returns the correction in ms. */
+  reanchor?: () => number;
   /** The day is open: announce it (fresh) or resume announcing it (after a restart). */
   onOpen: (day: string, fresh: boolean) => void;
+}
+
+/**
+ * The bot's clock: `nowMs()` (monotonic, so one wait of the precise scheduler never jumps) plus an
+ * offset to the wall clock. `nowMs()` alone is anchored to the wall clock once, at process start:
+ * a bot that runs for weeks under systemd drifts from it after NTP slews, a clock step or a
+ * suspend (the monotonic clock stops while suspended), and BOOKING_TIME would be hit that far off.
+ * So the daily scheduler calls reanchor() before it computes each next opening: the next instant
+ * comes from today's Date.now(), and the offset stays fixed for the whole wait that follows.
+ * Re-anchoring moves `now` by the drift; a drift under 2 ms is left alone so that Date.now()'s
+ * whole-millisecond resolution adds no jitter (the precise scheduler aims at a few ms).
+ */
+export class WallAnchoredClock {
+  private offset = 0;
+
+  constructor(private readonly mono: () => number = nowMs, private readonly wall: () => number = Date.now) {}
+
+  readonly now = (): number => this.mono() + this.offset;
+
+  /** Moves the clock onto the wall clock if they differ by 2 ms or more; returns the correction (ms). */
+  reanchor(): number {
+    // Date.now() is floored to the millisecond: its reading is, on average, half a ms behind.
+    const drift = this.wall() + 0.5 - this.now();
+    if (Math.abs(drift) < 2) return 0;
+    this.offset += drift;
+    return drift;
+  }
 }
 
 export class DailyOpening {
@@ -51,6 +80,8 @@ export class DailyOpening {
   private scheduleNext(): void {
     if (this.stopped) return;
     const { calendar, now, log } = this.d;
+    const drift = this.d.reanchor?.() ?? 0;
+    if (drift) log.info("clock_reanchored", { drift_ms: Number(drift.toFixed(3)) }, `The clock had drifted ${drift.toFixed(1)} ms from the wall clock; re-anchored`);
     const at = nextDailyInstant(calendar.bookingTime, now() + 1, calendar.timeZone);
     log.info("opening_scheduled", { at: new Date(at).toISOString(), in_s: Math.round((at - now()) / 1000) });
     this.timer = preciseAt(at, () => {
