@@ -6,6 +6,7 @@ import type { TelegramClient } from "telegram";
 import type { ClientConfig } from "../client-config.ts";
 import type { Logger } from "../log.ts";
 import { formatCountdown, formatDailyTime, nextDailyInstant, nowMs, sleepUntil, systemTimeZone, type ClockOffset } from "../timing.ts";
+import { BUTTON } from "../ui.ts";
 import { Booker, type BookerOptions, type BookingNote, type BookingOutcome } from "./booker.ts";
 import { describeOffset, measureClockOffset } from "./clock-sync.ts";
 import { obtainSession, openClient } from "./connect.ts";
@@ -71,12 +72,23 @@ export function watchingLine(cfg: ClientConfig, booker: Booker, extra = ""): str
   return `watching @${cfg.bot.username} for the announcement as user ${booker.selfId}${extra}`;
 }
 
+/** How often immediate mode says it is still watching. */
+export const STILL_WATCHING_EVERY_MS = 60_000;
+
 export async function runImmediate(ctx: RunContext): Promise<BookingOutcome> {
   const booker = await prepare(ctx);
-  return booker.book({
-    signal: ctx.signal,
-    onWatching: () => ctx.out(watchingLine(ctx.cfg, booker, ` (press 🧪 Тест in the bot to rehearse)`)),
-  });
+  const since = performance.now();
+  const heartbeat = setInterval(() => {
+    if (booker.busy) ctx.out(`still watching for the announcement (${formatCountdown(performance.now() - since)})`);
+  }, STILL_WATCHING_EVERY_MS);
+  try {
+    return await booker.book({
+      signal: ctx.signal,
+      onWatching: () => ctx.out(watchingLine(ctx.cfg, booker, ` (press ${BUTTON.test} in the bot to rehearse)`)),
+    });
+  } finally {
+    clearInterval(heartbeat);
+  }
 }
 
 /** Waits until `untilMs` (local epoch), showing the time left: every second on a terminal, every minute otherwise. */
