@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, DEFAULTS, loadClientConfig, parseClientConfig, redactedConfig } from "../lib/client-config.ts";
@@ -204,6 +204,10 @@ describe("loadClientConfig", () => {
     const dir = mkdtempSync(join(tmpdir(), "aprel-config-"));
     const path = join(dir, "bad.yaml");
     writeFileSync(path, `${MINIMAL}bogus: 1\n`);
-    expect(() => loadClientConfig(path)).toThrow(`${path}:4: bogus: unknown key`);
+    try {
+      expect(() => loadClientConfig(path)).toThrow(`${path}:4: bogus: unknown key`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
