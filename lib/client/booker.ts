@@ -17,6 +17,7 @@ import { Raw } from "telegram/events";
 import { returnBigInt } from "telegram/Helpers";
 import { generateRandomLong } from "../gramjs-fast-longs.ts";
 import { fastInvoke } from "./fast-invoke.ts";
+import { warmUp } from "./warm-up.ts";
 import { UpdateConnectionState } from "telegram/network";
 import {
   initialState,
@@ -47,6 +48,8 @@ export interface BookerOptions {
   pollingIntervalMs?: number;
   /** No reply within this long after a request: the flow's timeout (a fresh /start). Default 10 000. */
   stageTimeoutMs?: number;
+  /** Run the hot path on made-up data first (see warm-up.ts); default true. */
+  warmUp?: boolean;
   /** Notes (FLOOD_WAIT, reconnects, retries) are logged here after the fact. */
   log?: Logger;
   /** Called (off the hot path) for every note as it happens, e.g. to print it. */
@@ -181,6 +184,7 @@ export class Booker {
     const me = await retryRequest("users.GetUsers (who am I)", () => tg.getMe(), r);
     const peer = await retryRequest("contacts.ResolveUsername", () => resolveBot(tg, opts.botUsername), r);
     const b = new Booker(tg, peer, peer.userId.toString(), me.id.toString(), opts);
+    if (opts.warmUp !== false) warmUp(b.botId, peer, opts.flow);
     tg.addEventHandler(b.handler, b.raw);
     return b;
   }
