@@ -36,7 +36,14 @@ describe("fastInvoke", () => {
   test("a message reaches the bot and the call resolves with Telegram's answer", async () => {
     const { tg, userId, peer } = await connect("+79990007001");
     const bot = sb.world.botByUsername(BOT.username)!;
+    // It must really bypass gramjs's send queue (and so notice if gramjs's internals move).
+    const queue = (tg as unknown as { _sender: { _sendQueue: { append: (...a: unknown[]) => unknown } } })._sender._sendQueue;
+    const append = queue.append.bind(queue);
+    let queued = 0;
+    queue.append = (...a: unknown[]) => ((queued += (a[0] as { request?: { className?: string } } | undefined)?.request?.className === "messages.SendMessage" ? 1 : 0), append(...a));
     const answer = await fastInvoke(tg, send(peer, "/start"));
+    queue.append = append;
+    expect(queued).toBe(0);
     expect(answer).toBeDefined();
     expect(sb.world.history(userId, bot.id).map((m) => m.text)).toEqual(["/start"]);
   });
