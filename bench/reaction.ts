@@ -1,5 +1,6 @@
-// Test bookings (🧪 Тест) by our client and by the baseline, alternating, against one sandbox and
-// one bot in this process. Per booking: the user presses 🧪 Тест (as a person would, through the
+// Test bookings (🧪 Тест) by our client and by the baseline, alternating, against one sandbox in
+// this process and the bot as `bun bot.ts` in its own (as in production: the bot's work after
+// each send must not run in the clients' event loop). Per booking: the user presses 🧪 Тест (as a person would, through the
 // sandbox), the bot announces after TEST_SMS_DELAY_MS, the client books. Figures:
 //  - client reaction: the sandbox's trace (reaction-trace.ts), our client only;
 //  - e2e: the bot's own stage times in its DB (test_runs.total_ms: announcement issued → confirm
@@ -9,7 +10,7 @@ import { BUTTON, TEXT } from "../lib/ui.ts";
 import { Human } from "../sandbox/human.ts";
 import type { BenchClient, BookingDone } from "./clients.ts";
 import { ReactionTrace, STAGES, type Stage } from "./reaction-trace.ts";
-import { BENCH_BOT, startRig, type Rig } from "./rig.ts";
+import { BENCH_BOT, startChildBotRig, type ChildBotRig } from "./rig.ts";
 import { progress, round, sleep, summarise, type Pct } from "./stats.ts";
 
 export const CITIES = ["Екатеринбург"];
@@ -33,7 +34,7 @@ export interface ReactionResult {
   baseline: ClientRun;
 }
 
-export type ClientFactory = (rig: Rig, phone: string) => Promise<BenchClient>;
+export type ClientFactory = (rig: Pick<ChildBotRig, "sb">, phone: string) => Promise<BenchClient>;
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -43,7 +44,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 export async function benchReactions(o: { bookings: number; warmup: number; ours: ClientFactory; baseline: ClientFactory; smsDelayMs?: number }): Promise<ReactionResult> {
-  const rig = await startRig({ env: { BOOKING_TIME: "23:59:59", TEST_SMS_DELAY_MS: String(o.smsDelayMs ?? 30) } });
+  const rig = await startChildBotRig({ BOOKING_TIME: "23:59:59", TEST_SMS_DELAY_MS: String(o.smsDelayMs ?? 30) });
   const clients: BenchClient[] = [];
   const humans: Human[] = [];
   try {
@@ -70,7 +71,7 @@ export async function benchReactions(o: { bookings: number; warmup: number; ours
     const total = o.warmup + o.bookings;
     // Test runs after this id are the measured ones, whatever became of the warm-up bookings.
     let measuredAfterId = 0;
-    const lastRunId = () => (rig.bot.db.db.query("SELECT COALESCE(MAX(id), 0) AS id FROM test_runs").get() as { id: number }).id;
+    const lastRunId = () => (rig.db.query("SELECT COALESCE(MAX(id), 0) AS id FROM test_runs").get() as { id: number }).id;
     for (let i = 0; i < total; i++) {
       if (i === o.warmup) measuredAfterId = lastRunId();
       if (i % 10 === 0) progress(`test bookings: ${i}/${total} (ours and baseline alternating)`);
@@ -104,7 +105,7 @@ export async function benchReactions(o: { bookings: number; warmup: number; ours
     trace.close();
 
     const run = (c: BenchClient): ClientRun => {
-      const measured = rig.bot.db.db
+      const measured = rig.db
         .query("SELECT total_ms, sms_to_start_ms, start_to_select_ms, select_to_confirm_ms FROM test_runs WHERE user_id = ? AND status = 'done' AND id > ? ORDER BY id")
         .all(c.userId, measuredAfterId) as { total_ms: number; sms_to_start_ms: number; start_to_select_ms: number; select_to_confirm_ms: number }[];
       return {

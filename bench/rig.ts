@@ -10,6 +10,8 @@ import { parseConfig, type BotConfig } from "../lib/bot/config.ts";
 import type { TransportSeed } from "../lib/db.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
 import { startSandbox, type Sandbox, type SandboxOptions } from "../sandbox/index.ts";
+import { Database } from "bun:sqlite";
+import { sleep, until } from "./stats.ts";
 
 export const BENCH_BOT = { token: "7200000001:bench-booking-bot", username: "bench_booking_bot" };
 
@@ -81,4 +83,53 @@ function tee(inner: Logger, fn: (action: string, details: object | undefined) =>
     textPath: inner.textPath,
     jsonPath: inner.jsonPath,
   };
+}
+
+/** A sandbox in this process and the bot as `bun bot.ts` in its own, as in production. */
+export interface ChildBotRig {
+  sb: Sandbox;
+  /** The bot's database, read-only (WAL: we see what it has committed). */
+  db: Database;
+  close(): Promise<void>;
+}
+
+/**
+ * For the reaction benchmark: the bot's own work after each send (its database write, its log
+ * line) must not run in the client's event loop, where it would be charged to the client.
+ */
+export async function startChildBotRig(env: Record<string, string>): Promise<ChildBotRig> {
+  const dir = mkdtempSync(join(tmpdir(), "aprel-bench-"));
+  const sb = await startSandbox({ botApiPort: 0, mtprotoPort: 0, bots: [BENCH_BOT] });
+  const bot = sb.world.botByUsername(BENCH_BOT.username)!;
+  const dbPath = join(dir, "bot.db");
+  const child = Bun.spawn([process.execPath, join(import.meta.dir, "..", "bot.ts")], {
+    cwd: dir,
+    env: { ...process.env, BOT_TOKEN: BENCH_BOT.token, BOT_API_URL: sb.botApiUrl, DB_PATH: dbPath, LOG_DIR: join(dir, "logs"), ...env },
+    stdin: "ignore",
+    stdout: "ignore",
+    stderr: Bun.file(join(dir, "bot.err")),
+  });
+  const stop = async () => {
+    child.kill("SIGTERM");
+    await Promise.race([child.exited, sleep(5000)]);
+    if (child.exitCode === null) child.kill("SIGKILL");
+    await sb.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await until(() => bot.waiters.size > 0 || child.exitCode !== null, 20_000, "bun bot.ts to start polling");
+    if (child.exitCode !== null) throw new Error(`bun bot.ts exited with ${child.exitCode}: ${await Bun.file(join(dir, "bot.err")).text()}`);
+    const db = new Database(dbPath, { readonly: true });
+    return {
+      sb,
+      db,
+      async close() {
+        db.close();
+        await stop();
+      },
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
 }
