@@ -4,10 +4,14 @@
 // - hands every FLOOD_WAIT to the caller (floodSleepThreshold 0) and keeps gramjs quiet.
 
 import "./gramjs-prelude.ts";
+import { createHash, createPublicKey } from "node:crypto";
 import { TelegramClient } from "telegram";
+import { _serverKeys } from "telegram/crypto/RSA";
+import { returnBigInt } from "telegram/Helpers";
 import { PromisedNetSockets } from "telegram/extensions";
 import { Logger, LogLevel } from "telegram/extensions/Logger";
 import { StringSession } from "telegram/sessions";
+import { serializeBytes } from "telegram/tl/generationHelpers";
 
 export interface SessionAddress {
   dcId: number;
@@ -46,6 +50,18 @@ export function encodeSession(a: SessionAddress, authKey: Uint8Array): string {
 }
 
 /**
+ * A StringSession that saves ports above 32767: gramjs's own save() writes the port as a signed
+ * 16-bit number and throws for them (the sandbox's ephemeral ports), even from inside connect().
+ */
+export class PortSafeStringSession extends StringSession {
+  override save(): string {
+    const key = this.authKey?.getKey();
+    if (!key || !this.serverAddress || !this.port) return "";
+    return encodeSession({ dcId: this.dcId, host: this.serverAddress, port: this.port }, key);
+  }
+}
+
+/**
  * A gramjs socket class that dials `port` whenever gramjs asks for `host` (on any port).
  * `onUnknownKey` fires when the server's first frame is the -404 "unknown auth key" answer, which
  * gramjs itself only turns into a silent wait.
@@ -67,6 +83,39 @@ export function socketDialing(host: string, port: number, onUnknownKey?: () => v
       }
     }
   };
+}
+
+/**
+ * Telegram's RSA key fingerprint: the lower 64 bits of SHA1(rsa_public_key n:bytes e:bytes), read
+ * as a signed little-endian long, as a decimal string: the key of gramjs's `_serverKeys` map and
+ * what a server lists in resPQ.
+ */
+export function rsaFingerprint(n: Uint8Array, e: number | bigint): string {
+  const eHex = BigInt(e).toString(16);
+  const eBytes = Buffer.from(eHex.length % 2 ? `0${eHex}` : eHex, "hex");
+  const sha = createHash("sha1")
+    .update(serializeBytes(Buffer.from(n)))
+    .update(serializeBytes(eBytes))
+    .digest();
+  return sha.readBigInt64LE(12).toString();
+}
+
+/** n and e of an RSA public key in PEM (PKCS#1 or SPKI). */
+export function rsaPublicParts(pem: string): { n: Buffer; e: number } {
+  const jwk = createPublicKey(pem).export({ format: "jwk" });
+  if (jwk.kty !== "RSA" || !jwk.n || !jwk.e) throw new Error("not an RSA public key");
+  return { n: Buffer.from(jwk.n, "base64url"), e: Number(BigInt("0x" + Buffer.from(jwk.e, "base64url").toString("hex"))) };
+}
+
+/**
+ * Makes gramjs trust a server's RSA key for key exchange (gramjs only knows Telegram's keys, in
+ * its exported `_serverKeys` map). Used for the sandbox, whose key is its own. Returns the fingerprint.
+ */
+export function trustServerKey(pem: string): string {
+  const { n, e } = rsaPublicParts(pem);
+  const fingerprint = rsaFingerprint(n, e);
+  _serverKeys.set(fingerprint, { n: returnBigInt(BigInt(`0x${n.toString("hex")}`)), e });
+  return fingerprint;
 }
 
 export interface ConnectOptions {

@@ -2,7 +2,7 @@
 // act in the sandbox as people (create an account, write to a bot, press a button, log in).
 // Replies are `{ ok: true, result }` or `{ ok: false, error }` with an HTTP error status.
 
-import { SANDBOX_BOT_USERNAME } from "./defaults.ts";
+import { SANDBOX_BOT_USERNAME, SANDBOX_LOGIN_CODE } from "./defaults.ts";
 import { Human, inlineButtons } from "./human.ts";
 import type { MtprotoServer } from "./mtproto.ts";
 import { optBool, optStr, readParams, type Params } from "./params.ts";
@@ -52,6 +52,14 @@ export class Control {
       },
       "GET /sandbox/session": (p) => this.session(p),
       "POST /sandbox/session": (p) => this.session(p),
+      "GET /sandbox/rsa": () =>
+        new Response(this.mtproto().rsaPublicKey().pem, { headers: { "content-type": "application/x-pem-file" } }),
+      "GET /sandbox/auth-key": (p) => {
+        const id = optStr(p, "key_id");
+        if (!id || !/^-?\d+$/.test(id)) throw new ControlError(400, "key_id is required (the auth_key_id as a decimal number)");
+        const userId = this.mtproto().authKeyUser(BigInt.asUintN(64, BigInt(id)));
+        return { known: userId !== undefined, user_id: userId || undefined };
+      },
     };
   }
 
@@ -60,7 +68,8 @@ export class Control {
       const route = this.routes[`${req.method} ${path.replace(/\/+$/, "")}`];
       if (!route) throw new ControlError(404, `no such endpoint: ${req.method} ${path} (see sandbox/README.md)`);
       const p = await readParams(req, search);
-      return Response.json({ ok: true, result: await route(p) });
+      const result = await route(p);
+      return result instanceof Response ? result : Response.json({ ok: true, result });
     } catch (e) {
       const status = e instanceof ControlError ? e.status : e instanceof WorldError ? e.code : 400;
       const error = e instanceof WorldError ? e.description : e instanceof Error ? e.message : String(e);
@@ -73,6 +82,7 @@ export class Control {
     return {
       bot_api_url: this.info.botApiUrl(),
       mtproto: m ? { host: m.host, port: m.port } : null,
+      login_code: SANDBOX_LOGIN_CODE,
       users: this.world.users.size,
       bots: this.world.bots.size,
     };
@@ -133,6 +143,12 @@ export class Control {
         throw new ControlError(404, e instanceof Error ? e.message : String(e));
       }
     });
+  }
+
+  private mtproto(): MtprotoServer {
+    const m = this.info.mtproto();
+    if (!m) throw new ControlError(503, "the MTProto front is not running");
+    return m;
   }
 
   private session(p: Params) {

@@ -24,3 +24,5 @@ export const SANDBOX_BOT_USERNAME = "aprel_booking_bot";
 export const SANDBOX_URL = `http://${SANDBOX_HOST}:${SANDBOX_BOT_API_PORT}`;
 /** bot.ts's database on the sandbox when DB_PATH is not set, apart from a real bot's bot.db. */
 export const SANDBOX_DB_PATH = "bot-sandbox.db";
+/** The login code the sandbox accepts for every phone number (auth.signIn): a test value, not a secret. */
+export const SANDBOX_LOGIN_CODE = "12345";

@@ -42,6 +42,8 @@ export interface Sandbox {
   mtproto: MtprotoServer;
   /** The user with this phone (created on first use) and a gramjs StringSession for them. */
   sessionFor(phone: string): { userId: number; session: string };
+  /** The RSA public key (PKCS#1 PEM) a client must trust to create an auth key by key exchange. */
+  rsaPublicKey(): { pem: string; fingerprint: string };
   stop(): Promise<void>;
 }
 
@@ -102,6 +104,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       const user = world.userForPhone(phone);
       return { userId: user.id, session: mt.sessionFor(user.id) };
     },
+    rsaPublicKey: () => mt.rsaPublicKey(),
     async stop() {
       if (stopped) return;
       stopped = true;

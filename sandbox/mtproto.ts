@@ -1,7 +1,8 @@
 // MTProto 2.0 front of the sandbox: a loopback TCP server that an unmodified gramjs TelegramClient
 // talks to, as it would to a Telegram DC. Sessions are minted by sessionFor() with a preset auth
-// key (no key exchange). The world's events for a user are pushed to every connection of that
-// user as Updates, so gramjs's NewMessage / EditedMessage handlers fire.
+// key, or made the real way: key exchange with the sandbox's RSA key, then auth.sendCode /
+// auth.signIn (mtproto-auth.ts). The world's events for a user are pushed to every connection of
+// that user as Updates, so gramjs's NewMessage / EditedMessage handlers fire.
 
 import "../lib/gramjs-prelude.ts";
 import { randomBytes } from "node:crypto";
@@ -13,6 +14,7 @@ import { GZIPPacked, MessageContainer } from "telegram/tl/core";
 import { encodeSession } from "../lib/gramjs.ts";
 import { SANDBOX_HOST, SANDBOX_MTPROTO_PORT } from "./defaults.ts";
 import { apiBot, apiMessage, apiSelf, type ApiConn, type ApiServer, invoke, RpcFail, type TlResult } from "./mtproto-api.ts";
+import { type Handshake, HandshakeError, keyExchangeStep, PhoneLogin, type SandboxRsaKey, generateRsaKey, UNREGISTERED_OK } from "./mtproto-auth.ts";
 import {
   authKeyId,
   decryptFromClient,
@@ -29,6 +31,10 @@ export interface MtprotoServer {
   host: string;
   port: number;
   sessionFor(userId: number): string;
+  /** The sandbox's RSA public key (PKCS#1 PEM) that clients must trust for key exchange. */
+  rsaPublicKey(): { pem: string; fingerprint: string };
+  /** Whether this server knows an auth key (by auth_key_id), and the user it is bound to (0: none yet). */
+  authKeyUser(keyId: bigint): number | undefined;
   /** Closes the TCP connections of one user (or of everyone): a network drop, for clients' reconnect tests. */
   dropConnections(userId?: number): number;
   stop(): Promise<void>;
@@ -47,6 +53,7 @@ export interface MtprotoOptions {
 interface AuthKeyEntry {
   key: Buffer;
   keyId: bigint;
+  /** 0 until the key signs in (keys made by key exchange start unbound). */
   userId: number;
   salt: bigint;
 }
@@ -56,6 +63,8 @@ interface Conn extends ApiConn {
   frames: FrameReader;
   frameSeq: number;
   auth?: AuthKeyEntry;
+  /** Key exchange in progress on this connection. */
+  handshake?: Handshake;
   sessionId?: bigint;
   contentSeq: number;
   /** Bytes Bun could not write yet (socket back-pressure). */
@@ -122,6 +131,9 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
   const flood = new Map<number, { windowStart: number; count: number }>();
   const warned = new Set<string>();
   const all = new Set<Conn>();
+  let rsa: SandboxRsaKey | undefined;
+  const rsaKey = () => (rsa ??= generateRsaKey());
+  const phoneLogin = new PhoneLogin();
 
   const api: ApiServer = {
     world,
@@ -215,28 +227,41 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
 
   function attach(c: Conn, entry: AuthKeyEntry): void {
     c.auth = entry;
-    c.userId = entry.userId;
-    let set = connsByUser.get(entry.userId);
+    if (entry.userId) join(c, entry.userId);
+  }
+
+  /** From now on the connection acts as this user and gets the user's updates. */
+  function join(c: Conn, userId: number): void {
+    c.userId = userId;
+    let set = connsByUser.get(userId);
     if (!set) {
-      connsByUser.set(entry.userId, (set = new Set()));
+      connsByUser.set(userId, (set = new Set()));
       unlistenByUser.set(
-        entry.userId,
-        world.listen(entry.userId, (e) => onUserEvent(entry.userId, e)),
+        userId,
+        world.listen(userId, (e) => onUserEvent(userId, e)),
       );
     }
     set.add(c);
   }
 
+  /** auth.signIn succeeded: the key (and every connection using it) now belongs to the user. */
+  function bindKey(entry: AuthKeyEntry, userId: number): void {
+    if (entry.userId === userId) return;
+    if (entry.userId) throw new RpcFail(400, "AUTH_KEY_DUPLICATED"); // already another user's key
+    entry.userId = userId;
+    for (const c of all) if (c.auth === entry) join(c, userId);
+  }
+
   function detach(c: Conn): void {
     c.closed = true;
     all.delete(c);
-    if (!c.auth) return;
-    const set = connsByUser.get(c.auth.userId);
+    if (!c.auth || !c.userId) return;
+    const set = connsByUser.get(c.userId);
     set?.delete(c);
     if (set && set.size === 0) {
-      connsByUser.delete(c.auth.userId);
-      unlistenByUser.get(c.auth.userId)?.();
-      unlistenByUser.delete(c.auth.userId);
+      connsByUser.delete(c.userId);
+      unlistenByUser.get(c.userId)?.();
+      unlistenByUser.delete(c.userId);
     }
   }
 
@@ -258,6 +283,20 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
     while (q && WRAPPERS.has(q.className)) q = q.query;
     const method: string = q?.className ?? "?";
     if (world.observed) world.trace({ type: "mtprotoRequest", userId: c.userId, method, ts: arrivedAt });
+    const login = phoneLogin.handlers[method];
+    if (login) {
+      try {
+        const entry = c.auth!;
+        const result = login({ api, conn: c, bindUser: (userId) => bindKey(entry, userId) }, q);
+        return send(c, rpcResult(reqMsgId, serialize(result)), "response", true);
+      } catch (e) {
+        if (e instanceof RpcFail) return sendError(c, reqMsgId, e.code, e.errorMessage);
+        console.error(`[sandbox mtproto] ${method} failed:`, e);
+        return sendError(c, reqMsgId, 500, "INTERNAL_SERVER_ERROR");
+      }
+    }
+    // A key that has not signed in may only ask for the config (Telegram's answer to the rest).
+    if (!c.userId && !UNREGISTERED_OK.has(method)) return sendError(c, reqMsgId, 401, "AUTH_KEY_UNREGISTERED");
     if (!FLOOD_EXEMPT.has(method)) {
       const wait = floodWaitSeconds(c.userId);
       if (wait) return sendError(c, reqMsgId, 420, `FLOOD_WAIT_${wait}`);
@@ -300,11 +339,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
     if (payload.length < 8) return;
     const keyId = payload.readBigUInt64LE(0);
     if (keyId === 0n) {
-      if (!warned.has("key exchange")) {
-        warned.add("key exchange");
-        console.warn("[sandbox mtproto] a client tried to create an auth key: the sandbox has no key exchange; use a session from sessionFor()");
-      }
-      c.socket.end();
+      void onPlainMessage(c, payload).catch(logFailure);
       return;
     }
     const entry = keys.get(keyId);
@@ -349,6 +384,33 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
       return;
     }
     void processObject(c, env.msgId, env.seqNo, obj, arrivedAt).catch(logFailure);
+  }
+
+  /** An unencrypted message (auth_key_id 0, msg_id, length, body): a step of the key exchange. */
+  async function onPlainMessage(c: Conn, payload: Buffer): Promise<void> {
+    const len = payload.length >= 20 ? payload.readInt32LE(16) : -1;
+    let reply: Buffer;
+    try {
+      if (len <= 0 || 20 + len > payload.length) throw new HandshakeError("bad unencrypted message");
+      const req = new BinaryReader(payload.subarray(20, 20 + len)).tgReadObject();
+      const step = await keyExchangeStep((c.handshake ??= {}), req, rsaKey, () => clock.nowSec());
+      if (step.authKey) {
+        const { key, salt } = step.authKey;
+        const keyId = authKeyId(key);
+        keys.set(keyId, { key, keyId, userId: 0, salt });
+        c.handshake = undefined;
+      }
+      reply = step.reply;
+    } catch (e) {
+      // Telegram drops a connection whose key exchange goes wrong.
+      console.warn(`[sandbox mtproto] key exchange failed: ${e instanceof HandshakeError ? e.message : String(e)}`);
+      c.socket.end();
+      return;
+    }
+    const head = Buffer.alloc(20);
+    head.writeBigInt64LE(clock.next("response"), 8);
+    head.writeInt32LE(reply.length, 16);
+    write(c, encodeFrame(Buffer.concat([head, reply]), c.frameSeq++));
   }
 
   let listener: TCPSocketListener<Conn>;
@@ -413,6 +475,13 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
       const keyId = authKeyId(key);
       keys.set(keyId, { key, keyId, userId, salt: randomLong() });
       return encodeSession({ dcId: 2, host, port: listener.port }, key);
+    },
+    rsaPublicKey() {
+      const k = rsaKey();
+      return { pem: k.pem, fingerprint: k.fingerprint };
+    },
+    authKeyUser(keyId: bigint): number | undefined {
+      return keys.get(keyId)?.userId;
     },
     dropConnections(userId?: number): number {
       const victims = [...all].filter((c) => userId === undefined || c.userId === userId);
