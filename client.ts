@@ -16,7 +16,6 @@ import { sandboxPhone } from "./lib/client/connect.ts";
 import { login } from "./lib/client/login.ts";
 import { runImmediate, runScheduled, type RunContext } from "./lib/client/modes.ts";
 import { notify } from "./lib/client/notify.ts";
-import { sandboxSession } from "./lib/client/session-store.ts";
 import { attemptDetails, attemptReport } from "./lib/client/stats-block.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
 
@@ -53,14 +52,10 @@ async function main(): Promise<number> {
   }
 
   if (cfg.usesSandbox) {
-    out(`sandbox mode: no Telegram credentials in ${cfg.source}; using the sandbox at ${cfg.sandbox.url} with a fresh session for ${sandboxPhone(cfg)}`);
+    out(`sandbox mode: no Telegram credentials in ${cfg.source}; using the sandbox at ${cfg.sandbox.url} as ${sandboxPhone(cfg)}`);
   }
   if (args.login) {
-    if (cfg.usesSandbox) {
-      const s = await sandboxSession(cfg.sandbox.url, sandboxPhone(cfg));
-      out(`the sandbox hands out a fresh session on every run (user ${s.userId}); nothing to save, no login needed`);
-      return 0;
-    }
+    // In the sandbox too: the same login as with Telegram (key exchange, code, session file).
     await login(cfg, out);
     return 0;
   }

@@ -38,6 +38,15 @@ export function sessionAddress(session: string): SessionAddress {
   return { dcId, host, port };
 }
 
+/** The auth_key_id of a StringSession's key: the lower 64 bits of SHA1(auth_key), as servers see it. */
+export function sessionAuthKeyId(session: string): bigint {
+  const { host } = sessionAddress(session);
+  const buf = Buffer.from(session.slice(1), "base64");
+  const key = session.length - 1 === 352 ? buf.subarray(7) : buf.subarray(3 + Buffer.byteLength(host) + 2);
+  if (key.length < 128) throw new Error("gramjs StringSession holds no auth key");
+  return createHash("sha1").update(key).digest().readBigUInt64LE(12);
+}
+
 /** Encodes a gramjs StringSession (the same layout gramjs's StringSession.save() writes). */
 export function encodeSession(a: SessionAddress, authKey: Uint8Array): string {
   const addr = Buffer.from(a.host);

@@ -58,7 +58,8 @@ export class Control {
         const id = optStr(p, "key_id");
         if (!id || !/^-?\d+$/.test(id)) throw new ControlError(400, "key_id is required (the auth_key_id as a decimal number)");
         const userId = this.mtproto().authKeyUser(BigInt.asUintN(64, BigInt(id)));
-        return { known: userId !== undefined, user_id: userId || undefined };
+        const user = userId ? world.users.get(userId) : undefined;
+        return { known: userId !== undefined, user_id: user?.id, phone: user?.phone };
       },
     };
   }

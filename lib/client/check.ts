@@ -41,7 +41,12 @@ export async function runCheck(configPath: string, print: (line: string) => void
   let session: SessionInfo | undefined;
   try {
     session = await obtainSession(cfg);
-    add({ ok: true, name: "session", text: cfg.usesSandbox ? `fresh sandbox session for user ${session.userId}` : `${cfg.session.path} present` });
+    const text = !cfg.usesSandbox
+      ? `${cfg.session.path} present`
+      : session.saved
+        ? `${cfg.session.path} (from --login) for sandbox user ${session.userId}`
+        : `fresh sandbox session for user ${session.userId}`;
+    add({ ok: true, name: "session", text });
   } catch (e) {
     add({
       ok: false,

@@ -1,10 +1,12 @@
-// Where the client's session comes from and how it connects: the sandbox hands out a fresh
-// session every run (its sessions die with it); real Telegram needs the file --login saved.
+// Where the client's session comes from and how it connects: real Telegram needs the file --login
+// saved; in the sandbox that file is used while the sandbox still knows its key (sandboxes forget
+// keys when they restart), otherwise the sandbox hands out a fresh session for the run.
 
 import "../gramjs-prelude.ts";
 import type { TelegramClient } from "telegram";
 import type { ClientConfig } from "../client-config.ts";
 import { connectClient } from "../gramjs.ts";
+import { savedSessionUser } from "./sandbox-login.ts";
 import { readSession, sandboxSession, SessionFileError } from "./session-store.ts";
 
 /** The sandbox account's phone when config.yaml names none. */
@@ -14,6 +16,8 @@ export interface SessionInfo {
   session: string;
   /** known in the sandbox */
   userId?: number;
+  /** the session file that --login saved (always, with real Telegram) */
+  saved?: boolean;
   /** for the first line of output, e.g. "sandbox at http://127.0.0.1:8081, a fresh session for +7999…" */
   describe: string;
 }
@@ -25,6 +29,11 @@ export function sandboxPhone(cfg: ClientConfig): string {
 export async function obtainSession(cfg: ClientConfig): Promise<SessionInfo> {
   if (cfg.usesSandbox) {
     const phone = sandboxPhone(cfg);
+    const saved = savedSandboxSession(cfg);
+    const savedUser = saved && (await savedSessionUser(cfg.sandbox.url, saved, phone));
+    if (saved && savedUser) {
+      return { session: saved, userId: savedUser, saved: true, describe: `sandbox at ${cfg.sandbox.url} (user ${savedUser}, phone ${phone}, session ${cfg.session.path})` };
+    }
     const s = await sandboxSession(cfg.sandbox.url, phone);
     return { ...s, describe: `sandbox at ${cfg.sandbox.url} (user ${s.userId}, phone ${phone})` };
   }
@@ -32,7 +41,16 @@ export async function obtainSession(cfg: ClientConfig): Promise<SessionInfo> {
   if (!session) {
     throw new SessionFileError(`no session at ${cfg.session.path}: log in first with \`bun client.ts --login${cfg.source !== "config.yaml" ? ` --config ${cfg.source}` : ""}\``);
   }
-  return { session, describe: `Telegram, session ${cfg.session.path}` };
+  return { session, saved: true, describe: `Telegram, session ${cfg.session.path}` };
+}
+
+/** The session file in sandbox mode, if there is a usable one (a sandbox can always mint another). */
+function savedSandboxSession(cfg: ClientConfig): string | undefined {
+  try {
+    return readSession(cfg.session.path);
+  } catch {
+    return undefined;
+  }
 }
 
 export function apiCredentials(cfg: ClientConfig): { apiId: number; apiHash: string } {

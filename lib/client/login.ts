@@ -1,5 +1,7 @@
-// --login: interactive login to real Telegram (phone, code, 2FA password). The code and the
-// password are read without echo and never logged; the session is saved 0600 (see session-store.ts).
+// --login: interactive login (phone, code, 2FA password), to real Telegram or, the same way, to
+// the sandbox: there gramjs creates an auth key by key exchange with the sandbox's RSA key and
+// signs in with the sandbox's fixed code (sandbox-login.ts). The code and the password are read
+// without echo and never logged; the session is saved 0600 (see session-store.ts).
 //
 // gramjs's sign-in asks again after every error that onError does not stop, and it turns a
 // failed code prompt into "Code is empty": so when the input ends (EOF, Ctrl+D, Ctrl+C) the
@@ -12,6 +14,9 @@ import type { UserAuthParams } from "telegram/client/auth";
 import { Logger, LogLevel } from "telegram/extensions/Logger";
 import { StringSession } from "telegram/sessions";
 import type { ClientConfig } from "../client-config.ts";
+import { PortSafeStringSession, socketDialing } from "../gramjs.ts";
+import { apiCredentials, sandboxPhone } from "./connect.ts";
+import { prepareSandboxLogin } from "./sandbox-login.ts";
 import { writeSession } from "./session-store.ts";
 
 /** The input ended (EOF, Ctrl+D) or was interrupted (Ctrl+C) before an answer was typed. */
@@ -126,7 +131,12 @@ export const MAX_LOGIN_ERRORS = 5;
  * gramjs's callbacks for client.start(). `cancelled()` says why the login stopped on its own
  * (input ended, too many errors), for the message the user sees.
  */
-export function loginParams(cfg: ClientConfig, out: (line: string) => void, prompter: Prompter): { params: UserAuthParams; cancelled: () => string | undefined } {
+export function loginParams(
+  cfg: ClientConfig,
+  out: (line: string) => void,
+  prompter: Prompter,
+  sandbox?: { loginCode?: string },
+): { params: UserAuthParams; cancelled: () => string | undefined } {
   let cancelled: string | undefined;
   let errors = 0;
   const prompt = async (what: string, question: string, hidden = false): Promise<string> => {
@@ -140,8 +150,14 @@ export function loginParams(cfg: ClientConfig, out: (line: string) => void, prom
     }
   };
   const params: UserAuthParams = {
-    phoneNumber: async () => cfg.telegram.phone || (await prompt("phone number", "Phone number (international format, e.g. +79991234567): ")),
-    phoneCode: async () => prompt("login code", "Login code from Telegram (not shown): ", true),
+    phoneNumber: async () =>
+      sandbox ? sandboxPhone(cfg) : cfg.telegram.phone || (await prompt("phone number", "Phone number (international format, e.g. +79991234567): ")),
+    phoneCode: async () =>
+      prompt(
+        "login code",
+        sandbox ? `Login code (the sandbox's is ${sandbox.loginCode ?? "12345"}) (not shown): ` : "Login code from Telegram (not shown): ",
+        true,
+      ),
     password: async (hint) => prompt("two-step verification password", `Two-step verification password${hint ? ` (hint: ${hint})` : ""} (not shown): `, true),
     // true stops the login (gramjs then throws AUTH_USER_CANCEL); false asks again.
     onError: async (e) => {
@@ -163,13 +179,38 @@ export function loginParams(cfg: ClientConfig, out: (line: string) => void, prom
 }
 
 export async function login(cfg: ClientConfig, out: (line: string) => void, prompter: Prompter = createPrompter()): Promise<void> {
-  const client = new TelegramClient(new StringSession(""), cfg.telegram.apiId, cfg.telegram.apiHash, {
-    connectionRetries: 3,
-    floodSleepThreshold: 0,
-    baseLogger: new Logger(LogLevel.NONE),
-  });
+  let client: TelegramClient;
+  let sandbox: { loginCode?: string } | undefined;
+  if (cfg.usesSandbox) {
+    let target;
+    try {
+      target = await prepareSandboxLogin(cfg.sandbox.url);
+    } catch (e) {
+      prompter.close();
+      throw e;
+    }
+    sandbox = target;
+    // An empty session whose DC is the sandbox: gramjs creates the auth key there.
+    const session = new PortSafeStringSession("");
+    session.setDC(2, target.host, target.port);
+    const { apiId, apiHash } = apiCredentials(cfg);
+    client = new TelegramClient(session, apiId, apiHash, {
+      connectionRetries: 3,
+      timeout: cfg.performance.connectionTimeoutS,
+      floodSleepThreshold: 0,
+      networkSocket: socketDialing(target.host, target.port),
+      baseLogger: new Logger(LogLevel.NONE),
+    });
+    out(`logging in to the sandbox at ${cfg.sandbox.url} as ${sandboxPhone(cfg)}`);
+  } else {
+    client = new TelegramClient(new StringSession(""), cfg.telegram.apiId, cfg.telegram.apiHash, {
+      connectionRetries: 3,
+      floodSleepThreshold: 0,
+      baseLogger: new Logger(LogLevel.NONE),
+    });
+  }
   client.setLogLevel(LogLevel.NONE);
-  const { params, cancelled } = loginParams(cfg, out, prompter);
+  const { params, cancelled } = loginParams(cfg, out, prompter, sandbox);
   try {
     try {
       await client.start(params);
@@ -180,7 +221,12 @@ export async function login(cfg: ClientConfig, out: (line: string) => void, prom
     }
     const session = client.session.save() as unknown as string;
     writeSession(cfg.session.path, session);
-    out(`✓ logged in; session saved to ${cfg.session.path} (mode 0600)`);
+    if (sandbox) {
+      const me = await client.getMe();
+      out(`✓ logged in to the sandbox as user ${me.id}; session saved to ${cfg.session.path} (mode 0600), good until the sandbox restarts`);
+    } else {
+      out(`✓ logged in; session saved to ${cfg.session.path} (mode 0600)`);
+    }
   } finally {
     prompter.close();
     await client.destroy().catch(() => {});
