@@ -143,7 +143,7 @@ describe("Booker", () => {
       });
     }
     const fmt = (xs: number[]) => `p50 ${percentile(xs, 50).toFixed(3)} ms, p99 ${percentile(xs, 99).toFixed(3)} ms, max ${Math.max(...xs).toFixed(3)} ms (n=${xs.length})`;
-    console.log(`client reaction over ${runs} bookings:\n  update in our handler → request handed to gramjs: ${fmt(handler)}\n  update written by the sandbox → request decoded by the sandbox: ${fmt(wire)}\n    of which gramjs in (socket → decrypt → dispatch → our handler): ${fmt(inbound)}\n    and gramjs out (handed over → encrypt → socket → sandbox decoded): ${fmt(outbound)}`);
+    console.log(`client reaction over ${runs} bookings:\n  update in our handler → request handed to gramjs: ${fmt(handler)}\n  update written by the sandbox → request arrives at the sandbox: ${fmt(wire)}\n    of which gramjs in (socket → decrypt → dispatch → our handler): ${fmt(inbound)}\n    and gramjs out (handed over → encrypt → socket → arrives at the sandbox): ${fmt(outbound)}`);
     expect(handler.length).toBe(runs * 3);
     expect(wire.length).toBe(runs * 3);
     // Loose bounds: a noisy 2-core machine.
