@@ -184,7 +184,11 @@ export class Booker {
     const me = await retryRequest("users.GetUsers (who am I)", () => tg.getMe(), r);
     const peer = await retryRequest("contacts.ResolveUsername", () => resolveBot(tg, opts.botUsername), r);
     const b = new Booker(tg, peer, peer.userId.toString(), me.id.toString(), opts);
-    if (opts.warmUp !== false) warmUp(b.botId, peer, opts.flow);
+    if (opts.warmUp !== false) {
+      warmUp(b.botId, peer, opts.flow);
+      // Collect the warm-up's garbage now, so that no collection of it lands on the hot path.
+      Bun.gc(true);
+    }
     tg.addEventHandler(b.handler, b.raw);
     return b;
   }
