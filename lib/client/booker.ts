@@ -15,10 +15,10 @@ import "../gramjs-prelude.ts";
 import { Api, type TelegramClient } from "telegram";
 import { Raw } from "telegram/events";
 import { returnBigInt } from "telegram/Helpers";
+import { UpdateConnectionState } from "telegram/network";
 import { generateRandomLong } from "../gramjs-fast-longs.ts";
 import { fastInvoke } from "./fast-invoke.ts";
 import { warmUp } from "./warm-up.ts";
-import { UpdateConnectionState } from "telegram/network";
 import {
   initialState,
   isFinished,
