@@ -9,8 +9,8 @@ const USAGE = `usage: bun sandbox/cli.ts <command> [options]
 
 commands:
   new-user --name NAME [--phone +7...] [--username NAME]   create a person
-  send     --user U [--bot B] TEXT                         write TEXT to the bot
-  press    --user U [--bot B] LABEL                        press the newest button whose label contains LABEL
+  send     --user U [--bot B] TEXT                         write TEXT to the bot; shows the reply
+  press    --user U [--bot B] LABEL                        press the newest button whose label contains LABEL; shows the reply
   history  --user U [--bot B]                              show the chat
   block    --user U [--bot B] | unblock ...                the user blocks (unblocks) the bot
   session  --phone +7...                                   a gramjs session for the MTProto front (a secret!)
@@ -47,6 +47,8 @@ const [command, ...rest] = positionals;
 if (o.help || !command) fail(USAGE, o.help ? 0 : 2);
 const base = (o.url ?? process.env.SANDBOX_URL ?? SANDBOX_URL).replace(/\/+$/, "");
 const text = rest.join(" ");
+/** How long `send` and `press` wait to show what the bot replied. */
+const REPLY_WAIT_MS = 300;
 
 function need<T>(v: T | undefined, what: string): T {
   if (v === undefined || v === "") fail(`${command}: ${what} is required\n\n${USAGE}`);
@@ -91,6 +93,16 @@ function show(m: MessageView): string {
 const print = (v: unknown, human: () => string) => console.log(o.json ? JSON.stringify(v, null, 2) : human());
 const who = () => ({ user_id: need(o.user, "--user"), bot: o.bot });
 
+/** What the bot said after an action: its messages that are new, or edited, since `before`. */
+async function botReplies(before: MessageView[]): Promise<string> {
+  await Bun.sleep(REPLY_WAIT_MS);
+  const seen = new Map(before.map((m) => [m.id, m.edit_date]));
+  const after = (await call("GET", "history", who())) as MessageView[];
+  const fresh = after.filter((m) => m.from_bot && (!seen.has(m.id) || seen.get(m.id) !== m.edit_date));
+  return fresh.length ? `\n${fresh.map(show).join("\n")}` : `\n(no reply from the bot within ${REPLY_WAIT_MS} ms)`;
+}
+const historyNow = async () => (o.json ? [] : ((await call("GET", "history", who())) as MessageView[]));
+
 switch (command) {
   case "health": {
     const r = await call("GET", "health", {});
@@ -103,16 +115,20 @@ switch (command) {
     break;
   }
   case "send": {
+    const before = await historyNow();
     const r = (await call("POST", "send", { ...who(), text: need(text || undefined, "the text to send") })) as MessageView;
-    print(r, () => show(r));
+    const replies = o.json ? "" : await botReplies(before);
+    print(r, () => show(r) + replies);
     break;
   }
   case "press": {
+    const before = await historyNow();
     const r = (await call("POST", "press", { ...who(), label: need(text || undefined, "the button label") })) as {
       answer: { text?: string; show_alert?: boolean; timeout?: boolean };
     };
     const a = r.answer;
-    print(r, () => (a.timeout ? "the bot did not answer the button press in time" : `answer: ${a.text ?? "(no text)"}${a.show_alert ? " (alert)" : ""}`));
+    const replies = o.json ? "" : await botReplies(before);
+    print(r, () => (a.timeout ? "the bot did not answer the button press in time" : `answer: ${a.text ?? "(no text)"}${a.show_alert ? " (alert)" : ""}`) + replies);
     break;
   }
   case "history": {

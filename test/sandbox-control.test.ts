@@ -94,13 +94,15 @@ describe("cli", () => {
     const made = await cli("new-user", "--name", "Boris", "--phone", "+79990000002", "--json");
     expect(made.code).toBe(0);
     const id = String(JSON.parse(made.out).id);
+    // send and press also show what the bot replied meanwhile
     const sent = await cli("send", "--user", id, "--bot", BOT, "/start");
-    expect(sent).toMatchObject({ code: 0, out: "#1 user: /start\n" });
+    expect(sent).toMatchObject({ code: 0, out: "#1 user: /start\n#2 bot : Меню\n    buttons: [🧪 Тест]\n" });
     await waitForHistory(Number(id), 2);
     const history = await cli("history", "--user", "+79990000002", "--bot", BOT);
     expect(history.out).toBe("#1 user: /start\n#2 bot : Меню\n    buttons: [🧪 Тест]\n");
     const pressed = await cli("press", "--user", id, "--bot", BOT, "🧪 Тест");
-    expect(pressed).toMatchObject({ code: 0, out: "answer: Тест запущен\n" });
+    expect(pressed).toMatchObject({ code: 0 });
+    expect(pressed.out).toBe("answer: Тест запущен\n(no reply from the bot within 300 ms)\n");
     expect((await cli("block", "--user", id, "--bot", BOT)).code).toBe(0);
     expect(sb.world.users.get(Number(id))!.blocked.has(Number(TOKEN.split(":")[0]))).toBe(true);
   }, 15_000);
