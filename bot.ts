@@ -8,7 +8,11 @@ import { ConfigError, DEFAULTS, parseConfig, type BotConfig } from "./lib/bot/co
 import { startBot, type RunningBot } from "./lib/bot/app.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
 import { BUTTON } from "./lib/ui.ts";
-import { SANDBOX_BOT_TOKEN, SANDBOX_BOT_USERNAME } from "./sandbox/defaults.ts";
+import { SANDBOX_BOT_TOKEN, SANDBOX_BOT_USERNAME, SANDBOX_HOST, SANDBOX_PORT_DEFAULTS } from "./sandbox/defaults.ts";
+
+// What `bun sandbox/cli.ts` and the client's config reach without being told otherwise.
+const SANDBOX_DEFAULT_URL = `http://${SANDBOX_HOST}:${SANDBOX_PORT_DEFAULTS.SANDBOX_BOT_API_PORT}`;
+const cliUrl = (url: string) => (url === SANDBOX_DEFAULT_URL ? "" : ` --url ${url}`);
 
 function refuse(e: ConfigError): never {
   console.error(`${e.message}\nFix these in .env or the environment (see .env.example) and start again.`);
@@ -49,8 +53,9 @@ try {
       "sandbox_mode",
       { bot_api: sb.botApiUrl, mtproto: `${sb.mtprotoHost}:${sb.mtprotoPort}`, bot: `@${SANDBOX_BOT_USERNAME}` },
       `No BOT_TOKEN: running on the local sandbox (Bot API ${sb.botApiUrl}, MTProto ${sb.mtprotoHost}:${sb.mtprotoPort}, bot @${SANDBOX_BOT_USERNAME}). ` +
-        `Act as a user: bun sandbox/cli.ts new-user --name Anna --phone +79990000001; ` +
-        `bun sandbox/cli.ts send --user +79990000001 /start; bun sandbox/cli.ts press --user +79990000001 "${BUTTON.test}"`,
+        `Act as a user (the client's default is +79990000001): bun sandbox/cli.ts${cliUrl(sb.botApiUrl)} send --user +79990000001 /start; ` +
+        `bun sandbox/cli.ts${cliUrl(sb.botApiUrl)} press --user +79990000001 "${BUTTON.test}"; bun sandbox/cli.ts${cliUrl(sb.botApiUrl)} history --user +79990000001` +
+        (sb.botApiUrl === SANDBOX_DEFAULT_URL ? "" : `. Point the client at it with sandbox.url: "${sb.botApiUrl}" in config.yaml`),
     );
     // Without DB_PATH the config picks bot-sandbox.db here; an explicit DB_PATH is obeyed, but a
     // real bot's database is worth a warning (e.g. a .env copied with DB_PATH=bot.db and no token).

@@ -3,7 +3,8 @@
 // --callback-timeout-ms N. Ports: SANDBOX_BOT_API_PORT, SANDBOX_MTPROTO_PORT.
 
 import { parseArgs } from "node:util";
-import { SANDBOX_BOT_TOKEN, SANDBOX_BOT_USERNAME } from "./defaults.ts";
+import { SANDBOX_BOT_TOKEN, SANDBOX_BOT_USERNAME, SANDBOX_DB_PATH } from "./defaults.ts";
+import { BUTTON } from "../lib/ui.ts";
 import { startSandbox } from "./index.ts";
 
 const USAGE = `usage: bun run sandbox [--rate-limit] [--flood-wait N] [--clock-skew-ms N] [--callback-timeout-ms N]
@@ -62,10 +63,11 @@ console.log(`Telegram sandbox (loopback only)
   options   rate limit ${args["rate-limit"] ? "on" : "off"}, flood wait ${floodWait ? `${floodWait} req/s` : "off"}, clock skew ${args["clock-skew-ms"] ?? 0} ms
 
 Run the bot against it:
-  BOT_API_URL=${sb.botApiUrl} BOT_TOKEN=${SANDBOX_BOT_TOKEN} bun run bot
+  BOT_API_URL=${sb.botApiUrl} BOT_TOKEN=${SANDBOX_BOT_TOKEN} DB_PATH=${SANDBOX_DB_PATH} bun run bot
 Act as a person (default bot @${SANDBOX_BOT_USERNAME}):
-  bun sandbox/cli.ts new-user --name Anna --phone +79990000001
   bun sandbox/cli.ts send --user +79990000001 /start
+  bun sandbox/cli.ts press --user +79990000001 "${BUTTON.test}"
+  bun sandbox/cli.ts history --user +79990000001
 Press Ctrl+C to stop.`);
 
 let stopping = false;
