@@ -45,7 +45,7 @@ export async function runCheck(configPath: string, print: (line: string) => void
       ? `${cfg.session.path} present`
       : session.saved
         ? `${cfg.session.path} (from --login) for sandbox user ${session.userId}`
-        : `fresh sandbox session for user ${session.userId}`;
+        : `fresh sandbox session for user ${session.userId}${session.staleSaved ? ` (${cfg.session.path} is from an earlier sandbox run: not used; \`--login\` again to rehearse the login)` : ""}`;
     add({ ok: true, name: "session", text });
   } catch (e) {
     add({

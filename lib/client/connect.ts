@@ -18,6 +18,8 @@ export interface SessionInfo {
   userId?: number;
   /** the session file that --login saved (always, with real Telegram) */
   saved?: boolean;
+  /** sandbox: a session file exists but the sandbox no longer knows it, so a fresh one is used */
+  staleSaved?: boolean;
   /** for the first line of output, e.g. "sandbox at http://127.0.0.1:8081, a fresh session for +7999…" */
   describe: string;
 }
@@ -35,7 +37,9 @@ export async function obtainSession(cfg: ClientConfig): Promise<SessionInfo> {
       return { session: saved, userId: savedUser, saved: true, describe: `sandbox at ${cfg.sandbox.url} (user ${savedUser}, phone ${phone}, session ${cfg.session.path})` };
     }
     const s = await sandboxSession(cfg.sandbox.url, phone);
-    return { ...s, describe: `sandbox at ${cfg.sandbox.url} (user ${s.userId}, phone ${phone})` };
+    // A saved session the sandbox no longer knows (it restarted) is worth a word, not an error.
+    const stale = saved ? `; ${cfg.session.path} is from an earlier sandbox run and was not used (\`--login\` again to rehearse the login)` : "";
+    return { ...s, describe: `sandbox at ${cfg.sandbox.url} (user ${s.userId}, phone ${phone})${stale}`, ...(saved ? { staleSaved: true } : {}) };
   }
   const session = readSession(cfg.session.path);
   if (!session) {

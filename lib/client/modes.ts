@@ -23,6 +23,8 @@ export interface RunContext {
 export const PREPARE_BEFORE_MS = 60_000;
 export const WARM_UP_BEFORE_MS = 50_000;
 export const INTENSE_BEFORE_MS = 10_000;
+/** Seconds before the opening at which scheduled mode says how long is left. */
+const FINAL_COUNTDOWN_S = [45, 30, 20, 5, 3, 2];
 
 export function bookerOptions(cfg: ClientConfig, log: Logger, onNote: (n: BookingNote) => void): BookerOptions {
   return {
@@ -156,6 +158,11 @@ export async function runScheduled(ctx: RunContext): Promise<BookingOutcome> {
           Math.max(0, trigger - INTENSE_BEFORE_MS - nowMs()),
         ),
       );
+      // The last minute is not silent; nothing is printed in the final second.
+      for (const s of FINAL_COUNTDOWN_S) {
+        const at = trigger - s * 1000 - nowMs();
+        if (at > 0) timers.push(setTimeout(() => out(`opening in ${s} s`), at));
+      }
     },
   });
   try {
