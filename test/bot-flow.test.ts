@@ -2,7 +2,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { BUTTON, CALLBACK, RECOGNISE, TEXT } from "../lib/ui.ts";
-import { inlineButtons } from "../sandbox/human.ts";
+import { inlineButtons, type Human } from "../sandbox/human.ts";
 import type { Message } from "../sandbox/world.ts";
 import { startHarness, type Harness } from "./helpers/bot-harness.ts";
 
@@ -17,6 +17,15 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
 });
+
+/** The user opens the bot, presses 🧪 Тест and receives the test announcement. */
+async function announcedTestRun(u: Human): Promise<void> {
+  u.send("/start");
+  await u.waitFor(RECOGNISE.notOpen);
+  const sms = u.waitFor(RECOGNISE.announcement);
+  await u.press(BUTTON.test);
+  await sms;
+}
 
 const bookedCount = () => (h.bot.db.db.query("SELECT COUNT(*) AS n FROM bookings").get() as { n: number }).n;
 
@@ -149,11 +158,7 @@ describe("bad input", () => {
 
   test("double presses: one booking per user per transport", async () => {
     const u = h.human("Double");
-    u.send("/start");
-    await u.waitFor(RECOGNISE.notOpen);
-    const sms = u.waitFor(RECOGNISE.announcement);
-    await u.press(BUTTON.test);
-    await sms;
+    await announcedTestRun(u);
     const menu = u.waitFor(TEXT.menuOpen);
     u.send("/start");
     await menu;
@@ -185,11 +190,7 @@ describe("bad input", () => {
 
   test("cancel clears the selection: a later confirm is refused", async () => {
     const u = h.human("Canceller");
-    u.send("/start");
-    await u.waitFor(RECOGNISE.notOpen);
-    const sms = u.waitFor(RECOGNISE.announcement);
-    await u.press(BUTTON.test);
-    await sms;
+    await announcedTestRun(u);
     u.send("/start");
     await u.waitFor(TEXT.menuOpen);
     const prompt = u.waitFor(hasConfirm);
