@@ -1,17 +1,12 @@
-// Percentiles and rounding for the benchmark's figures. Nearest-rank percentiles: p99 of 50
-// samples is the largest but one, never an interpolated value nobody measured.
+// Percentiles (lib/percentile.ts: nearest rank) and rounding for the benchmark's figures.
+
+import { percentileOfSorted as percentile } from "../lib/percentile.ts";
 
 export interface Pct {
   p50: number;
   p99: number;
   max: number;
   n: number;
-}
-
-export function percentile(sorted: readonly number[], p: number): number {
-  if (!sorted.length) return NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
 }
 
 export function summarise(xs: readonly number[]): Pct {

@@ -7,7 +7,8 @@
 
 import { afterEach, describe, expect, test } from "bun:test";
 import type { TelegramClient } from "telegram";
-import { Booker, percentile, type BookerOptions } from "../lib/client/booker.ts";
+import { Booker, type BookerOptions } from "../lib/client/booker.ts";
+import { percentile } from "../lib/percentile.ts";
 import { measureClockOffset } from "../lib/client/clock-sync.ts";
 import { connectClient } from "../lib/gramjs.ts";
 import { nowMs } from "../lib/timing.ts";

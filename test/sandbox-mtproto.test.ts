@@ -9,6 +9,7 @@ import { NewMessage, type NewMessageEvent } from "telegram/events";
 import { EditedMessage, type EditedMessageEvent } from "telegram/events/EditedMessage";
 import { startMtproto, type MtprotoServer } from "../sandbox/mtproto.ts";
 import { World, type Update } from "../sandbox/world.ts";
+import { percentile } from "../lib/percentile.ts";
 
 const API = { apiId: 1, apiHash: "sandbox", connectionRetries: 1, timeoutSec: 5 };
 const BOT_TOKEN = "7000000042:mtproto-test";
@@ -52,10 +53,6 @@ async function until<T>(f: () => T | undefined, ms = 2000): Promise<T> {
   }
 }
 
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-}
 
 beforeAll(async () => {
   server = await startMtproto(world, { port: 0 });
@@ -301,12 +298,12 @@ describe("sandbox MTProto with gramjs", () => {
       rtt.push(performance.now() - t0);
     }
     unobserve();
-    const f = (xs: number[]) => `p50 ${pct(xs, 50).toFixed(3)} ms, p99 ${pct(xs, 99).toFixed(3)} ms`;
+    const f = (xs: number[]) => `p50 ${percentile(xs, 50).toFixed(3)} ms, p99 ${percentile(xs, 99).toFixed(3)} ms`;
     console.log(`[mtproto hop] world.botSends -> update encrypted and written to the socket (N=${N}): ${f(written)}`);
     console.log(`[mtproto hop] world.botSends -> gramjs NewMessage handler (N=${N}): ${f(push)}`);
     console.log(`[mtproto hop] gramjs invoke(messages.SendMessage) round trip (N=${N}): ${f(rtt)}`);
     console.log(`[mtproto hop] request decoded -> world.userSends (N=${N}): ${f(serverSide)}`);
-    expect(pct(push, 50)).toBeLessThan(50);
-    expect(pct(rtt, 50)).toBeLessThan(50);
+    expect(percentile(push, 50)).toBeLessThan(50);
+    expect(percentile(rtt, 50)).toBeLessThan(50);
   }, 20_000);
 });

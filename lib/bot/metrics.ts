@@ -1,6 +1,8 @@
 // Per-update handling time (the synchronous part: parsing, SQL, building the reply), kept as a
 // bounded sample so a long-running bot can report percentiles without growing.
 
+import { percentileOfSorted } from "../percentile.ts";
+
 export interface TimingSummary {
   count: number;
   meanMs: number;
@@ -23,7 +25,7 @@ export class UpdateMetrics {
 
   summary(): TimingSummary {
     const s = [...this.samples].sort((a, b) => a - b);
-    const q = (p: number) => (s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))]! : 0);
+    const q = (p: number) => (s.length ? percentileOfSorted(s, p * 100) : 0);
     return {
       count: this.n,
       meanMs: s.length ? s.reduce((a, b) => a + b, 0) / s.length : 0,

@@ -2,7 +2,8 @@
 
 import type { FlowStats } from "../flow.ts";
 import { CLIENT_TEXT } from "../ui.ts";
-import { percentile, type BookingOutcome } from "./booker.ts";
+import { percentile } from "../percentile.ts";
+import type { BookingOutcome } from "./booker.ts";
 
 const WIDTH = 22; // the seed's lines: label, then the value right-aligned to column 22
 export const SEPARATOR = "━".repeat(20);
