@@ -3,6 +3,7 @@
 
 import { connectClient, type TelegramClient } from "../lib/gramjs.ts";
 import type { Sandbox } from "../sandbox/index.ts";
+import { SANDBOX_API_CREDENTIALS } from "../sandbox/defaults.ts";
 import { Booker } from "../lib/client/booker.ts";
 import { BaselineClient } from "./baseline-client.ts";
 
@@ -22,7 +23,7 @@ export interface BenchClient {
   close(): Promise<void>;
 }
 
-export const SANDBOX_API = { apiId: 1, apiHash: "sandbox", connectionRetries: 1, timeoutSec: 5 };
+export const SANDBOX_API = { ...SANDBOX_API_CREDENTIALS, connectionRetries: 1, timeoutSec: 5 };
 
 export async function connectAs(sb: Sandbox, phone: string): Promise<{ userId: number; tg: TelegramClient }> {
   const { userId, session } = sb.sessionFor(phone);

@@ -26,3 +26,5 @@ export const SANDBOX_URL = `http://${SANDBOX_HOST}:${SANDBOX_BOT_API_PORT}`;
 export const SANDBOX_DB_PATH = "bot-sandbox.db";
 /** The login code the sandbox accepts for every phone number (auth.signIn): a test value, not a secret. */
 export const SANDBOX_LOGIN_CODE = "12345";
+/** The sandbox checks no api_id/api_hash, but gramjs needs some: these. */
+export const SANDBOX_API_CREDENTIALS = { apiId: 1, apiHash: "sandbox" } as const;

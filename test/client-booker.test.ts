@@ -10,7 +10,7 @@ import type { TelegramClient } from "telegram";
 import { Booker, type BookerOptions } from "../lib/client/booker.ts";
 import { percentile } from "../lib/percentile.ts";
 import { measureClockOffset } from "../lib/client/clock-sync.ts";
-import { connectClient } from "../lib/gramjs.ts";
+import { connectSandboxClient } from "./helpers/gramjs.ts";
 import { nowMs } from "../lib/timing.ts";
 import { Human } from "../sandbox/human.ts";
 import type { SandboxOptions } from "../sandbox/index.ts";
@@ -28,7 +28,7 @@ afterEach(async () => {
 async function setup(env: Record<string, string>, phone: string, flow: Partial<BookerOptions> = {}, sandbox: SandboxOptions = {}) {
   const h = await startHarness({ TEST_SMS_DELAY_MS: "20", ...env }, sandbox);
   const { userId, session } = h.sb.sessionFor(phone);
-  const tg = await connectClient(session, { apiId: 1, apiHash: "sandbox", connectionRetries: 1, timeoutSec: 5 });
+  const tg = await connectSandboxClient(session);
   const booker = await Booker.prepare(tg, {
     botUsername: TEST_BOT.username,
     flow: { targets: [{ cities: ["Челябинск"], priority: 1 }], maxRetries: 3, retryDelayMs: 0 },

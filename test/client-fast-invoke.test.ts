@@ -6,7 +6,7 @@ import { Api, type TelegramClient } from "telegram";
 import { FloodWaitError } from "telegram/errors";
 import { fastInvoke } from "../lib/client/fast-invoke.ts";
 import { generateRandomLong } from "../lib/gramjs-fast-longs.ts";
-import { connectClient } from "../lib/gramjs.ts";
+import { connectSandboxClient } from "./helpers/gramjs.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
 
 const BOT = { token: "7300000001:fast-invoke-bot", username: "fast_invoke_bot" };
@@ -23,7 +23,7 @@ afterAll(async () => {
 
 async function connect(phone: string): Promise<{ tg: TelegramClient; userId: number; peer: Api.InputPeerUser }> {
   const { userId, session } = sb.sessionFor(phone);
-  const tg = await connectClient(session, { apiId: 1, apiHash: "sandbox", connectionRetries: 1, timeoutSec: 5 });
+  const tg = await connectSandboxClient(session);
   clients.push(tg);
   const r = await tg.invoke(new Api.contacts.ResolveUsername({ username: BOT.username }));
   const u = r.users[0] as Api.User;

@@ -7,7 +7,7 @@ import type { TelegramClient } from "telegram";
 import { parseClientConfig } from "../lib/client-config.ts";
 import { Booker, PrepareError, type BookerOptions, type BookingNote } from "../lib/client/booker.ts";
 import { prepare, type RunContext } from "../lib/client/modes.ts";
-import { connectClient } from "../lib/gramjs.ts";
+import { connectSandboxClient } from "./helpers/gramjs.ts";
 import { nullLogger } from "../lib/log.ts";
 import { nowMs } from "../lib/timing.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
@@ -24,7 +24,7 @@ afterEach(async () => {
 
 async function floodedClient(phone: string) {
   const sb = await startSandbox({ botApiPort: 0, mtprotoPort: 0, bots: [TEST_BOT], floodWait: { requestsPerSecond: 1 } });
-  const tg = await connectClient(sb.sessionFor(phone).session, { apiId: 1, apiHash: "sandbox", connectionRetries: 1, timeoutSec: 5 });
+  const tg = await connectSandboxClient(sb.sessionFor(phone).session);
   open.push({ sb, tg });
   return { sb, tg };
 }
@@ -73,7 +73,7 @@ describe("Booker.prepare retries", () => {
 
   test("a wrong bot username is not retried", async () => {
     const sb = await startSandbox({ botApiPort: 0, mtprotoPort: 0, bots: [TEST_BOT] });
-    const tg = await connectClient(sb.sessionFor("+79990007004").session, { apiId: 1, apiHash: "sandbox", connectionRetries: 1, timeoutSec: 5 });
+    const tg = await connectSandboxClient(sb.sessionFor("+79990007004").session);
     open.push({ sb, tg });
     const retries: string[] = [];
     await expect(Booker.prepare(tg, options("no_such_bot"), { onRetry: (m) => retries.push(m) })).rejects.toThrow("no bot @no_such_bot on this Telegram server");

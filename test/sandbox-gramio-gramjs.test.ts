@@ -7,7 +7,7 @@ import { Api, type TelegramClient } from "telegram";
 import { NewMessage, type NewMessageEvent } from "telegram/events";
 import { EditedMessage, type EditedMessageEvent } from "telegram/events/EditedMessage";
 import { generateRandomLong } from "../lib/gramjs-fast-longs.ts";
-import { connectClient } from "../lib/gramjs.ts";
+import { connectSandboxClient } from "./helpers/gramjs.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
 import { sandboxBot, startBot, stopBot } from "./sandbox-helpers.ts";
 
@@ -28,7 +28,7 @@ beforeAll(async () => {
     });
   await startBot(bot);
   const { session } = sb.sessionFor("+79990008001");
-  tg = await connectClient(session, { apiId: 1, apiHash: "sandbox", connectionRetries: 1, timeoutSec: 5 });
+  tg = await connectSandboxClient(session);
 });
 
 afterAll(async () => {

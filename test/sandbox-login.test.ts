@@ -7,13 +7,14 @@ import { Api, TelegramClient } from "telegram";
 import { _serverKeys } from "telegram/crypto/RSA";
 import { Logger, LogLevel } from "telegram/extensions/Logger";
 import { connectClient, encodeSession, PortSafeStringSession, rsaFingerprint, rsaPublicParts, sessionAddress, socketDialing, trustServerKey } from "../lib/gramjs.ts";
-import { SANDBOX_LOGIN_CODE } from "../sandbox/defaults.ts";
+import { SANDBOX_API_CREDENTIALS, SANDBOX_LOGIN_CODE } from "../sandbox/defaults.ts";
+import { connectSandboxClient } from "./helpers/gramjs.ts";
 import { DH_PRIME } from "../sandbox/mtproto-auth.ts";
 import { startSandbox, type Sandbox } from "../sandbox/index.ts";
 
 const BOT_TOKEN = "7000000077:login-test";
 const BOT_NAME = "login_test_bot";
-const API = { apiId: 1, apiHash: "sandbox" };
+const API = SANDBOX_API_CREDENTIALS;
 
 let sb: Sandbox;
 const clients: TelegramClient[] = [];
@@ -111,7 +112,7 @@ describe("login through key exchange and auth.signIn", () => {
     const saved = c.session.save() as unknown as string;
     expect(saved).toBe(encodeSession({ dcId: 2, host: sb.mtprotoHost, port: sb.mtprotoPort }, c.session.getAuthKey()!.getKey()!));
     expect(sessionAddress(saved).port).toBe(sb.mtprotoPort);
-    const again = await connectClient(saved, { ...API, connectionRetries: 1, timeoutSec: 5 });
+    const again = await connectSandboxClient(saved);
     clients.push(again);
     expect(String((await again.getMe()).id)).toBe(String(user.id));
   });
@@ -160,7 +161,7 @@ describe("login through key exchange and auth.signIn", () => {
 
   test("the preset-key sessions still work alongside", async () => {
     const { session, userId } = sb.sessionFor("+79995550009");
-    const c = await connectClient(session, { ...API, connectionRetries: 1, timeoutSec: 5 });
+    const c = await connectSandboxClient(session);
     clients.push(c);
     expect(String((await c.getMe()).id)).toBe(String(userId));
   });

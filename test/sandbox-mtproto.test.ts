@@ -10,8 +10,9 @@ import { EditedMessage, type EditedMessageEvent } from "telegram/events/EditedMe
 import { startMtproto, type MtprotoServer } from "../sandbox/mtproto.ts";
 import { World, type Update } from "../sandbox/world.ts";
 import { percentile } from "../lib/percentile.ts";
+import { TEST_API } from "./helpers/gramjs.ts";
 
-const API = { apiId: 1, apiHash: "sandbox", connectionRetries: 1, timeoutSec: 5 };
+const API = TEST_API;
 const BOT_TOKEN = "7000000042:mtproto-test";
 const BOT_NAME = "mtproto_test_bot";
 

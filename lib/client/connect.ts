@@ -6,6 +6,7 @@ import "../gramjs-prelude.ts";
 import type { TelegramClient } from "telegram";
 import type { ClientConfig } from "../client-config.ts";
 import { connectClient } from "../gramjs.ts";
+import { SANDBOX_API_CREDENTIALS } from "../../sandbox/defaults.ts";
 import { savedSessionUser } from "./sandbox-login.ts";
 import { readSession, sandboxSession, SessionFileError } from "./session-store.ts";
 
@@ -58,8 +59,7 @@ function savedSandboxSession(cfg: ClientConfig): string | undefined {
 }
 
 export function apiCredentials(cfg: ClientConfig): { apiId: number; apiHash: string } {
-  // The sandbox checks no api_id/api_hash; gramjs only needs them to be present.
-  return cfg.usesSandbox ? { apiId: 1, apiHash: "sandbox" } : { apiId: cfg.telegram.apiId, apiHash: cfg.telegram.apiHash };
+  return cfg.usesSandbox ? SANDBOX_API_CREDENTIALS : { apiId: cfg.telegram.apiId, apiHash: cfg.telegram.apiHash };
 }
 
 export function openClient(cfg: ClientConfig, session: string): Promise<TelegramClient> {
