@@ -59,12 +59,6 @@ export function optStr(p: Params, name: string): string | undefined {
   throw new WorldError(400, `Bad Request: ${name} must be a string`);
 }
 
-export function str(p: Params, name: string): string {
-  const s = optStr(p, name);
-  if (!s) throw missing(name);
-  return s;
-}
-
 export function optBool(p: Params, name: string): boolean | undefined {
   const v = p[name];
   if (v === undefined || v === null || v === "") return undefined;
