@@ -1,16 +1,13 @@
-// Time, in one place: the clock, the precise scheduler, daily instants in a time zone,
-// stopwatches and the offset between our clock and the server's. Shared by bot and client.
+// Time, in one place: the clock, the precise scheduler, daily instants in a time zone and the
+// offset between our clock and the server's. Shared by bot and client.
 
 // ---------------------------------------------------------------------------------------------
 // The clock
 
 /**
- * Epoch milliseconds with sub-millisecond resolution, derived from the monotonic clock:
- * `performance.timeOrigin` (the wall clock once, at process start) plus `performance.now()`.
- * It never jumps when the system clock is stepped, which is what a scheduler needs; the price is
- * that it does not follow NTP corrections made after start (ppm-level drift: well under a
- * millisecond per hour on a synchronised host). Long-running processes that care can compare it
- * with `Date.now()` and re-anchor; the client syncs to the server's clock anyway (ClockOffset).
+ * Epoch ms with sub-millisecond resolution from the monotonic clock: it never jumps when the
+ * system clock is stepped, but does not follow NTP corrections made after start (ppm-level drift;
+ * the client syncs to the server's clock anyway, see ClockOffset).
  */
 export function nowMs(): number {
   return performance.timeOrigin + performance.now();
@@ -225,37 +222,6 @@ export function nextDailyInstant(t: DailyTime, fromEpochMs: number, timeZone: st
   // Date.UTC normalises day + 1 across month and year ends.
   const tomorrow = new Date(Date.UTC(w.year, w.month - 1, w.day + 1));
   return zonedInstant(tomorrow.getUTCFullYear(), tomorrow.getUTCMonth() + 1, tomorrow.getUTCDate(), t, timeZone);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Stopwatch
-
-/** Stage timing with the monotonic clock: `lap(name)` records ms since `start()`. */
-export class Stopwatch {
-  private startedAt: number;
-  readonly laps: Record<string, number> = {};
-
-  constructor(private readonly clock: () => number = () => performance.now()) {
-    this.startedAt = clock();
-  }
-
-  /** Restarts from zero and forgets the laps. */
-  start(): this {
-    this.startedAt = this.clock();
-    for (const k of Object.keys(this.laps)) delete this.laps[k];
-    return this;
-  }
-
-  /** Records and returns the ms elapsed since start under `name`. */
-  lap(name: string): number {
-    const ms = this.elapsed();
-    this.laps[name] = ms;
-    return ms;
-  }
-
-  elapsed(): number {
-    return this.clock() - this.startedAt;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

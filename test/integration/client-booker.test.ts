@@ -7,14 +7,14 @@
 
 import { afterEach, describe, expect, test } from "bun:test";
 import type { TelegramClient } from "telegram";
-import { Booker, type BookerOptions } from "../lib/client/booker.ts";
-import { percentile } from "../lib/percentile.ts";
-import { measureClockOffset } from "../lib/client/clock-sync.ts";
-import { connectSandboxClient } from "./helpers/gramjs.ts";
-import { nowMs } from "../lib/timing.ts";
-import { Human } from "../sandbox/human.ts";
-import type { SandboxOptions } from "../sandbox/index.ts";
-import { bookingTimeAhead, startHarness, TEST_BOT, type Harness } from "./helpers/bot-harness.ts";
+import { Booker, type BookerOptions } from "../../lib/client/booker.ts";
+import { percentile } from "../../lib/percentile.ts";
+import { measureClockOffset } from "../../lib/client/clock-sync.ts";
+import { connectSandboxClient } from "../helpers/gramjs.ts";
+import { nowMs } from "../../lib/timing.ts";
+import { Human } from "../../sandbox/human.ts";
+import type { SandboxOptions } from "../../sandbox/index.ts";
+import { bookingTimeAhead, startHarness, TEST_BOT, type Harness } from "../helpers/bot-harness.ts";
 
 const open: { h?: Harness; tg?: TelegramClient; booker?: Booker }[] = [];
 afterEach(async () => {

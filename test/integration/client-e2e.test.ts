@@ -5,10 +5,10 @@ import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Human } from "../sandbox/human.ts";
-import { bookingTimeAhead, startHarness, TEST_BOT, type Harness } from "./helpers/bot-harness.ts";
+import { Human } from "../../sandbox/human.ts";
+import { bookingTimeAhead, startHarness, TEST_BOT, type Harness } from "../helpers/bot-harness.ts";
 
-const ROOT = join(import.meta.dir, "..");
+const ROOT = join(import.meta.dir, "..", "..");
 const CLIENT = join(ROOT, "client.ts");
 const dirs: string[] = [];
 const harnesses: Harness[] = [];

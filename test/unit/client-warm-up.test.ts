@@ -1,11 +1,11 @@
 // The warm-up must drive the real hot-path code (TL parse → flow → request serialisation) through
 // a whole booking, or it warms nothing; it must do so for any targets and recognised texts.
-import "../lib/gramjs-prelude.ts";
+import "../../lib/client/gramjs/prelude.ts";
 import { expect, test } from "bun:test";
 import { Api } from "telegram";
 import { returnBigInt } from "telegram/Helpers";
-import { warmUp } from "../lib/client/warm-up.ts";
-import { RECOGNISE } from "../lib/ui.ts";
+import { warmUp } from "../../lib/client/warm-up.ts";
+import { RECOGNISE } from "../../lib/ui.ts";
 
 const peer = new Api.InputPeerUser({ userId: returnBigInt(7000000001), accessHash: returnBigInt(42) });
 

@@ -6,11 +6,11 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { sessionAddress } from "../lib/gramjs.ts";
-import { SANDBOX_LOGIN_CODE } from "../sandbox/defaults.ts";
-import { startSandbox, type Sandbox } from "../sandbox/index.ts";
+import { sessionAddress } from "../../lib/client/gramjs/connect.ts";
+import { SANDBOX_LOGIN_CODE } from "../../sandbox/defaults.ts";
+import { startSandbox, type Sandbox } from "../../sandbox/index.ts";
 
-const ROOT = join(import.meta.dir, "..");
+const ROOT = join(import.meta.dir, "..", "..");
 const CLIENT = join(ROOT, "client.ts");
 const BOT = { token: "7000000088:login-cli", username: "login_cli_bot" };
 const dirs: string[] = [];

@@ -2,7 +2,6 @@ import { describe, expect, test } from "bun:test";
 import {
   ClockOffset,
   MAX_TIMER_DELAY_MS,
-  Stopwatch,
   formatCountdown,
   formatDailyTime,
   msgIdToEpochMs,
@@ -16,7 +15,7 @@ import {
   todaysInstant,
   zoneOffsetMs,
   zonedInstant,
-} from "../lib/timing.ts";
+} from "../../lib/timing.ts";
 
 /**
  * A deterministic event loop: timers fire `earlyMs` before their (truncated) due time, like
@@ -259,30 +258,6 @@ describe("daily instants", () => {
   test("fractional 'from' instants", () => {
     const from = at("2025-06-10T06:29:59Z") + 999.5;
     expect(nextDailyInstant(t1130, from, "Asia/Yekaterinburg")).toBe(at("2025-06-10T06:30:00Z"));
-  });
-});
-
-describe("Stopwatch", () => {
-  test("laps are ms since start; start() resets", () => {
-    let t = 100;
-    const sw = new Stopwatch(() => t);
-    t = 147;
-    expect(sw.lap("sms")).toBe(47);
-    t = 185;
-    sw.lap("menu");
-    expect(sw.laps).toEqual({ sms: 47, menu: 85 });
-    expect(sw.elapsed()).toBe(85);
-    t = 200;
-    sw.start();
-    expect(sw.laps).toEqual({});
-    t = 210;
-    expect(sw.elapsed()).toBe(10);
-  });
-
-  test("defaults to performance.now()", () => {
-    const sw = new Stopwatch();
-    expect(sw.elapsed()).toBeGreaterThanOrEqual(0);
-    expect(sw.elapsed()).toBeLessThan(1_000);
   });
 });
 

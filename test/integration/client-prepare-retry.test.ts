@@ -4,14 +4,14 @@
 
 import { afterEach, describe, expect, test } from "bun:test";
 import type { TelegramClient } from "telegram";
-import { parseClientConfig } from "../lib/client-config.ts";
-import { Booker, PrepareError, type BookerOptions, type BookingNote } from "../lib/client/booker.ts";
-import { prepare, type RunContext } from "../lib/client/modes.ts";
-import { connectSandboxClient } from "./helpers/gramjs.ts";
-import { nullLogger } from "../lib/log.ts";
-import { nowMs } from "../lib/timing.ts";
-import { startSandbox, type Sandbox } from "../sandbox/index.ts";
-import { TEST_BOT } from "./helpers/bot-harness.ts";
+import { parseClientConfig } from "../../lib/client-config.ts";
+import { Booker, PrepareError, type BookerOptions, type BookingNote } from "../../lib/client/booker.ts";
+import { prepare, type RunContext } from "../../lib/client/modes.ts";
+import { connectSandboxClient } from "../helpers/gramjs.ts";
+import { nullLogger } from "../../lib/log.ts";
+import { nowMs } from "../../lib/timing.ts";
+import { startSandbox, type Sandbox } from "../../sandbox/index.ts";
+import { TEST_BOT } from "../helpers/bot-harness.ts";
 
 const open: { sb?: Sandbox; tg?: TelegramClient; booker?: Booker }[] = [];
 afterEach(async () => {

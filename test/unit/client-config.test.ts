@@ -2,8 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigError, DEFAULTS, loadClientConfig, parseClientConfig, redactedConfig } from "../lib/client-config.ts";
-import { RECOGNISE } from "../lib/ui.ts";
+import { ConfigError, DEFAULTS, loadClientConfig, parseClientConfig, redactedConfig } from "../../lib/client-config.ts";
+import { RECOGNISE } from "../../lib/ui.ts";
 
 const MINIMAL = `targets:\n  - cities: ["Челябинск"]\n    priority: 1\n`;
 const HASH = "0123456789abcdef0123456789abcdef";
@@ -20,7 +20,7 @@ function errorOf(yaml: string): ConfigError {
 
 describe("valid configs", () => {
   test("the repository's config.yaml: sandbox-ready", () => {
-    const cfg = loadClientConfig(join(import.meta.dir, "..", "config.yaml"));
+    const cfg = loadClientConfig(join(import.meta.dir, "..", "..", "config.yaml"));
     expect(cfg.usesSandbox).toBe(true);
     expect(cfg.bot.username).toBe("aprel_booking_bot");
     expect(cfg.targets).toEqual([

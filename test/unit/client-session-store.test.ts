@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readSession, SessionFileError, writeSession } from "../lib/client/session-store.ts";
+import { readSession, SessionFileError, writeSession } from "../../lib/client/session-store.ts";
 
 const mode = (p: string) => statSync(p).mode & 0o777;
 

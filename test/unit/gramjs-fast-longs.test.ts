@@ -1,10 +1,10 @@
 // The fast long helpers must give exactly what gramjs's own give: MTProto ids, salts and access
 // hashes go through them on every message, so a single differing byte breaks the protocol.
-import "../lib/gramjs-prelude.ts";
+import "../../lib/client/gramjs/prelude.ts";
 import { describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
-import { generateRandomLong, original, readBigIntFromBuffer, readBufferFromBigInt, toSignedLittleBuffer } from "../lib/gramjs-fast-longs.ts";
+import { generateRandomLong, original, readBigIntFromBuffer, readBufferFromBigInt, toSignedLittleBuffer } from "../../lib/client/gramjs/fast-longs.ts";
 
 // gramjs's own modules require() Helpers; an ESM `import *` would be a snapshot taken before the patch.
 const gramHelpers = createRequire(import.meta.url)("telegram/Helpers");

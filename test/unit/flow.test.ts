@@ -14,8 +14,8 @@ import {
   type FlowEvent,
   type FlowState,
   type MessageEvent,
-} from "../lib/flow.ts";
-import { BUTTON, CALLBACK, RECOGNISE, TEXT, type TransportView } from "../lib/ui.ts";
+} from "../../lib/flow.ts";
+import { BUTTON, CALLBACK, RECOGNISE, TEXT, type TransportView } from "../../lib/ui.ts";
 
 // --- fixtures: messages shaped like our bot's ---------------------------------------------------
 

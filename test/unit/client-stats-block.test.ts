@@ -1,8 +1,8 @@
 // The printed stats block and the booking_attempt log details: the seed's numbers add up
 // (47 + 38 + 32 = 117, ending at the confirm press); the trip to the result is shown apart.
 import { expect, test } from "bun:test";
-import type { BookingOutcome } from "../lib/client/booker.ts";
-import { attemptDetails, attemptReport, statsBlock } from "../lib/client/stats-block.ts";
+import type { BookingOutcome } from "../../lib/client/booker.ts";
+import { attemptDetails, attemptReport, statsBlock } from "../../lib/client/stats-block.ts";
 
 const SEED = { smsToStart: 47, startToSelect: 38, selectToConfirm: 32, confirmToResult: 6, total: 117, toResult: 123 };
 

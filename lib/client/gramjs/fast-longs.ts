@@ -1,0 +1,93 @@
+// Faster drop-ins for gramjs's long <-> bytes helpers, installed before gramjs's TL layer
+// loads (tl/api.js copies `toSignedLittleBuffer` when it loads).
+//
+// Why: every MTProto message carries several 64-bit longs (msg_id, salt, session id, random ids,
+// user ids, access hashes). gramjs converts each through hex and binary *strings* with the
+// `big-integer` package (`toString(2)` just to test the sign bit), which a CPU profile of our
+// client's hot path showed as its largest cost: about a fifth of all time. These versions use
+// native BigInt and Buffer's 64-bit readers and return the same `big-integer` values; sizes other
+// than 4 and 8 bytes, and the rare cases below, fall through to gramjs's own code. Equivalence
+// with the originals is tested in test/gramjs-fast-longs.test.ts. Our own code imports
+// generateRandomLong from here: an ESM import of telegram/Helpers sees the exports as they were
+// before this file replaced them.
+
+import type { BigInteger } from "big-integer";
+import { createRequire } from "node:module";
+import { randomBytes } from "node:crypto";
+
+type Helpers = {
+  returnBigInt(num: bigint | number): BigInteger;
+  generateRandomLong(signed?: boolean): BigInteger;
+  readBigIntFromBuffer(buffer: Uint8Array | number[], little?: boolean, signed?: boolean): BigInteger;
+  toSignedLittleBuffer(big: unknown, number?: number): Buffer;
+  readBufferFromBigInt(big: unknown, bytesNumber: number, little?: boolean, signed?: boolean): Buffer;
+};
+
+// The CommonJS exports object itself (an ESM namespace would be read-only), shared with gramjs.
+const helpers = createRequire(import.meta.url)("telegram/Helpers") as Helpers & { __aprelFastLongs?: Originals };
+const bigInt = (v: bigint | number) => helpers.returnBigInt(v);
+
+type Originals = Omit<Helpers, "returnBigInt">;
+
+/** gramjs's own implementations, kept for the fall-through cases and for the equivalence tests. */
+export const original: Originals = helpers.__aprelFastLongs ?? {
+  readBigIntFromBuffer: helpers.readBigIntFromBuffer,
+  toSignedLittleBuffer: helpers.toSignedLittleBuffer,
+  readBufferFromBigInt: helpers.readBufferFromBigInt,
+  generateRandomLong: helpers.generateRandomLong,
+};
+
+function toNative(x: unknown): bigint {
+  if (typeof x === "bigint") return x;
+  if (typeof x === "number") return BigInt(x);
+  // big-integer wraps a native bigint in `.value` wherever the engine has BigInt (always, in Bun).
+  const v = (x as { value?: unknown } | null)?.value;
+  return typeof v === "bigint" ? v : BigInt(String(x));
+}
+
+export function readBigIntFromBuffer(buffer: Uint8Array | number[], little = true, signed = false): BigInteger {
+  const b = Buffer.isBuffer(buffer) ? buffer : Buffer.from(buffer);
+  if (b.length === 8) {
+    const v = little ? (signed ? b.readBigInt64LE(0) : b.readBigUInt64LE(0)) : signed ? b.readBigInt64BE(0) : b.readBigUInt64BE(0);
+    return bigInt(v);
+  }
+  if (b.length === 4) {
+    return bigInt(little ? (signed ? b.readInt32LE(0) : b.readUInt32LE(0)) : signed ? b.readInt32BE(0) : b.readUInt32BE(0));
+  }
+  return original.readBigIntFromBuffer(buffer, little, signed);
+}
+
+export function toSignedLittleBuffer(big: unknown, number = 8): Buffer {
+  const v = BigInt.asUintN(number * 8, toNative(big));
+  if (number === 8) {
+    const out = Buffer.allocUnsafe(8);
+    out.writeBigUInt64LE(v, 0);
+    return out;
+  }
+  const out = Buffer.alloc(number);
+  let x = v;
+  for (let i = 0; i < number && x > 0n; i++, x >>= 8n) out[i] = Number(x & 0xffn);
+  return out;
+}
+
+export function readBufferFromBigInt(big: unknown, bytesNumber: number, little = true, signed = false): Buffer {
+  const v = toNative(big);
+  // Negative values (errors or two's complement) and odd sizes: gramjs's own code and messages.
+  if (v < 0n || bytesNumber !== 8) return original.readBufferFromBigInt(big, bytesNumber, little, signed);
+  if (v >> 64n) throw new Error("OverflowError: int too big to convert");
+  const out = Buffer.allocUnsafe(8);
+  if (little) out.writeBigUInt64LE(v, 0);
+  else out.writeBigUInt64BE(v, 0);
+  return out;
+}
+
+/** A random long for message and request ids (gramjs's calls its own slow reader directly). */
+export function generateRandomLong(signed = true): BigInteger {
+  return readBigIntFromBuffer(randomBytes(8), true, signed);
+}
+
+helpers.__aprelFastLongs = original;
+helpers.generateRandomLong = generateRandomLong;
+helpers.readBigIntFromBuffer = readBigIntFromBuffer;
+helpers.toSignedLittleBuffer = toSignedLittleBuffer;
+helpers.readBufferFromBigInt = readBufferFromBigInt;
