@@ -5,10 +5,11 @@
 //   bun client.ts --login | --check [--config PATH]
 //
 // Exit codes: 0 booked / check passed, 1 not booked / a check failed, 2 bad config or arguments,
-// 130 interrupted.
+// 130 interrupted (Ctrl+C), 143 terminated (SIGTERM).
 
-import "./lib/gramjs-prelude.ts";
-import { ConfigError, loadClientConfig, type ClientConfig } from "./lib/client-config.ts";
+import "./lib/client/gramjs/prelude.ts";
+import { loadClientConfig, type ClientConfig } from "./lib/client/config.ts";
+import { ConfigError } from "./lib/settings.ts";
 import { parseArgs, USAGE, UsageError, type ClientArgs } from "./lib/client/args.ts";
 import type { BookingOutcome } from "./lib/client/booker.ts";
 import { runCheck } from "./lib/client/check.ts";
@@ -22,7 +23,8 @@ import { createLogger, type Logger } from "./lib/log.ts";
 const out = (line: string) => console.log(line);
 const err = (line: string) => console.error(line);
 
-let shutdown: ((code: number) => Promise<never>) | undefined;
+/** The exit code of the signal that stopped the run (130 SIGINT, 143 SIGTERM). */
+let stoppedWith: number | undefined;
 
 async function main(): Promise<number> {
   let args: ClientArgs;
@@ -43,7 +45,7 @@ async function main(): Promise<number> {
   try {
     cfg = loadClientConfig(args.config);
     if (args.mode === "scheduled" && !cfg.booking.targetTime) {
-      throw new ConfigError(cfg.source, "booking.target_time", "required key is missing for --mode scheduled", 'target_time: "11:30:00"');
+      throw new ConfigError([{ path: "booking.target_time", text: `${cfg.source}: booking.target_time: required key is missing for --mode scheduled. Example: target_time: "11:30:00"` }]);
     }
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
@@ -70,14 +72,14 @@ async function main(): Promise<number> {
   try {
     outcome = args.mode === "scheduled" ? await runScheduled(ctx) : await runImmediate(ctx);
   } catch (e) {
-    if (controller.signal.aborted) return 130;
+    if (controller.signal.aborted) return stoppedWith!;
     const message = (e as Error).message ?? String(e);
     err(`error: ${message}`);
     log.error("client_error", { mode: args.mode, error: message });
     await close(ctx, log);
     return 1;
   }
-  if (outcome.cancelled) return 130;
+  if (outcome.cancelled) return stoppedWith ?? 130;
 
   out(attemptReport(outcome));
   if (outcome.ok) log.info("booking_attempt", attemptDetails(outcome, args.mode!), outcome.result?.outcome === "booked" ? "booked" : "already booked");
@@ -97,25 +99,21 @@ async function close(ctx: RunContext, log: Logger): Promise<void> {
 }
 
 function installShutdown(ctx: RunContext, log: Logger, controller: AbortController): void {
-  let stopping = false;
-  shutdown = async (code: number) => {
-    await close(ctx, log);
-    process.exit(code);
+  const stop = (signal: "SIGINT" | "SIGTERM", code: number) => {
+    if (stoppedWith !== undefined) process.exit(stoppedWith);
+    stoppedWith = code;
+    out(signal === "SIGINT" ? "\ninterrupted: disconnecting (Ctrl+C again to quit at once)" : "\nterminated (SIGTERM): disconnecting");
+    log.info("client_interrupted", { signal });
+    controller.abort(new Error(signal === "SIGINT" ? "interrupted" : "terminated"));
+    void close(ctx, log).then(() => process.exit(code));
   };
-  process.on("SIGINT", () => {
-    if (stopping) process.exit(130);
-    stopping = true;
-    out("\ninterrupted: disconnecting (Ctrl+C again to quit at once)");
-    log.info("client_interrupted", {});
-    controller.abort(new Error("interrupted"));
-    void shutdown?.(130);
-  });
+  process.on("SIGINT", () => stop("SIGINT", 130));
+  process.on("SIGTERM", () => stop("SIGTERM", 143));
 }
 
 main().then(
-  async (code) => {
-    if (shutdown && code === 130) return; // the SIGINT handler exits
-    process.exit(code);
+  (code) => {
+    if (stoppedWith === undefined) process.exit(code); // else the signal handler exits
   },
   (e) => {
     err(`error: ${(e as Error)?.message ?? String(e)}`);

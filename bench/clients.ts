@@ -1,10 +1,10 @@
 // The clients the benchmark drives through test bookings, behind one small interface: ours
 // (lib/client/booker.ts, in this process) and the baseline (baseline-client.ts).
 
-import { connectClient, type TelegramClient } from "../lib/gramjs.ts";
+import { connectClient, type TelegramClient } from "../lib/client/gramjs/connect.ts";
 import type { Sandbox } from "../sandbox/index.ts";
 import { SANDBOX_API_CREDENTIALS } from "../sandbox/defaults.ts";
-import { Booker } from "../lib/client/booker.ts";
+import { prepareBooker } from "../lib/client/prepare.ts";
 import { BaselineClient } from "./baseline-client.ts";
 
 export interface BookingDone {
@@ -49,13 +49,13 @@ export async function baselineClient(sb: Sandbox, phone: string, bot: string, ci
 /** Our client, in this process: lib/client/booker.ts on its own gramjs connection. */
 export async function ourClient(sb: Sandbox, phone: string, bot: string, cities: string[]): Promise<BenchClient> {
   const { userId, tg } = await connectAs(sb, phone);
-  const booker = await Booker.prepare(tg, { botUsername: bot, flow: { targets: [{ cities, priority: 1 }] } });
+  const booker = await prepareBooker(tg, { botUsername: bot, flow: { targets: [{ cities, priority: 1 }] } });
   return {
     name: "ours",
     userId,
     arm() {
       return new Promise((resolveArmed, reject) => {
-        const done = booker.book({ timeoutMs: 15_000, historyFallback: false, onWatching: () => resolveArmed({ done: mapped }) });
+        const done = booker.book({ timeoutMs: 15_000, pollWindowMs: false, onWatching: () => resolveArmed({ done: mapped }) });
         const mapped = done.then((o): BookingDone => {
           const own: Record<string, number> = {};
           for (const [k, v] of Object.entries(o.stats)) if (typeof v === "number") own[k] = v;

@@ -6,7 +6,7 @@
 
 import { Api } from "telegram";
 import { Raw } from "telegram/events";
-import { generateRandomLong } from "../lib/gramjs-fast-longs.ts";
+import { generateRandomLong } from "../lib/client/gramjs/fast-longs.ts";
 import { connectAs } from "./clients.ts";
 import { BENCH_BOT } from "./rig.ts";
 import { startSandbox } from "../sandbox/index.ts";

@@ -1,27 +1,23 @@
 // The booking flow as a pure finite-state machine: step(state, event) -> { state, actions }.
-// No I/O, no clock reads, no gramjs types: the adapter stamps events with `at` (ms, from
-// performance.now()), feeds them in, and executes the returned actions at once, in order.
+// No I/O, no clock reads, no gramjs types: the adapter (lib/client/booker.ts) stamps events with
+// `at` (performance.now() ms), feeds them in, and executes the returned actions at once, in order.
 //
 //   idle --start--> waitingAnnouncement --announcement--> startSent --menu--> selectPressed
 //        --confirm prompt--> confirmPressed --booked--> done
 //   sold out: press the next target from the latest menu, or /start again for a fresh one;
-//   error / timeout: bounded retry (maxRetries), then failed.
-//   not open (after a trigger that came early by the bot's clock): /start again with a backoff
-//   (retryDelayMs doubling, capped at NOT_OPEN_MAX_DELAY_MS) for up to notOpenWindowMs; the
-//   announcement, if it comes meanwhile, sends /start at once.
+//   error / timeout: bounded retry (maxRetries), then failed;
+//   not open (a trigger early by the bot's clock): /start again with a doubling backoff for up to
+//   notOpenWindowMs; an announcement meanwhile sends /start at once.
 //
-// Stages are skipped when the bot allows it: an announcement (or any message while waiting) that
-// already carries transport buttons is pressed directly; a trigger (scheduled mode's target
-// instant) sends /start without waiting for the announcement; a result that arrives without a
-// confirmation prompt is accepted. Edits are messages like any other. Messages that fit no
-// transition are ignored: same state, no actions.
-//
-// The adapter sends any warm-up /start itself (scheduled mode, before the opening) while the flow
-// waits for the announcement: the "not open yet" reply is then a stray message, not a retry.
+// Stages the bot lets us skip are skipped (an announcement carrying the menu is pressed at once, a
+// result without a confirmation prompt is accepted). Edits are messages like any other; messages
+// that fit no transition change nothing. The adapter's own warm-up /start (scheduled mode) is
+// answered with "not open" while the flow still waits: a stray message, not a retry.
 
 import { RECOGNISE } from "./ui.ts";
 
-export type RecogniseTexts = { -readonly [K in keyof typeof RECOGNISE]: string };
+/** What the client looks for in the bot's texts: any of the strings, case-insensitive. */
+export type RecogniseTexts = Record<keyof typeof RECOGNISE, string[]>;
 
 export interface Target {
   cities: string[];
@@ -90,6 +86,14 @@ export interface ErrorEvent {
   retryable: boolean;
   /** e.g. FLOOD_WAIT's seconds * 1000; passed on as the retry's delayMs */
   retryAfterMs?: number;
+  /** which request failed (FlowState.requests when it was made): an older one's error changes nothing */
+  request?: number;
+  at: number;
+}
+/** The connection to Telegram went down or came back. */
+export interface ConnectionEvent {
+  type: "connection";
+  up: boolean;
   at: number;
 }
 /**
@@ -101,7 +105,7 @@ export interface StartDeliveredEvent {
   type: "startDelivered";
   at: number;
 }
-export type FlowEvent = MessageEvent | StartEvent | TriggerEvent | TimeoutEvent | ErrorEvent | StartDeliveredEvent;
+export type FlowEvent = MessageEvent | StartEvent | TriggerEvent | TimeoutEvent | ErrorEvent | StartDeliveredEvent | ConnectionEvent;
 
 // --- actions ----------------------------------------------------------------------------------
 
@@ -201,6 +205,10 @@ export interface FlowState {
   readonly firstNotOpenAt?: number;
   /** What an error retry repeats. */
   readonly lastRequest?: RequestAction;
+  /** Requests asked for so far (sendText and press actions). */
+  readonly requests: number;
+  /** Since when the connection to Telegram has been down. */
+  readonly offlineSince?: number;
   readonly result?: BookingResult;
   readonly failure?: string;
 }
@@ -211,7 +219,7 @@ export interface StepResult {
 }
 
 export const DEFAULT_FLOW_CONFIG: Omit<FlowConfig, "targets"> = {
-  texts: { ...RECOGNISE },
+  texts: Object.fromEntries(Object.entries(RECOGNISE).map(([k, v]) => [k, [v]])) as RecogniseTexts,
   maxRetries: 3,
   retryDelayMs: 0,
   notOpenWindowMs: 10_000,
@@ -219,14 +227,24 @@ export const DEFAULT_FLOW_CONFIG: Omit<FlowConfig, "targets"> = {
 
 export function initialState(config: Partial<FlowConfig> & Pick<FlowConfig, "targets">): FlowState {
   return {
-    config: { ...DEFAULT_FLOW_CONFIG, ...config, texts: { ...RECOGNISE, ...config.texts } },
+    config: { ...DEFAULT_FLOW_CONFIG, ...config, texts: lowered({ ...DEFAULT_FLOW_CONFIG.texts, ...config.texts }) },
     phase: "idle",
     times: {},
     soldOut: [],
     attempts: 0,
     retries: 0,
     notOpen: 0,
+    requests: 0,
   };
+}
+
+function lowered(t: RecogniseTexts): RecogniseTexts {
+  return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.map((x) => x.toLowerCase())])) as RecogniseTexts;
+}
+
+/** Whether lowercased `text` contains any of the (lowercased) patterns. */
+export function mentions(text: string, patterns: readonly string[]): boolean {
+  return patterns.some((p) => text.includes(p));
 }
 
 export function isFinished(state: FlowState): boolean {
@@ -264,8 +282,8 @@ function hasTransportButtons(buttons: Button[][], targets: readonly Target[]): b
   return chooseTransport(buttons, targets) !== undefined;
 }
 
-export function findConfirmButton(buttons: Button[][], confirmText: string): Button | undefined {
-  return buttons.flat().find((b) => b.text.includes(confirmText));
+export function findConfirmButton(buttons: Button[][], confirm: readonly string[]): Button | undefined {
+  return buttons.flat().find((b) => mentions(b.text.toLowerCase(), confirm));
 }
 
 // --- stats ------------------------------------------------------------------------------------
@@ -324,6 +342,8 @@ export function step(state: FlowState, event: FlowEvent): StepResult {
       return onTimeout(state, event);
     case "error":
       return onError(state, event);
+    case "connection":
+      return onConnection(state, event);
     case "startDelivered":
       if (state.times.startSentAt === undefined || state.times.startDeliveredAt !== undefined) return unchanged(state);
       return { state: { ...state, times: { ...state.times, startDeliveredAt: event.at } }, actions: [] };
@@ -351,7 +371,8 @@ function onTrigger(state: FlowState, e: TriggerEvent): StepResult {
 function onMessage(state: FlowState, e: MessageEvent): StepResult {
   const { texts, targets } = state.config;
   const isMenu = hasTransportButtons(e.buttons, targets);
-  const isAnnouncement = e.text.includes(texts.announcement);
+  const text = e.text.toLowerCase();
+  const isAnnouncement = mentions(text, texts.announcement);
   // Keep the latest menu for sold-out fallbacks; forget it once that message is edited into something else.
   let menu = state.menu;
   if (isMenu) menu = { messageId: e.id, buttons: e.buttons };
@@ -374,9 +395,9 @@ function onMessage(state: FlowState, e: MessageEvent): StepResult {
 
   // Results are accepted in every active phase: after a timeout and a fresh /start, the answer
   // to the earlier press may still arrive, and it is just as valid.
-  if (e.text.includes(texts.alreadyBooked)) return finish(s, "alreadyBooked", e);
-  if (e.text.includes(texts.booked)) return finish(s, "booked", e);
-  if (e.text.includes(texts.soldOut) && s.current) return onSoldOut(s, e.at);
+  if (mentions(text, texts.alreadyBooked)) return finish(s, "alreadyBooked", e);
+  if (mentions(text, texts.booked)) return finish(s, "booked", e);
+  if (mentions(text, texts.soldOut) && s.current) return onSoldOut(s, e.at);
 
   if (s.phase === "startSent" || s.phase === "selectPressed") {
     const confirm = findConfirmButton(e.buttons, texts.confirmButton);
@@ -386,7 +407,7 @@ function onMessage(state: FlowState, e: MessageEvent): StepResult {
     }
   }
   if (s.phase === "startSent" && isMenu) return pressTransport(s, e.id, e.buttons, e.at);
-  if (e.text.includes(texts.notOpen)) return onNotOpen(s, e.at);
+  if (mentions(text, texts.notOpen)) return onNotOpen(s, e.at);
   return { state: s, actions: [] };
 }
 
@@ -436,7 +457,7 @@ function withDelay<A extends RequestAction>(action: A, delayMs: number | undefin
 }
 
 function request(state: FlowState, action: RequestAction): StepResult {
-  return { state: { ...state, lastRequest: action }, actions: [action] };
+  return { state: { ...state, lastRequest: action, requests: state.requests + 1 }, actions: [action] };
 }
 
 function retry(state: FlowState, action: RequestAction, at: number, why: string, delayMs?: number): StepResult {
@@ -456,7 +477,19 @@ function onTimeout(state: FlowState, e: TimeoutEvent): StepResult {
   return retry(state, START, e.at, "no reply from the bot in time");
 }
 
+function onConnection(state: FlowState, e: ConnectionEvent): StepResult {
+  if (e.up === (state.offlineSince === undefined)) return unchanged(state);
+  if (e.up) {
+    const log: LogAction = { type: "log", level: "warn", message: "reconnected to Telegram; checking the chat for messages missed meanwhile" };
+    return { state: { ...state, offlineSince: undefined }, actions: [log] };
+  }
+  return { state: { ...state, offlineSince: e.at }, actions: [{ type: "log", level: "warn", message: "connection to Telegram lost; gramjs is reconnecting" }] };
+}
+
 function onError(state: FlowState, e: ErrorEvent): StepResult {
+  if (e.request !== undefined && e.request !== state.requests) {
+    return { state, actions: [{ type: "log", level: "warn", message: `${e.reason} (an earlier request; the flow has moved on)` }] };
+  }
   if (!e.retryable) return fail(state, e.reason, e.at);
   if (isWaiting(state)) {
     return { state, actions: [{ type: "log", level: "warn", message: `${e.reason} (still waiting for the announcement)` }] };

@@ -169,7 +169,7 @@ export function list<T>(item: Setting<T>, o: Options<T[]> & { min?: number }): S
     const items = from === "env" && typeof raw === "string" ? raw.split(",").map((s) => s.trim()).filter(Boolean) : raw;
     if (!Array.isArray(items)) throw new Invalid(`expected a list, got ${describe(raw)}`);
     if (items.length < (o.min ?? 0)) throw new Invalid(o.min === 1 ? "must list at least one entry" : `must list at least ${o.min} entries`);
-    return items.map((x, i) => atIndex(i, () => item.read(x, from)));
+    return items.map((x, i) => atIndex(i, () => item.read(x, from), item.example));
   });
 }
 

@@ -1,9 +1,9 @@
-// Command-line arguments of client.ts.
+// Command-line arguments of client.ts, read with Node's util.parseArgs.
 
-export type Mode = "immediate" | "scheduled";
+import { parseArgs as parse } from "node:util";
 
 export interface ClientArgs {
-  mode?: Mode;
+  mode?: "immediate" | "scheduled";
   config: string;
   login: boolean;
   check: boolean;
@@ -24,44 +24,28 @@ export const USAGE = `Usage: bun client.ts --mode immediate|scheduled [--config 
   --help             this text
 
 Exit codes: 0 booked (or check passed), 1 not booked (or a check failed), 2 bad config or
-arguments, 130 interrupted (Ctrl+C).`;
+arguments, 130 interrupted (Ctrl+C), 143 terminated (SIGTERM).`;
 
-export function parseArgs(argv: readonly string[]): ClientArgs {
-  const a: ClientArgs = { config: "config.yaml", login: false, check: false, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || (inline === undefined && v.startsWith("--"))) throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case "--mode": {
-        const m = value();
-        if (m !== "immediate" && m !== "scheduled") throw new UsageError(`--mode must be immediate or scheduled, not "${m}"`);
-        a.mode = m;
-        break;
-      }
-      case "--config":
-        a.config = value();
-        break;
-      case "--login":
-        a.login = true;
-        break;
-      case "--check":
-        a.check = true;
-        break;
-      case "--help":
-      case "-h":
-        a.help = true;
-        break;
-      default:
-        throw new UsageError(`unknown argument "${arg}"`);
-    }
+export function parseArgs(argv: string[]): ClientArgs {
+  let values;
+  try {
+    ({ values } = parse({
+      args: argv,
+      options: {
+        mode: { type: "string" },
+        config: { type: "string", default: "config.yaml" },
+        login: { type: "boolean", default: false },
+        check: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError((e as Error).message.split("\n")[0]);
   }
-  if (!a.help && [a.mode !== undefined, a.login, a.check].filter(Boolean).length !== 1) {
+  const { mode, ...rest } = values;
+  if (mode !== undefined && mode !== "immediate" && mode !== "scheduled") throw new UsageError(`--mode must be immediate or scheduled, not "${mode}"`);
+  if (!rest.help && [mode !== undefined, rest.login, rest.check].filter(Boolean).length !== 1) {
     throw new UsageError("choose one of --mode immediate|scheduled, --login or --check");
   }
-  return a;
+  return { ...rest, ...(mode ? { mode } : {}) };
 }

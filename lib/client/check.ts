@@ -1,11 +1,12 @@
 // --check: the seed's component check (its test_client.py). One line per component, ✓ or ✗,
 // with a hint for every ✗; later checks that need an earlier one are reported as skipped.
 
-import "../gramjs-prelude.ts";
+import "./gramjs/prelude.ts";
 import type { TelegramClient } from "telegram";
-import { ConfigError, loadClientConfig, type ClientConfig } from "../client-config.ts";
+import { ConfigError } from "../settings.ts";
+import { loadClientConfig, type ClientConfig } from "./config.ts";
 import { formatCountdown, formatDailyTime, nextDailyInstant, nowMs, systemTimeZone } from "../timing.ts";
-import { resolveBot } from "./booker.ts";
+import { resolveBot } from "./prepare.ts";
 import { describeOffset, measureClockOffset } from "./clock-sync.ts";
 import { obtainSession, openClient, type SessionInfo } from "./connect.ts";
 

@@ -2,13 +2,12 @@
 // saved; in the sandbox that file is used while the sandbox still knows its key (sandboxes forget
 // keys when they restart), otherwise the sandbox hands out a fresh session for the run.
 
-import "../gramjs-prelude.ts";
+import "./gramjs/prelude.ts";
 import type { TelegramClient } from "telegram";
-import type { ClientConfig } from "../client-config.ts";
-import { connectClient } from "../gramjs.ts";
-import { SANDBOX_API_CREDENTIALS } from "../../sandbox/defaults.ts";
-import { savedSessionUser } from "./sandbox-login.ts";
-import { readSession, sandboxSession, SessionFileError } from "./session-store.ts";
+import type { ClientConfig } from "./config.ts";
+import { connectClient } from "./gramjs/connect.ts";
+import { SANDBOX_API, sandboxSession, savedSessionUser } from "./sandbox.ts";
+import { readSession, SessionFileError } from "./session-store.ts";
 
 /** The sandbox account's phone when config.yaml names none. */
 export const SANDBOX_DEFAULT_PHONE = "+79990000001";
@@ -59,7 +58,7 @@ function savedSandboxSession(cfg: ClientConfig): string | undefined {
 }
 
 export function apiCredentials(cfg: ClientConfig): { apiId: number; apiHash: string } {
-  return cfg.usesSandbox ? SANDBOX_API_CREDENTIALS : { apiId: cfg.telegram.apiId, apiHash: cfg.telegram.apiHash };
+  return cfg.usesSandbox ? SANDBOX_API : { apiId: cfg.telegram.apiId, apiHash: cfg.telegram.apiHash };
 }
 
 export function openClient(cfg: ClientConfig, session: string): Promise<TelegramClient> {

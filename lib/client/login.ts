@@ -7,16 +7,16 @@
 // failed code prompt into "Code is empty": so when the input ends (EOF, Ctrl+D, Ctrl+C) the
 // prompts record it and onError stops the login, which then fails with one clear message.
 
-import "../gramjs-prelude.ts";
+import "./gramjs/prelude.ts";
 import { createInterface } from "node:readline";
 import { TelegramClient } from "telegram";
 import type { UserAuthParams } from "telegram/client/auth";
 import { Logger, LogLevel } from "telegram/extensions/Logger";
 import { StringSession } from "telegram/sessions";
-import type { ClientConfig } from "../client-config.ts";
-import { PortSafeStringSession, socketDialing } from "../gramjs.ts";
+import type { ClientConfig } from "./config.ts";
+import { PortSafeStringSession, socketDialing } from "./gramjs/connect.ts";
 import { apiCredentials, sandboxPhone } from "./connect.ts";
-import { prepareSandboxLogin } from "./sandbox-login.ts";
+import { prepareSandboxLogin } from "./sandbox.ts";
 import { writeSession } from "./session-store.ts";
 
 /** The input ended (EOF, Ctrl+D) or was interrupted (Ctrl+C) before an answer was typed. */

@@ -1,13 +1,14 @@
 // The two ways to run a booking: immediate (wait for the announcement) and scheduled (be ready
 // before the opening and fire at the instant, on the server's clock).
 
-import "../gramjs-prelude.ts";
+import "./gramjs/prelude.ts";
 import type { TelegramClient } from "telegram";
-import type { ClientConfig } from "../client-config.ts";
+import type { ClientConfig } from "./config.ts";
 import type { Logger } from "../log.ts";
 import { formatCountdown, formatDailyTime, nextDailyInstant, nowMs, sleepUntil, systemTimeZone, type ClockOffset } from "../timing.ts";
 import { BUTTON } from "../ui.ts";
-import { Booker, type BookerOptions, type BookingNote, type BookingOutcome } from "./booker.ts";
+import type { Booker, BookerOptions, BookingNote, BookingOutcome } from "./booker.ts";
+import { prepareBooker } from "./prepare.ts";
 import { describeOffset, measureClockOffset } from "./clock-sync.ts";
 import { obtainSession, openClient } from "./connect.ts";
 
@@ -47,18 +48,13 @@ export function printNote(out: (line: string) => void) {
   return (n: BookingNote) => out(`${n.level === "info" ? "note" : n.level === "warn" ? "warning" : "error"}: ${n.message}`);
 }
 
-/**
- * Session, connection, the bot resolved: everything up to watching. `deadline` (nowMs(), the
- * scheduled opening): the bot lookups retry on FLOOD_WAIT or network trouble, up to
- * performance.max_retries times, printing each retry, but never wait past it. (The connection
- * itself is retried by gramjs, connection_retries = max_retries.)
- */
+/** Session, connection, the bot resolved: everything up to watching; no retry waits past `deadline` (nowMs). */
 export async function prepare(ctx: RunContext, deadline?: number): Promise<Booker> {
   const { cfg, log, out } = ctx;
   const started = performance.now();
   const s = await obtainSession(cfg);
   ctx.res.tg = await openClient(cfg, s.session);
-  const booker = await Booker.prepare(ctx.res.tg, bookerOptions(cfg, log, printNote(out)), {
+  const booker = await prepareBooker(ctx.res.tg, bookerOptions(cfg, log, printNote(out)), {
     maxRetries: cfg.performance.maxRetries,
     deadline,
     signal: ctx.signal,

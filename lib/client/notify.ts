@@ -1,9 +1,9 @@
 // After a booking, off the hot path: a message to Saved Messages and a terminal bell.
 
-import "../gramjs-prelude.ts";
+import "./gramjs/prelude.ts";
 import { Api, type TelegramClient } from "telegram";
-import { generateRandomLong } from "../gramjs-fast-longs.ts";
-import type { ClientConfig } from "../client-config.ts";
+import { generateRandomLong } from "./gramjs/fast-longs.ts";
+import type { ClientConfig } from "./config.ts";
 import type { BookingOutcome } from "./booker.ts";
 import { statsBlock } from "./stats-block.ts";
 import { CLIENT_TEXT } from "../ui.ts";

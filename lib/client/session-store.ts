@@ -69,23 +69,3 @@ export function writeSession(path: string, session: string): void {
     throw e;
   }
 }
-
-/** Ask a local sandbox for a session for this phone number (how a client "logs in" there). */
-export async function sandboxSession(sandboxUrl: string, phone: string): Promise<{ userId: number; session: string }> {
-  const url = `${sandboxUrl.replace(/\/$/, "")}/sandbox/session?phone=${encodeURIComponent(phone)}`;
-  let res: Response;
-  try {
-    res = await fetch(url, { method: "POST" });
-  } catch {
-    throw new SessionFileError(
-      `no sandbox at ${sandboxUrl}: start one with \`bun run sandbox\` or \`bun bot.ts\` (without BOT_TOKEN), or set telegram.api_id/api_hash in config.yaml for real Telegram`,
-    );
-  }
-  // The control API answers { ok, result: { user_id, session } } or { ok: false, error }.
-  const raw = (await res.json().catch(() => ({}))) as { result?: { user_id?: number; session?: string }; user_id?: number; session?: string; error?: string };
-  const body = { ...raw, ...raw.result };
-  if (!res.ok || !body.session || typeof body.user_id !== "number") {
-    throw new SessionFileError(`the sandbox at ${sandboxUrl} refused a session: ${body.error ?? res.status}`);
-  }
-  return { userId: body.user_id, session: body.session };
-}

@@ -3,7 +3,7 @@
 // first pass. Cold, the client's first reaction measured about 1 ms and its first booking several
 // ms slower than the ones after it. Nothing here touches the network, the clock or the real flow.
 
-import "../gramjs-prelude.ts";
+import "./gramjs/prelude.ts";
 import { randomBytes } from "node:crypto";
 import { Api } from "telegram";
 import { IGE } from "telegram/crypto/IGE";
@@ -11,7 +11,7 @@ import { BinaryReader } from "telegram/extensions";
 import { returnBigInt } from "telegram/Helpers";
 import { RequestState } from "telegram/network/RequestState";
 import { initialState, isFinished, step, type FlowConfig, type FlowEvent, type FlowState } from "../flow.ts";
-import { generateRandomLong } from "../gramjs-fast-longs.ts";
+import { generateRandomLong } from "./gramjs/fast-longs.ts";
 import { BUTTON } from "../ui.ts";
 import { updateToEvent, type CallbackTokens } from "./updates.ts";
 
@@ -36,10 +36,10 @@ function script(botId: string, cfg: FlowConfig): Api.Updates[] {
   const city = cfg.targets[0]?.cities[0] ?? "warm";
   const t = cfg.texts;
   return [
-    botMessage(botId, 1, `📢 ${t.announcement}`, []),
+    botMessage(botId, 1, `📢 ${t.announcement[0]}`, []),
     botMessage(botId, 2, "menu", [`${city} → ${city} 00:00 (1)`, BUTTON.myBookings]),
-    botMessage(botId, 3, "prompt", [t.confirmButton, BUTTON.cancel]),
-    botMessage(botId, 4, `${t.booked}: ${city}`, []),
+    botMessage(botId, 3, "prompt", [t.confirmButton[0]!, BUTTON.cancel]),
+    botMessage(botId, 4, `${t.booked[0]}: ${city}`, []),
   ];
 }
 

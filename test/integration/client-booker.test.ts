@@ -7,7 +7,8 @@
 
 import { afterEach, describe, expect, test } from "bun:test";
 import type { TelegramClient } from "telegram";
-import { Booker, type BookerOptions } from "../../lib/client/booker.ts";
+import type { Booker, BookerOptions } from "../../lib/client/booker.ts";
+import { prepareBooker } from "../../lib/client/prepare.ts";
 import { percentile } from "../../lib/percentile.ts";
 import { measureClockOffset } from "../../lib/client/clock-sync.ts";
 import { connectSandboxClient } from "../helpers/gramjs.ts";
@@ -29,7 +30,7 @@ async function setup(env: Record<string, string>, phone: string, flow: Partial<B
   const h = await startHarness({ TEST_SMS_DELAY_MS: "20", ...env }, sandbox);
   const { userId, session } = h.sb.sessionFor(phone);
   const tg = await connectSandboxClient(session);
-  const booker = await Booker.prepare(tg, {
+  const booker = await prepareBooker(tg, {
     botUsername: TEST_BOT.username,
     flow: { targets: [{ cities: ["Челябинск"], priority: 1 }], maxRetries: 3, retryDelayMs: 0 },
     stageTimeoutMs: 3000,
@@ -65,7 +66,7 @@ describe("Booker", () => {
         h.bot.db.db.run("UPDATE transports SET booked = seats WHERE to_city = 'Курган'");
       }
     });
-    const o = await booker.book({ trigger: nowMs() + 50, historyFallback: false });
+    const o = await booker.book({ trigger: nowMs() + 50, pollWindowMs: false });
     unobserve();
     expect(o.ok).toBe(true);
     expect(o.origin).toBe("trigger");
@@ -104,7 +105,7 @@ describe("Booker", () => {
 
   test("clock offset from Pong msg_ids follows the sandbox's clockSkewMs", async () => {
     const { tg } = await setup({ BOOKING_TIME: "23:59:59" }, "+79990002004", {}, { clockSkewMs: -3000 });
-    const o = await measureClockOffset(tg, { samples: 5 });
+    const o = await measureClockOffset(tg, 5);
     expect(o.count).toBe(5);
     expect(Math.abs(o.offsetMs - -3000)).toBeLessThan(50);
     expect(o.best!.rttMs).toBeLessThan(200);

@@ -4,8 +4,10 @@
 
 import { afterEach, describe, expect, test } from "bun:test";
 import type { TelegramClient } from "telegram";
-import { parseClientConfig } from "../../lib/client-config.ts";
-import { Booker, PrepareError, type BookerOptions, type BookingNote } from "../../lib/client/booker.ts";
+import { parseClientConfig } from "../../lib/client/config.ts";
+import type { Booker, BookerOptions, BookingNote } from "../../lib/client/booker.ts";
+import { prepareBooker } from "../../lib/client/prepare.ts";
+import { RetryGaveUp } from "../../lib/retry.ts";
 import { prepare, type RunContext } from "../../lib/client/modes.ts";
 import { connectSandboxClient } from "../helpers/gramjs.ts";
 import { nullLogger } from "../../lib/log.ts";
@@ -40,7 +42,7 @@ describe("Booker.prepare retries", () => {
     const { tg } = await floodedClient("+79990007001");
     const notes: BookingNote[] = [];
     const t0 = performance.now();
-    const booker = await Booker.prepare(tg, options(undefined, notes));
+    const booker = await prepareBooker(tg, options(undefined, notes));
     open.push({ booker });
     expect(booker.botId).toBeTruthy();
     expect(performance.now() - t0).toBeGreaterThanOrEqual(900); // FLOOD_WAIT_1 honoured
@@ -53,10 +55,10 @@ describe("Booker.prepare retries", () => {
 
   test("max_retries 0: fails at once with the reason and the setting", async () => {
     const { tg } = await floodedClient("+79990007002");
-    const e = await Booker.prepare(tg, options(), { maxRetries: 0 }).catch((x) => x);
-    expect(e).toBeInstanceOf(PrepareError);
+    const e = await prepareBooker(tg, options(), { maxRetries: 0 }).catch((x) => x);
+    expect(e).toBeInstanceOf(RetryGaveUp);
     expect(e.message).toBe(
-      "FLOOD_WAIT: Telegram asks to wait 1 s before the next request (contacts.ResolveUsername); gave up after 1 attempt (performance.max_retries: 0)",
+      "FLOOD_WAIT: Telegram asks to wait 1 s before the next request (contacts.ResolveUsername); gave up after 1 attempt",
     );
   }, 15_000);
 
@@ -64,9 +66,9 @@ describe("Booker.prepare retries", () => {
     const { tg } = await floodedClient("+79990007003");
     const retries: string[] = [];
     const t0 = performance.now();
-    const e = await Booker.prepare(tg, options(), { deadline: nowMs() + 400, onRetry: (m) => retries.push(m) }).catch((x) => x);
-    expect(e).toBeInstanceOf(PrepareError);
-    expect(e.message).toMatch(/^FLOOD_WAIT: Telegram asks to wait 1 s .*\(contacts\.ResolveUsername\); not retrying: waiting 1 s would run past the opening \(\d+ ms left\)$/);
+    const e = await prepareBooker(tg, options(), { deadline: nowMs() + 400, onRetry: (m) => retries.push(m) }).catch((x) => x);
+    expect(e).toBeInstanceOf(RetryGaveUp);
+    expect(e.message).toMatch(/^FLOOD_WAIT: Telegram asks to wait 1 s .*\(contacts\.ResolveUsername\); not retrying: the wait \(1000 ms\) would end past the deadline$/);
     expect(retries).toEqual([]);
     expect(performance.now() - t0).toBeLessThan(900);
   }, 15_000);
@@ -76,7 +78,7 @@ describe("Booker.prepare retries", () => {
     const tg = await connectSandboxClient(sb.sessionFor("+79990007004").session);
     open.push({ sb, tg });
     const retries: string[] = [];
-    await expect(Booker.prepare(tg, options("no_such_bot"), { onRetry: (m) => retries.push(m) })).rejects.toThrow("no bot @no_such_bot on this Telegram server");
+    await expect(prepareBooker(tg, options("no_such_bot"), { onRetry: (m) => retries.push(m) })).rejects.toThrow("no bot @no_such_bot on this Telegram server");
     expect(retries).toEqual([]);
   }, 15_000);
 });

@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { PassThrough } from "node:stream";
 import { Api } from "telegram";
 import { signInUser } from "telegram/client/auth";
-import { parseClientConfig } from "../../lib/client-config.ts";
+import { parseClientConfig } from "../../lib/client/config.ts";
 import { ask, createPrompter, InputClosedError, loginParams, MAX_LOGIN_ERRORS } from "../../lib/client/login.ts";
 
 function streams() {

@@ -5,7 +5,7 @@ import { expect, test } from "bun:test";
 import { Api } from "telegram";
 import { returnBigInt } from "telegram/Helpers";
 import { warmUp } from "../../lib/client/warm-up.ts";
-import { RECOGNISE } from "../../lib/ui.ts";
+import { DEFAULT_FLOW_CONFIG } from "../../lib/flow.ts";
 
 const peer = new Api.InputPeerUser({ userId: returnBigInt(7000000001), accessHash: returnBigInt(42) });
 
@@ -14,6 +14,6 @@ test("every made-up booking runs through to the result", () => {
 });
 
 test("with another bot's texts and targets too", () => {
-  const texts = { ...RECOGNISE, announcement: "Booking is open", confirmButton: "Confirm", booked: "Booked" };
+  const texts = { ...DEFAULT_FLOW_CONFIG.texts, announcement: ["Booking is open"], confirmButton: ["Confirm"], booked: ["Booked"] };
   expect(warmUp("123", peer, { targets: [{ cities: ["Oslo", "Bergen"], priority: 2 }], texts }, 5)).toBe(5);
 });

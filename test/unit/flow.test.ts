@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import {
+  DEFAULT_FLOW_CONFIG,
   NOT_OPEN_MAX_DELAY_MS,
   chooseTransport,
   findConfirmButton,
@@ -91,7 +92,7 @@ describe("happy path", () => {
   test("announcement → /start → menu → select → confirm → booked, one transition at a time", () => {
     let s = initialState({ targets: TARGETS });
     expect(s.phase).toBe("idle");
-    expect(s.config.texts).toEqual({ ...RECOGNISE });
+    expect(s.config.texts.booked).toEqual(["забронировано"]); // lowercased: matching ignores case
 
     // nothing is watched before start
     let r = step(s, announcement(10, 0));
@@ -212,8 +213,8 @@ describe("choosing a transport", () => {
   });
 
   test("findConfirmButton matches by substring", () => {
-    expect(findConfirmButton(confirmPrompt(1, 0, CHEL).buttons, RECOGNISE.confirmButton)!.data).toBe("ok:1");
-    expect(findConfirmButton(menu(1, 0, [CHEL]).buttons, RECOGNISE.confirmButton)).toBeUndefined();
+    expect(findConfirmButton(confirmPrompt(1, 0, CHEL).buttons, ["подтвердить"])!.data).toBe("ok:1");
+    expect(findConfirmButton(menu(1, 0, [CHEL]).buttons, ["подтвердить"])).toBeUndefined();
   });
 });
 
@@ -488,7 +489,7 @@ describe("other outcomes and robustness", () => {
   });
 
   test("recognised texts come from the config", () => {
-    const texts = { ...RECOGNISE, announcement: "Booking is open", booked: "Booked!", confirmButton: "Confirm" };
+    const texts = { ...DEFAULT_FLOW_CONFIG.texts, announcement: ["Booking is open"], booked: ["Booked!"], confirmButton: ["Confirm"] };
     const targets = [{ cities: ["Chelyabinsk"], priority: 1 }];
     let s = step(initialState({ targets, texts }), { type: "start" }).state;
     let r = step(s, text(1, 0, TEXT.announcement)); // our bot's Russian text no longer matches

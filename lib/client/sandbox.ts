@@ -1,11 +1,12 @@
-// The sandbox's side of the client's login: where its MTProto front listens, which RSA key to
-// trust for key exchange, and whether a saved session's auth key is still known there. The
-// sandbox is asked over its control API (sandbox/README.md) only; nothing here is used with real
-// Telegram.
+// What the client asks the local sandbox, over its HTTP endpoints only (/sandbox/health, /session,
+// /rsa, /auth-key): a session for a phone, where its MTProto front listens, which RSA key to trust
+// for key exchange, and whether a saved session's auth key is still known there.
 
-import "../gramjs-prelude.ts";
-import { trustServerKey, sessionAuthKeyId } from "../gramjs.ts";
+import { sessionAuthKeyId, trustServerKey } from "./gramjs/connect.ts";
 import { SessionFileError } from "./session-store.ts";
+
+/** The placeholder api_id/api_hash the sandbox accepts. */
+export const SANDBOX_API = { apiId: 1, apiHash: "sandbox" } as const;
 
 export interface SandboxLoginTarget {
   /** The sandbox's MTProto address (its session's DC). */
@@ -21,9 +22,9 @@ function base(url: string): string {
   return `${url.replace(/\/+$/, "")}/sandbox`;
 }
 
-async function get(sandboxUrl: string, path: string): Promise<Response> {
+async function get(sandboxUrl: string, path: string, method = "GET"): Promise<Response> {
   try {
-    return await fetch(`${base(sandboxUrl)}${path}`);
+    return await fetch(`${base(sandboxUrl)}${path}`, { method });
   } catch {
     throw new SessionFileError(
       `no sandbox at ${sandboxUrl}: start one with \`bun run sandbox\` or \`bun bot.ts\` (without BOT_TOKEN), or set telegram.api_id/api_hash in config.yaml for real Telegram`,
@@ -67,4 +68,16 @@ export async function savedSessionUser(sandboxUrl: string, session: string, phon
   if (!res.ok || !r?.known || !r.user_id) return undefined;
   if (r.phone !== undefined && digits(r.phone) !== digits(phone)) return undefined;
   return r.user_id;
+}
+
+/** Ask a local sandbox for a session for this phone number (how a client "logs in" there). */
+export async function sandboxSession(sandboxUrl: string, phone: string): Promise<{ userId: number; session: string }> {
+  const res = await get(sandboxUrl, `/session?phone=${encodeURIComponent(phone)}`, "POST");
+  // The control API answers { ok, result: { user_id, session } } or { ok: false, error }.
+  const raw = (await res.json().catch(() => ({}))) as { result?: { user_id?: number; session?: string }; user_id?: number; session?: string; error?: string };
+  const body = { ...raw, ...raw.result };
+  if (!res.ok || !body.session || typeof body.user_id !== "number") {
+    throw new SessionFileError(`the sandbox at ${sandboxUrl} refused a session: ${body.error ?? res.status}`);
+  }
+  return { userId: body.user_id, session: body.session };
 }

@@ -1,0 +1,82 @@
+// The history fallback: what pushed updates may have missed (in the final seconds before a
+// scheduled opening, and after a reconnect), read with messages.getHistory. It remembers every
+// bot message the flow has seen, so that a check feeds only what is new or changed.
+
+import "./gramjs/prelude.ts";
+import { Api, type TelegramClient } from "telegram";
+import { returnBigInt } from "telegram/Helpers";
+import type { MessageEvent } from "../flow.ts";
+import { classifyRequestError } from "./errors.ts";
+import { messageFromBot, sameMessage, type CallbackTokens } from "./updates.ts";
+
+const LIMIT = 10;
+
+export class ChatHistory {
+  /** message id → the version last fed to the flow */
+  private readonly seen = new Map<number, MessageEvent>();
+  /** the newest message id before the booking began: older ones are never fed */
+  private baselineId: number | undefined;
+  private inFlight = false;
+  polls = 0;
+  hits = 0;
+
+  constructor(
+    private readonly tg: TelegramClient,
+    private readonly peer: Api.InputPeerUser,
+    private readonly botId: string,
+  ) {}
+
+  private request(limit: number): Api.messages.GetHistory {
+    return new Api.messages.GetHistory({ peer: this.peer, offsetId: 0, offsetDate: 0, addOffset: 0, limit, maxId: 0, minId: 0, hash: returnBigInt(0) });
+  }
+
+  /** Reads the newest message id as the baseline; false when the history cannot be read. */
+  async begin(): Promise<boolean> {
+    try {
+      const res = await this.tg.invoke(this.request(1));
+      if (!("messages" in res)) return false;
+      this.baselineId = res.messages.reduce((max, m) => Math.max(max, m.id), 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** A message the flow got from an update. */
+  remember(ev: MessageEvent): void {
+    this.seen.set(ev.id, ev);
+  }
+
+  /**
+   * One check: the messages no update delivered (oldest first), or, when the check failed, how
+   * long to wait before the next one and why.
+   */
+  async check(tokens: CallbackTokens, backoffMs: number): Promise<{ found: MessageEvent[] } | { waitMs: number; problem: string }> {
+    if (this.inFlight) return { found: [] };
+    this.inFlight = true;
+    this.polls++;
+    try {
+      const res = await this.tg.invoke(this.request(LIMIT));
+      if (!("messages" in res)) return { found: [] };
+      const found: MessageEvent[] = [];
+      for (const m of res.messages.toReversed()) {
+        const ev = messageFromBot(m, this.botId, tokens, performance.now(), false);
+        if (!ev) continue;
+        const prev = this.seen.get(ev.id);
+        if (prev === undefined && (this.baselineId === undefined || ev.id <= this.baselineId)) continue;
+        if (prev !== undefined && sameMessage(prev, ev)) continue;
+        if (prev !== undefined) ev.edit = true;
+        this.seen.set(ev.id, ev);
+        this.hits++;
+        found.push(ev);
+      }
+      return { found };
+    } catch (e) {
+      const f = classifyRequestError(e, "messages.GetHistory");
+      const waitMs = f.retryAfterMs ?? backoffMs;
+      return { waitMs, problem: `history check: ${f.reason}; next check in ${waitMs} ms` };
+    } finally {
+      this.inFlight = false;
+    }
+  }
+}
