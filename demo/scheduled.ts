@@ -62,9 +62,9 @@ export async function demoScheduled(crowdSize: number): Promise<number> {
     const people = Promise.all(crowd.map((p) => compete(p, OPEN_AHEAD_MS + 20_000)));
 
     const tick = setInterval(() => {
-      const left = open.at - Date.now();
-      if (left > 0) say(`  … opening in ${Math.ceil(left / 1000)} s`);
-      else say(`  … race: ${crowd.filter((p) => p.result).length}/${crowdSize} people done, client ${clientCode === -1 ? "running" : `exited ${clientCode}`}`);
+      // Before the opening the client prints its own countdown: one line each, not two.
+      if (open.at - Date.now() > 0) return;
+      say(`  … race: ${crowd.filter((p) => p.result).length}/${crowdSize} people done, client ${clientCode === -1 ? "running" : `exited ${clientCode}`}`);
     }, 1000);
     try {
       await Promise.race([Promise.all([people, clientDone]), Bun.sleep(OPEN_AHEAD_MS + 30_000)]);

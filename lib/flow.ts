@@ -21,160 +21,98 @@ export type RecogniseTexts = Record<keyof typeof RECOGNISE, string[]>;
 
 export interface Target {
   cities: string[];
-  /** Lower is better: 1 is tried first. */
+  /** 1 is tried first */
   priority: number;
 }
 
 export interface FlowConfig {
   targets: Target[];
-  /** Substrings that identify the bot's messages (defaults: RECOGNISE from lib/ui.ts). */
   texts: RecogniseTexts;
-  /** How many times "not open", an error or a timeout may be retried before giving up. */
+  /** how many times an error or a timeout may be retried */
   maxRetries: number;
-  /** First delay (ms) of a /start re-sent after "not open"; doubles on each further "not open". */
+  /** first delay (ms) of a /start re-sent after "not open"; doubles each time */
   retryDelayMs: number;
-  /**
-   * How long (ms, from the first "not open") to keep asking before giving up. The bot's clock and
-   * Telegram's may disagree by a second or more, so this is a window, not a count.
-   */
+  /** how long (ms from the first "not open") to keep asking: the bot's clock may be a second off */
   notOpenWindowMs: number;
 }
 
-/** Cap on the backoff between /start retries while booking is not open yet. */
+/** The backoff between /start retries while booking is not open yet: at least MIN, at most MAX. */
 export const NOT_OPEN_MAX_DELAY_MS = 1000;
-/** Floor of that backoff, so retryDelayMs 0 does not flood the bot. */
 export const NOT_OPEN_MIN_DELAY_MS = 10;
 
 export interface Button {
   text: string;
-  /** Opaque callback token; the adapter maps it back to the real button. */
+  /** opaque callback token; the adapter maps it back to the real button */
   data?: string;
   row: number;
   col: number;
 }
 
-// --- events -----------------------------------------------------------------------------------
+// --- events (`at`: ms on the adapter's clock) and actions ----------------------------------------
 
+/** A message from the bot; an edit (`edit`) is handled exactly like a new one. */
 export interface MessageEvent {
   type: "message";
   id: number;
   text: string;
   buttons: Button[][];
-  /** true for an edit of an earlier message; handled exactly like a new one */
   edit?: boolean;
   at: number;
 }
-/** Begin watching for the announcement. */
-export interface StartEvent {
-  type: "start";
-  at?: number;
-}
-/** Scheduled mode: the target instant has come; do not wait for the announcement. */
-export interface TriggerEvent {
-  type: "trigger";
-  at: number;
-}
-/** The adapter's deadline for the current stage (or, while waiting, for the announcement) passed. */
-export interface TimeoutEvent {
-  type: "timeout";
-  at: number;
-}
-/** A request failed (FLOOD_WAIT, network...). */
+/** A request failed; `request`: which one (FlowState.requests when it was made). */
 export interface ErrorEvent {
   type: "error";
   reason: string;
   retryable: boolean;
-  /** e.g. FLOOD_WAIT's seconds * 1000; passed on as the retry's delayMs */
+  /** e.g. FLOOD_WAIT's seconds, as the retry's delayMs */
   retryAfterMs?: number;
-  /** which request failed (FlowState.requests when it was made): an older one's error changes nothing */
   request?: number;
   at: number;
 }
-/** The connection to Telegram went down or came back. */
-export interface ConnectionEvent {
-  type: "connection";
-  up: boolean;
-  at: number;
-}
-/**
- * Optional: the server acknowledged our /start (the send request returned). Only refines the
- * stats: with it, "SMS → /start" includes the trip to the server, as the seed's client measured it;
- * without it, that stage is just our own reaction time (≈0, as /start goes out in the same step).
- */
-export interface StartDeliveredEvent {
-  type: "startDelivered";
-  at: number;
-}
+export type StartEvent = { type: "start"; at?: number };
+/** scheduled mode: the opening instant has come; do not wait for the announcement */
+export type TriggerEvent = { type: "trigger"; at: number };
+/** the adapter's deadline for the current stage (or for the announcement) passed */
+export type TimeoutEvent = { type: "timeout"; at: number };
+export type ConnectionEvent = { type: "connection"; up: boolean; at: number };
+/** the server acknowledged our /start: "SMS → /start" then includes the trip, as the seed measured it */
+export type StartDeliveredEvent = { type: "startDelivered"; at: number };
 export type FlowEvent = MessageEvent | StartEvent | TriggerEvent | TimeoutEvent | ErrorEvent | StartDeliveredEvent | ConnectionEvent;
 
-// --- actions ----------------------------------------------------------------------------------
-
-/** Send a text to the bot; when `delayMs` is set, wait that long first. */
-export interface SendTextAction {
-  type: "sendText";
-  text: string;
-  delayMs?: number;
-}
-/** Press an inline button: fire the request, never wait for the callback answer. */
-export interface PressAction {
-  type: "press";
-  messageId: number;
-  button: Button;
-  delayMs?: number;
-}
-export interface DoneAction {
-  type: "done";
-  result: BookingResult;
-}
-export interface FailedAction {
-  type: "failed";
-  reason: string;
-}
-/** Worth telling the user; not on the hot path (the adapter runs requests first). */
-export interface LogAction {
-  type: "log";
-  level: "info" | "warn";
-  message: string;
-}
+/** Send a text (after `delayMs`, if set). */
+export type SendTextAction = { type: "sendText"; text: string; delayMs?: number };
+/** Press a button: fire the request, never wait for the callback answer. */
+export type PressAction = { type: "press"; messageId: number; button: Button; delayMs?: number };
 export type RequestAction = SendTextAction | PressAction;
-export type FlowAction = RequestAction | DoneAction | FailedAction | LogAction;
+/** `log`: worth telling the user, off the hot path. */
+export type FlowAction = RequestAction | { type: "done"; result: BookingResult } | { type: "failed"; reason: string } | LogAction;
+export type LogAction = { type: "log"; level: "info" | "warn"; message: string };
 
 export interface BookingResult {
-  /** "alreadyBooked": the bot says this user already holds a booking. */
+  /** alreadyBooked: the bot says this user already holds a booking */
   outcome: "booked" | "alreadyBooked";
   /** the bot's result message */
   text: string;
-  /** the text of the transport button last pressed, if any */
+  /** the label of the transport button last pressed */
   transport?: string;
   stats: FlowStats;
-  /** transport presses, including sold-out ones */
+  /** transport presses, sold-out ones included */
   attempts: number;
-  /** error and timeout retries, plus /start re-sent while booking was not open yet */
+  /** error and timeout retries, plus /start re-sent while booking was not open */
   retries: number;
 }
 
 // --- state ------------------------------------------------------------------------------------
 
-export type Phase =
-  | "idle"
-  | "waitingAnnouncement"
-  | "startSent"
-  | "selectPressed"
-  | "confirmPressed"
-  | "done"
-  | "failed";
+export type Phase = "idle" | "waitingAnnouncement" | "startSent" | "selectPressed" | "confirmPressed" | "done" | "failed";
 
-/**
- * Stage timestamps (event `at` values, ms). `startSentAt` keeps the first /start; menu, select,
- * confirm prompt and confirm keep the latest (after a sold-out fallback: the transport that won).
- */
+/** Stage stamps (event `at`s). startSentAt keeps the first /start; the others the latest. */
 export interface FlowTimes {
   announcementAt?: number;
   triggerAt?: number;
-  /** the announcement or the trigger, whichever came first: where `total` (and `toResult`) start */
+  /** the announcement or the trigger, whichever came first: where the totals start */
   originAt?: number;
   startSentAt?: number;
-  /** see StartDeliveredEvent */
   startDeliveredAt?: number;
   menuAt?: number;
   selectAt?: number;
@@ -183,31 +121,25 @@ export interface FlowTimes {
   resultAt?: number;
 }
 
-export interface MenuSnapshot {
-  messageId: number;
-  buttons: Button[][];
-}
-
 export interface FlowState {
   readonly config: FlowConfig;
   readonly phase: Phase;
   readonly times: FlowTimes;
-  /** The latest message that offered transport buttons: where a sold-out fallback looks first. */
-  readonly menu?: MenuSnapshot;
-  /** The transport pressed and not yet resolved. */
+  /** the latest message with transport buttons: where a sold-out fallback looks first */
+  readonly menu?: { messageId: number; buttons: Button[][] };
+  /** the transport pressed and not yet resolved */
   readonly current?: Button;
-  /** Keys (see transportKey) of transports that came back sold out: never pressed again. */
+  /** transports (transportKey) that came back sold out */
   readonly soldOut: readonly string[];
   readonly attempts: number;
   readonly retries: number;
-  /** "Not open" answers so far, and when the first came (see FlowConfig.notOpenWindowMs). */
+  /** "not open" answers so far, and when the first came */
   readonly notOpen: number;
   readonly firstNotOpenAt?: number;
-  /** What an error retry repeats. */
+  /** what an error retry repeats */
   readonly lastRequest?: RequestAction;
-  /** Requests asked for so far (sendText and press actions). */
+  /** requests asked for so far */
   readonly requests: number;
-  /** Since when the connection to Telegram has been down. */
   readonly offlineSince?: number;
   readonly result?: BookingResult;
   readonly failure?: string;

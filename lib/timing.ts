@@ -37,13 +37,10 @@ export interface Cancellable {
 }
 
 /**
- * Calls `fn` at `targetEpochMs` (by `opts.now`) or just after, never before.
- *
- * Timers are coarse here (Bun truncates fractional delays and may fire ~1 ms early; any timer may
- * fire late on a busy host), so: sleep with setTimeout until `spinMs` before the instant, then
- * re-check the clock, yielding to the event loop between checks (so incoming I/O is still
- * handled) until `busyMs` before, then busy-wait the last fraction of a millisecond.
- * A target in the past fires on the next tick (never synchronously).
+ * Calls `fn` at `targetEpochMs` (by `opts.now`) or just after, never before: Bun's timers truncate
+ * fractional delays and may fire ~1 ms early, so it sleeps until `spinMs` before, then re-checks
+ * the clock between event-loop turns until `busyMs` before, then busy-waits. A target in the past
+ * fires on the next tick (never synchronously).
  */
 export function preciseAt(targetEpochMs: number, fn: () => void, opts: PreciseAtOptions = {}): Cancellable {
   const spinMs = opts.spinMs ?? 4;
