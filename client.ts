@@ -17,7 +17,7 @@ import { sandboxPhone } from "./lib/client/connect.ts";
 import { login } from "./lib/client/login.ts";
 import { runImmediate, runScheduled, type RunContext } from "./lib/client/modes.ts";
 import { notify } from "./lib/client/notify.ts";
-import { attemptDetails, attemptReport } from "./lib/client/stats-block.ts";
+import { attemptDetails, attemptReport, resultOf } from "./lib/client/stats-block.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
 
 const out = (line: string) => console.log(line);
@@ -83,8 +83,9 @@ async function main(): Promise<number> {
 
   out(attemptReport(outcome));
   if (outcome.ok) log.info("booking_attempt", attemptDetails(outcome, args.mode!), outcome.result?.outcome === "booked" ? "booked" : "already booked");
-  else log.warn("booking_failed", attemptDetails(outcome, args.mode!), outcome.failure);
+  else log.warn("booking_failed", attemptDetails(outcome, args.mode!), `${outcome.failure}${outcome.stage ? ` (${outcome.stage})` : ""}`);
   for (const p of await notify(ctx.res.tg, cfg, outcome)) out(`warning: ${p}`);
+  out(resultOf(outcome));
   await close(ctx, log);
   return outcome.ok ? 0 : 1;
 }

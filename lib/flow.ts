@@ -14,10 +14,10 @@
 // that fit no transition change nothing. The adapter's own warm-up /start (scheduled mode) is
 // answered with "not open" while the flow still waits: a stray message, not a retry.
 
-import { RECOGNISE } from "./ui.ts";
+import { RECOGNISE, SOLD_OUT_LABELS } from "./ui.ts";
 
-/** What the client looks for in the bot's texts: any of the strings, case-insensitive. */
-export type RecogniseTexts = Record<keyof typeof RECOGNISE, string[]>;
+/** What the client looks for in the bot's texts (soldOutButton: in button labels): any of the strings, case-insensitive. */
+export type RecogniseTexts = Record<keyof typeof RECOGNISE | "soldOutButton", string[]>;
 
 export interface Target {
   cities: string[];
@@ -44,6 +44,8 @@ export interface Button {
   text: string;
   /** opaque callback token; the adapter maps it back to the real button */
   data?: string;
+  /** a reply-keyboard button: pressing it sends its label as a message */
+  reply?: boolean;
   row: number;
   col: number;
 }
@@ -57,8 +59,12 @@ export interface MessageEvent {
   text: string;
   buttons: Button[][];
   edit?: boolean;
+  /** the message removes the reply keyboard */
+  keyboardRemoved?: boolean;
   at: number;
 }
+/** The bot's answer (alert or toast) to the press that was request number `request`. */
+export type AnswerEvent = { type: "answer"; text: string; request: number; at: number };
 /** A request failed; `request`: which one (FlowState.requests when it was made). */
 export interface ErrorEvent {
   type: "error";
@@ -77,7 +83,7 @@ export type TimeoutEvent = { type: "timeout"; at: number };
 export type ConnectionEvent = { type: "connection"; up: boolean; at: number };
 /** the server acknowledged our /start: "SMS → /start" then includes the trip, as the seed measured it */
 export type StartDeliveredEvent = { type: "startDelivered"; at: number };
-export type FlowEvent = MessageEvent | StartEvent | TriggerEvent | TimeoutEvent | ErrorEvent | StartDeliveredEvent | ConnectionEvent;
+export type FlowEvent = MessageEvent | AnswerEvent | StartEvent | TriggerEvent | TimeoutEvent | ErrorEvent | StartDeliveredEvent | ConnectionEvent;
 
 /** Send a text (after `delayMs`, if set). */
 export type SendTextAction = { type: "sendText"; text: string; delayMs?: number };
@@ -141,8 +147,12 @@ export interface FlowState {
   /** requests asked for so far */
   readonly requests: number;
   readonly offlineSince?: number;
+  /** an answer said this (sold out, not open) and we acted: the same news in the next message is an echo */
+  readonly echo?: "soldOut" | "notOpen";
   readonly result?: BookingResult;
   readonly failure?: string;
+  /** the phase the flow failed in */
+  readonly failedIn?: Phase;
 }
 
 export interface StepResult {
@@ -151,7 +161,7 @@ export interface StepResult {
 }
 
 export const DEFAULT_FLOW_CONFIG: Omit<FlowConfig, "targets"> = {
-  texts: Object.fromEntries(Object.entries(RECOGNISE).map(([k, v]) => [k, [v]])) as RecogniseTexts,
+  texts: { ...(Object.fromEntries(Object.entries(RECOGNISE).map(([k, v]) => [k, [v]])) as RecogniseTexts), soldOutButton: SOLD_OUT_LABELS },
   maxRetries: 3,
   retryDelayMs: 0,
   notOpenWindowMs: 10_000,
@@ -200,14 +210,23 @@ export interface Choice {
  * which some button mentions one of its cities, first such button in reading order. Buttons that
  * mention no target city (Тест, Мои брони...) are not transports for us; sold-out ones are skipped.
  */
-export function chooseTransport(buttons: Button[][], targets: readonly Target[], soldOut: readonly string[] = []): Choice | undefined {
-  const flat = buttons.flat();
+export function chooseTransport(buttons: Button[][], targets: readonly Target[], soldOut: readonly string[] = [], soldOutLabels: readonly string[] = []): Choice | undefined {
+  const flat = buttons.flat().filter((b) => !labelSaysSoldOut(b.text, soldOutLabels));
   const ranked = targets.map((t, i) => ({ t, i })).sort((a, b) => a.t.priority - b.t.priority || a.i - b.i);
   for (const { t } of ranked) {
     const button = flat.find((b) => !soldOut.includes(transportKey(b)) && t.cities.some((c) => b.text.includes(c)));
     if (button) return { button, target: t };
   }
   return undefined;
+}
+
+/** Whether a label mentions one of the sold-out labels; "0 мест" does not match "10 мест". */
+export function labelSaysSoldOut(label: string, labels: readonly string[]): boolean {
+  const l = label.toLowerCase();
+  return labels.some((p) => {
+    for (let i = l.indexOf(p); i >= 0; i = l.indexOf(p, i + 1)) if (!/\d/.test(p[0]!) || !/\d/.test(l[i - 1] ?? "")) return true;
+    return false;
+  });
 }
 
 function hasTransportButtons(buttons: Button[][], targets: readonly Target[]): boolean {
@@ -270,6 +289,8 @@ export function step(state: FlowState, event: FlowEvent): StepResult {
       return onTrigger(state, event);
     case "message":
       return onMessage(state, event);
+    case "answer":
+      return onAnswer(state, event);
     case "timeout":
       return onTimeout(state, event);
     case "error":
@@ -305,11 +326,13 @@ function onMessage(state: FlowState, e: MessageEvent): StepResult {
   const isMenu = hasTransportButtons(e.buttons, targets);
   const text = e.text.toLowerCase();
   const isAnnouncement = mentions(text, texts.announcement);
-  // Keep the latest menu for sold-out fallbacks; forget it once that message is edited into something else.
+  // Keep the latest menu for sold-out fallbacks; forget it once that message is edited into
+  // something else, or (a reply keyboard) removed.
   let menu = state.menu;
   if (isMenu) menu = { messageId: e.id, buttons: e.buttons };
-  else if (menu?.messageId === e.id) menu = undefined;
-  let s: FlowState = menu === state.menu ? state : { ...state, menu };
+  else if (menu?.messageId === e.id || (e.keyboardRemoved && menu?.buttons[0]?.[0]?.reply)) menu = undefined;
+  let s: FlowState = menu === state.menu && !state.echo ? state : { ...state, menu, echo: undefined };
+  if (state.echo && mentions(text, texts[state.echo])) return { state: s, actions: [] };
 
   if (isWaiting(s)) {
     if (!isMenu && !isAnnouncement) return unchanged(state);
@@ -343,6 +366,18 @@ function onMessage(state: FlowState, e: MessageEvent): StepResult {
   return { state: s, actions: [] };
 }
 
+/**
+ * A callback answer is read like a message without buttons, if it answers the latest request.
+ * When it made us act (sold out, not open), the bot's message saying the same is an echo.
+ */
+function onAnswer(state: FlowState, e: AnswerEvent): StepResult {
+  if (e.request !== state.requests || !e.text || isWaiting(state)) return unchanged(state);
+  const r = onMessage(state, { type: "message", id: 0, text: e.text, buttons: [], at: e.at });
+  if (r.state.requests === state.requests) return r;
+  const echo = mentions(e.text.toLowerCase(), state.config.texts.soldOut) ? "soldOut" : "notOpen";
+  return { ...r, state: { ...r.state, echo } };
+}
+
 function onNotOpen(state: FlowState, at: number): StepResult {
   const { notOpenWindowMs, retryDelayMs } = state.config;
   const first = state.firstNotOpenAt ?? at;
@@ -361,7 +396,7 @@ function onSoldOut(state: FlowState, at: number): StepResult {
   const s: FlowState = { ...state, current: undefined, soldOut: [...state.soldOut, transportKey(gone)] };
   const log: LogAction = { type: "log", level: "warn", message: `sold out: ${gone.text}; trying the next target` };
   const r =
-    s.menu && chooseTransport(s.menu.buttons, s.config.targets, s.soldOut)
+    s.menu && chooseTransport(s.menu.buttons, s.config.targets, s.soldOut, s.config.texts.soldOutButton)
       ? pressTransport(s, s.menu.messageId, s.menu.buttons, at)
       : // No other target in the menu we hold: ask for a fresh one (seat counts may have changed).
         sendStart({ ...s, menu: undefined }, at);
@@ -369,7 +404,7 @@ function onSoldOut(state: FlowState, at: number): StepResult {
 }
 
 function pressTransport(state: FlowState, messageId: number, buttons: Button[][], at: number): StepResult {
-  const choice = chooseTransport(buttons, state.config.targets, state.soldOut);
+  const choice = chooseTransport(buttons, state.config.targets, state.soldOut, state.config.texts.soldOutButton);
   if (!choice) return fail(state, "every transport matching the targets is sold out", at);
   const times = { ...state.times, menuAt: at, selectAt: at };
   return request(
@@ -443,6 +478,7 @@ function finish(state: FlowState, outcome: BookingResult["outcome"], e: MessageE
 }
 
 function fail(state: FlowState, reason: string, at: number): StepResult {
-  const s: FlowState = { ...state, phase: "failed", failure: reason, times: { ...state.times, resultAt: state.times.resultAt ?? at } };
+  // No result time: a failure is not a result, and no total may be computed from a timeout.
+  const s: FlowState = { ...state, phase: "failed", failedIn: state.phase, failure: reason };
   return { state: s, actions: [{ type: "failed", reason }] };
 }

@@ -100,6 +100,9 @@ export const RECOGNISE = {
   alreadyBooked: "уже забронировали",
 } as const;
 
+/** Transport button labels that say the transport is sold out (a digit before "0 мест" does not count). */
+export const SOLD_OUT_LABELS = ["нет мест", "мест нет", "0 мест", "мест: 0)"];
+
 /** Further bot texts: admin reports and small labels. Numbers arrive already rounded. */
 export const BOT_TEXT = {
   testLabel: (route: string) => `${route} (тест)`,

@@ -74,6 +74,8 @@ export interface BookingOutcome {
   ok: boolean;
   result?: BookingResult;
   failure?: string;
+  /** on a failure: what the client was waiting for */
+  stage?: string;
   cancelled?: boolean;
   /** what started the flow */
   origin?: "announcement" | "trigger" | "menu";
@@ -107,6 +109,13 @@ interface Run {
   done: (o: BookingOutcome) => void;
   cleanup: (() => void)[];
 }
+
+const WAITING_FOR: Record<string, string> = {
+  waitingAnnouncement: "while waiting for the announcement",
+  startSent: "after /start, while waiting for the menu",
+  selectPressed: "after pressing the transport, while waiting for the confirmation prompt",
+  confirmPressed: "after the confirm press, while waiting for the result",
+};
 
 /** A lost connection that is not back within this many stage timeouts fails the booking. */
 const RECONNECT_GRACE_STAGES = 3;
@@ -223,8 +232,9 @@ export class Booker {
     }
     const request = run.state.requests;
     let p: Promise<unknown>;
-    if (a.type === "sendText") {
-      p = fastInvoke(this.tg, new Api.messages.SendMessage({ peer: this.peer, message: a.text, randomId: generateRandomLong() }));
+    if (a.type === "sendText" || a.button.reply) {
+      const message = a.type === "sendText" ? a.text : a.button.text;
+      p = fastInvoke(this.tg, new Api.messages.SendMessage({ peer: this.peer, message, randomId: generateRandomLong() }));
     } else {
       const data = a.button.data === undefined ? undefined : run.tokens.get(a.button.data);
       if (data === undefined) {
@@ -239,7 +249,12 @@ export class Booker {
     // Everything below runs after the request is handed over.
     const method = a.type === "sendText" ? "messages.SendMessage" : "messages.GetBotCallbackAnswer";
     p.then(
-      () => a.type === "sendText" && this.feed(run, { type: "startDelivered", at: performance.now() }, "message"),
+      (res) => {
+        const at = performance.now();
+        if (a.type === "sendText") this.feed(run, { type: "startDelivered", at }, "message");
+        // The bot's alert or toast: news for the flow (sold out moves on at once), never awaited.
+        else if (res instanceof Api.messages.BotCallbackAnswer && res.message) this.feed(run, { type: "answer", text: res.message, request, at }, "message");
+      },
       (e: unknown) => this.onRequestError(run, e, method, request),
     );
     this.armStageTimer(run);
@@ -327,11 +342,12 @@ export class Booker {
     for (const f of run.cleanup) f();
     const s = run.state;
     const t = s.times;
+    const lastPhase = s.failedIn ?? s.phase;
     const origin = t.originAt === undefined ? undefined : t.triggerAt === t.originAt ? "trigger" : t.announcementAt === t.originAt ? "announcement" : "menu";
     run.done({
       ok: s.result !== undefined,
       ...(s.result ? { result: s.result } : {}),
-      ...(s.failure || failure ? { failure: s.failure ?? failure } : {}),
+      ...(s.failure || failure ? { failure: s.failure ?? failure, stage: WAITING_FOR[lastPhase] } : {}),
       ...(cancelled ? { cancelled } : {}),
       ...(origin ? { origin } : {}),
       stats: stats(s),

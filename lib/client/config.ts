@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import type { RecogniseTexts, Target } from "../flow.ts";
 import { bool, ConfigError, dailyTime, describe, httpUrl, int, Invalid, list, num, optional, readYaml, record, text, texts, timeZone, type Setting, type Values } from "../settings.ts";
-import { RECOGNISE } from "../ui.ts";
+import { RECOGNISE, SOLD_OUT_LABELS } from "../ui.ts";
 
 export const DEFAULT_BOT = "aprel_booking_bot";
 export const DEFAULT_SANDBOX_URL = "http://127.0.0.1:8081";
@@ -76,6 +76,7 @@ const SCHEMA = {
     sold_out: recognise("soldOut"),
     not_open: recognise("notOpen"),
     already_booked: recognise("alreadyBooked"),
+    sold_out_button: texts({ default: SOLD_OUT_LABELS, example: `["нет мест", "мест нет", "0 мест"]` }),
   },
   sandbox: { url: httpUrl({ default: DEFAULT_SANDBOX_URL, example: `"${DEFAULT_SANDBOX_URL}"` }) },
 };
@@ -137,7 +138,7 @@ export function parseClientConfig(yamlText: string, source: string): ClientConfi
     performance: { pollingIntervalMs: v.performance.polling_interval_ms, maxRetries: v.performance.max_retries, connectionTimeoutS: v.performance.connection_timeout },
     notifications: { telegramNotify: v.notifications.telegram_notify, soundAlert: v.notifications.sound_alert },
     session: v.session,
-    texts: { announcement: t.announcement, confirmButton: t.confirm_button, booked: t.booked, soldOut: t.sold_out, notOpen: t.not_open, alreadyBooked: t.already_booked },
+    texts: { announcement: t.announcement, confirmButton: t.confirm_button, booked: t.booked, soldOut: t.sold_out, notOpen: t.not_open, alreadyBooked: t.already_booked, soldOutButton: t.sold_out_button },
     sandbox: v.sandbox,
   };
 }

@@ -3,7 +3,8 @@
 
 import "./gramjs/prelude.ts";
 import type { TelegramClient } from "telegram";
-import type { ClientConfig } from "./config.ts";
+import { DEFAULT_FLOW_CONFIG } from "../flow.ts";
+import { DEFAULT_BOT, type ClientConfig } from "./config.ts";
 import type { Logger } from "../log.ts";
 import { formatCountdown, formatDailyTime, nextDailyInstant, nowMs, sleepUntil, systemTimeZone, type ClockOffset } from "../timing.ts";
 import { BUTTON } from "../ui.ts";
@@ -82,7 +83,8 @@ export async function runImmediate(ctx: RunContext): Promise<BookingOutcome> {
   try {
     return await booker.book({
       signal: ctx.signal,
-      onWatching: () => ctx.out(watchingLine(ctx.cfg, booker, ` (press ${BUTTON.test} in the bot to rehearse)`)),
+      // 🧪 Тест is a button only our bot has.
+      onWatching: () => ctx.out(watchingLine(ctx.cfg, booker, ctx.cfg.bot.username === DEFAULT_BOT || JSON.stringify(ctx.cfg.texts) === JSON.stringify(DEFAULT_FLOW_CONFIG.texts) ? ` (press ${BUTTON.test} in the bot to rehearse)` : "")),
     });
   } finally {
     clearInterval(heartbeat);

@@ -13,7 +13,7 @@ export function notificationText(o: BookingOutcome): string {
     ? o.result.outcome === "booked"
       ? CLIENT_TEXT.notifyBooked(o.result.transport?.split("\n")[0])
       : CLIENT_TEXT.notifyAlreadyBooked
-    : CLIENT_TEXT.notifyFailed(o.failure);
+    : CLIENT_TEXT.notifyFailed(o.failure && o.stage ? `${o.failure} (${o.stage})` : o.failure);
   return `${head}\n\n${statsBlock(o.stats)}`;
 }
 

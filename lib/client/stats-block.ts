@@ -24,13 +24,15 @@ function line(label: string, ms: number | undefined): string {
  * Общее время:     117ms
  */
 export function statsBlock(s: FlowStats): string {
-  return [
-    line(CLIENT_TEXT.stats.smsToStart, s.smsToStart),
-    line(CLIENT_TEXT.stats.startToSelect, s.startToSelect),
-    line(CLIENT_TEXT.stats.selectToConfirm, s.selectToConfirm),
-    SEPARATOR,
-    line(CLIENT_TEXT.stats.total, s.total),
-  ].join("\n");
+  // Only the stages that happened: a failed run shows no invented numbers.
+  const stages = [
+    [CLIENT_TEXT.stats.smsToStart, s.smsToStart],
+    [CLIENT_TEXT.stats.startToSelect, s.startToSelect],
+    [CLIENT_TEXT.stats.selectToConfirm, s.selectToConfirm],
+  ] as const;
+  const lines = stages.filter(([, ms]) => ms !== undefined).map(([label, ms]) => line(label, ms));
+  if (s.total !== undefined) lines.push(SEPARATOR, line(CLIENT_TEXT.stats.total, s.total));
+  return lines.length ? lines.join("\n") : "(no stage of the booking happened)";
 }
 
 /** The time after the block's stages: the confirm press → the bot's result, in words. */
@@ -52,7 +54,7 @@ export function reactionSummary(o: Pick<BookingOutcome, "reactions">): ReactionS
   return { count: xs.length, p50: percentile(xs, 50), max: Math.max(...xs) };
 }
 
-/** The block and the lines under it: the transport, the client's own reaction time, the outcome. */
+/** The block and the lines under it: the transport, the client's own reaction time (not the result line). */
 export function attemptReport(o: BookingOutcome): string {
   const lines = [statsBlock(o.stats)];
   const after = resultLine(o.stats);
@@ -62,13 +64,14 @@ export function attemptReport(o: BookingOutcome): string {
   const r = reactionSummary(o);
   if (r) lines.push(`client reaction (update → request handed to gramjs): median ${r.p50.toFixed(3)} ms, max ${r.max.toFixed(3)} ms over ${r.count} requests`);
   if (o.origin) lines.push(`started by: ${o.origin === "trigger" ? "the scheduled trigger" : o.origin === "announcement" ? "the announcement" : "a menu"}${o.triggerLateMs !== undefined ? ` (trigger fired ${o.triggerLateMs.toFixed(2)} ms after its instant)` : ""}`);
-  if (o.result) {
-    const retries = o.result.retries ? `, ${o.result.retries} retries` : "";
-    lines.push(o.result.outcome === "booked" ? `result: booked (${o.result.attempts} transport presses${retries})` : "result: this account already holds a booking");
-  } else {
-    lines.push(`result: not booked: ${o.failure ?? "unknown reason"}`);
-  }
   return lines.join("\n");
+}
+
+/** The last line: what happened, or what failed and why (printed after any warnings). */
+export function resultOf(o: BookingOutcome): string {
+  if (!o.result) return `result: not booked: ${o.failure ?? "unknown reason"}${o.stage ? ` (${o.stage})` : ""}`;
+  const retries = o.result.retries ? `, ${o.result.retries} retries` : "";
+  return o.result.outcome === "booked" ? `result: booked (${o.result.attempts} transport presses${retries})` : "result: this account already holds a booking";
 }
 
 /** `details` of the booking_attempt log line: the seed's jq reads .details.total_time_ms. */
@@ -97,5 +100,6 @@ export function attemptDetails(o: BookingOutcome, mode: string): Record<string, 
     history_hits: o.historyHits,
     trigger_late_ms: r2(o.triggerLateMs),
     failure: o.failure,
+    failed_stage: o.stage,
   };
 }

@@ -7,8 +7,12 @@ import type { Button, MessageEvent } from "../flow.ts";
 /** Opaque flow tokens → the real callback bytes to send back with GetBotCallbackAnswer. */
 export type CallbackTokens = Map<string, Buffer>;
 
-/** The inline keyboard as flow Buttons; callback buttons get a token registered in `tokens`. */
+/**
+ * The keyboard as flow Buttons: inline ones (callback buttons get a token registered in `tokens`)
+ * or a reply keyboard's (pressing one sends its label).
+ */
 export function keyboardButtons(markup: Api.TypeReplyMarkup | undefined, tokens: CallbackTokens): Button[][] {
+  if (markup instanceof Api.ReplyKeyboardMarkup) return markup.rows.map((r, row) => r.buttons.map((b, col) => ({ text: b.text, reply: true, row, col })));
   if (!(markup instanceof Api.ReplyInlineMarkup)) return [];
   const rows: Button[][] = [];
   for (let r = 0; r < markup.rows.length; r++) {
@@ -38,6 +42,7 @@ export function messageFromBot(m: Api.TypeMessage, botId: string, tokens: Callba
   if (!(peer instanceof Api.PeerUser) || peer.userId.toString() !== botId) return undefined;
   const ev: MessageEvent = { type: "message", id: m.id, text: m.message ?? "", buttons: keyboardButtons(m.replyMarkup, tokens), at };
   if (edit) ev.edit = true;
+  if (m.replyMarkup instanceof Api.ReplyKeyboardHide) ev.keyboardRemoved = true;
   return ev;
 }
 

@@ -4,6 +4,7 @@ import {
   NOT_OPEN_MAX_DELAY_MS,
   chooseTransport,
   findConfirmButton,
+  labelSaysSoldOut,
   initialState,
   run,
   stats,
@@ -509,5 +510,70 @@ describe("other outcomes and robustness", () => {
     const snapshot = JSON.stringify(s);
     feed(s, text(4, 30, TEXT.soldOut(CHEL)), { type: "error", reason: "x", retryable: true, at: 40 }, text(5, 50, TEXT.booked(EKB)));
     expect(JSON.stringify(s)).toBe(snapshot);
+  });
+});
+
+describe("the bots people use (issue 8)", () => {
+  const replyMenu = (id: number, at: number, labels: string[]): MessageEvent => ({
+    type: "message",
+    id,
+    at,
+    text: "Выберите рейс",
+    buttons: labels.map((text, row) => [{ text, reply: true, row, col: 0 }]),
+  });
+
+  test("a reply-keyboard menu is pressed like an inline one (the adapter sends the label)", () => {
+    const r = feed(fresh(), announcement(1, 0), replyMenu(2, 5, ["Курган 10:00", "Челябинск 08:00"]));
+    expect(requests(r.actions).at(-1)).toMatchObject({ type: "press", button: { text: "Челябинск 08:00", reply: true } });
+    expect(r.state.phase).toBe("selectPressed");
+  });
+
+  test("a removed reply keyboard is no menu to fall back on", () => {
+    let s = feed(fresh(), announcement(1, 0), replyMenu(2, 5, ["Челябинск 08:00", "Екатеринбург 09:00"])).state;
+    s = step(s, { ...text(3, 6, "Подтвердите?"), keyboardRemoved: true, buttons: buttons([[{ text: "Подтвердить", data: "y" }]]) }).state;
+    expect(s.menu).toBeUndefined();
+    const r = step(s, text(4, 7, "Мест нет"));
+    expect(requests(r.actions)).toEqual([sendStart]); // a fresh menu, not a press on a keyboard that is gone
+  });
+
+  test("sold out said only in the callback answer: the next priority is pressed at once, the echo ignored", () => {
+    let r = feed(fresh(), announcement(1, 0), menu(2, 5, [CHEL, EKB]));
+    const pressed = r.state.requests;
+    r = step(r.state, { type: "answer", text: "❌ Мест нет", request: pressed, at: 6 });
+    expect(requests(r.actions)).toEqual([pressOf(2, EKB)]);
+    expect(r.state.soldOut).toEqual(["sel:1"]);
+    // the bot's message saying the same about the first press changes nothing
+    const echo = step(r.state, text(2, 7, "❌ Мест нет: Челябинск", true));
+    expect(echo.actions).toEqual([]);
+    expect(echo.state.current?.data).toBe("sel:3");
+    // an answer to an earlier request is old news
+    expect(step(r.state, { type: "answer", text: "Мест нет", request: pressed, at: 8 }).actions).toEqual([]);
+  });
+
+  test("booked in the answer is a result like the message", () => {
+    let r = feed(fresh(), announcement(1, 0), menu(2, 5, [CHEL]), confirmPrompt(2, 6, CHEL));
+    r = step(r.state, { type: "answer", text: "Забронировано", request: r.state.requests, at: 7 });
+    expect(r.state.phase).toBe("done");
+    expect(r.state.result?.outcome).toBe("booked");
+  });
+
+  test("buttons whose label says sold out are skipped; '10 мест' is not '0 мест'", () => {
+    const b = buttons([[{ text: "Челябинск — нет мест", data: "a" }], [{ text: "Челябинск, 10 мест", data: "b" }], [{ text: "Екатеринбург 0 мест", data: "c" }]]);
+    expect(chooseTransport(b, TARGETS, [], DEFAULT_FLOW_CONFIG.texts.soldOutButton)!.button.data).toBe("b");
+    expect(labelSaysSoldOut(TEXT.transportButton({ ...CHEL, booked: CHEL.seats }), DEFAULT_FLOW_CONFIG.texts.soldOutButton)).toBe(true);
+  });
+
+  test("texts match case-insensitively, any of a list", () => {
+    const s = fresh({ texts: { ...DEFAULT_FLOW_CONFIG.texts, announcement: ["ЗАПИСЬ ОТКРЫТА", "booking open"] } });
+    expect(requests(step(s, text(1, 0, "Booking OPEN now")).actions)).toEqual([sendStart]);
+    expect(requests(step(s, text(1, 0, "запись открыта!")).actions)).toEqual([sendStart]);
+  });
+
+  test("a failure stamps no result time and computes no total from a timeout", () => {
+    const r = feed(fresh({ maxRetries: 0 }), announcement(1, 0), menu(2, 5, [CHEL]), { type: "timeout", at: 10_005 });
+    expect(r.state.phase).toBe("failed");
+    expect(r.state.failedIn).toBe("selectPressed");
+    expect(r.state.times.resultAt).toBeUndefined();
+    expect(stats(r.state)).toMatchObject({ total: undefined, confirmToResult: undefined, toResult: undefined });
   });
 });
