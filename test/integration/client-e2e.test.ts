@@ -310,16 +310,18 @@ describe("bun client.ts: config errors, --check, --help", () => {
   }, 30_000);
 });
 
-describe("bun client.ts: Ctrl+C", () => {
-  test("SIGINT while watching: disconnects, flushes the log, exit 130", async () => {
-    const h = await startHarness({ BOOKING_TIME: "23:59:59" });
-    harnesses.push(h);
-    const dir = tempDir();
-    const c = spawnClient(["--mode", "immediate", "--config", writeConfig(dir, { url: h.sb.botApiUrl, phone: "+79990001005" })], dir);
-    await c.waitFor(/as user (\d+)/);
-    c.proc.kill("SIGINT");
-    expect(await c.exited).toBe(130);
-    expect(c.stdout()).toContain("interrupted");
-    expect(jsonLog(dir).some((l) => l.action === "client_interrupted")).toBe(true);
-  }, 20_000);
+describe("bun client.ts: Ctrl+C and SIGTERM", () => {
+  for (const [signal, code, line, phone] of [["SIGINT", 130, "interrupted", "+79990001005"], ["SIGTERM", 143, "terminated (SIGTERM)", "+79990001006"]] as const) {
+    test(`${signal} while watching: a line, disconnects, flushes the log, exit ${code}`, async () => {
+      const h = await startHarness({ BOOKING_TIME: "23:59:59" });
+      harnesses.push(h);
+      const dir = tempDir();
+      const c = spawnClient(["--mode", "immediate", "--config", writeConfig(dir, { url: h.sb.botApiUrl, phone })], dir);
+      await c.waitFor(/as user (\d+)/);
+      c.proc.kill(signal);
+      expect(await c.exited).toBe(code);
+      expect(c.stdout()).toContain(line);
+      expect(jsonLog(dir).some((l) => l.action === "client_interrupted" && l.details.signal === signal)).toBe(true);
+    }, 20_000);
+  }
 });
