@@ -19,16 +19,13 @@ export function nowMs(): number {
 /** setTimeout rejects (and Bun clamps) delays above 2^31-1 ms, so longer waits are chunked. */
 export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
+/** spinMs (4): stop sleeping this long before and watch the clock; busyMs (1): busy-wait within it; the rest is injectable for tests. */
 export interface PreciseAtOptions {
-  /** Stop sleeping this many ms before the instant and watch the clock instead. Default 4. */
   spinMs?: number;
-  /** Within this many ms of the instant, busy-wait without yielding. Default 1. */
   busyMs?: number;
-  /** The clock the instant is expressed in. Default `nowMs` (monotonic epoch ms). */
   now?: () => number;
   setTimeout?: (fn: () => void, ms: number) => unknown;
   clearTimeout?: (handle: any) => void;
-  /** How to yield to the event loop between clock checks in the spin window. Default setImmediate. */
   yieldFn?: (fn: () => void) => void;
 }
 
@@ -78,10 +75,7 @@ export function preciseAt(targetEpochMs: number, fn: () => void, opts: PreciseAt
   };
 }
 
-/**
- * Resolves at `targetEpochMs` or just after, with how late it was (ms, >= 0 by construction).
- * Rejects with the signal's reason when aborted.
- */
+/** Resolves at `targetEpochMs` or just after, with how late it was (ms); rejects when aborted. */
 export function sleepUntil(targetEpochMs: number, signal?: AbortSignal, opts: PreciseAtOptions = {}): Promise<number> {
   const now = opts.now ?? nowMs;
   return new Promise<number>((resolve, reject) => {
@@ -142,33 +136,16 @@ export function isValidTimeZone(tz: string): boolean {
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
+const NUMERIC = { year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", second: "numeric" } as const;
 
 function formatterFor(tz: string): Intl.DateTimeFormat {
   let f = formatters.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat("en-US", {
-      timeZone: tz,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "numeric",
-      day: "numeric",
-      hour: "numeric",
-      minute: "numeric",
-      second: "numeric",
-    });
-    formatters.set(tz, f);
-  }
+  if (!f) formatters.set(tz, (f = new Intl.DateTimeFormat("en-US", { timeZone: tz, hourCycle: "h23", ...NUMERIC })));
   return f;
 }
 
-interface WallTime {
-  year: number;
-  month: number; // 1-12
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-}
+/** month: 1-12 */
+type WallTime = Record<keyof typeof NUMERIC, number>;
 
 /** The wall-clock reading in `tz` at an instant (to the second). */
 export function wallTimeIn(epochMs: number, tz: string): WallTime {
@@ -224,40 +201,29 @@ export function nextDailyInstant(t: DailyTime, fromEpochMs: number, timeZone: st
 // ---------------------------------------------------------------------------------------------
 // Clock offset from MTProto message ids
 
+/** server clock − local clock, from one request whose round trip (rttMs) bounds the error by half */
 export interface ClockSample {
-  /** server clock − local clock, ms */
   offsetMs: number;
-  /** round trip of the request that produced the sample; the offset's error is at most half of it */
   rttMs: number;
 }
 
-/** The server time (epoch ms) in an MTProto message id: unixtime * 2^32, the low half a fraction. */
+/** The server time (epoch ms) in an MTProto message id: unixtime · 2^32, the low half a fraction. */
 export function msgIdToEpochMs(msgId: bigint): number {
-  const seconds = Number(msgId >> 32n);
-  const fraction = Number(msgId & 0xffff_ffffn) / 2 ** 32;
-  return (seconds + fraction) * 1000;
+  return (Number(msgId >> 32n) + Number(msgId & 0xffff_ffffn) / 2 ** 32) * 1000;
 }
 
-/**
- * One offset sample from a server message id: the server stamped the message somewhere between
- * our send and our receive, so assume the midpoint. Local times must be epoch ms (e.g. `nowMs()`).
- */
+/** The server stamped its message between our send and our receive (epoch ms): assume the midpoint. */
 export function offsetFromMsgId(serverMsgId: bigint, localSendMs: number, localRecvMs: number): ClockSample {
   if (localRecvMs < localSendMs) throw new RangeError("offsetFromMsgId: received before sent");
-  return {
-    offsetMs: msgIdToEpochMs(serverMsgId) - (localSendMs + localRecvMs) / 2,
-    rttMs: localRecvMs - localSendMs,
-  };
+  return { offsetMs: msgIdToEpochMs(serverMsgId) - (localSendMs + localRecvMs) / 2, rttMs: localRecvMs - localSendMs };
 }
 
-/** Keeps the sample with the smallest round trip: the tightest bound on the true offset. */
+/** The samples of one sync; the one with the smallest round trip is the tightest bound on the offset. */
 export class ClockOffset {
-  private bestSample: ClockSample | undefined;
-  private n = 0;
+  readonly samples: ClockSample[] = [];
 
   add(sample: ClockSample): this {
-    this.n++;
-    if (!this.bestSample || sample.rttMs < this.bestSample.rttMs) this.bestSample = sample;
+    this.samples.push(sample);
     return this;
   }
 
@@ -266,30 +232,27 @@ export class ClockOffset {
   }
 
   get count(): number {
-    return this.n;
+    return this.samples.length;
   }
 
   get best(): ClockSample | undefined {
-    return this.bestSample;
+    return this.samples.reduce<ClockSample | undefined>((b, x) => (!b || x.rttMs < b.rttMs ? x : b), undefined);
   }
 
-  /** server − local in ms; 0 until a sample arrives. */
+  /** server − local in ms; 0 until a sample arrives */
   get offsetMs(): number {
-    return this.bestSample?.offsetMs ?? 0;
+    return this.best?.offsetMs ?? 0;
   }
 
-  /** The server's clock now, as epoch ms. */
   serverNow(localNowMs: number = nowMs()): number {
     return localNowMs + this.offsetMs;
   }
 
-  /** Converts an instant on the server's clock to the local clock (for scheduling). */
+  /** an instant on the server's clock, on ours (for scheduling) */
   toLocal(serverEpochMs: number): number {
     return serverEpochMs - this.offsetMs;
   }
 }
-
-// ---------------------------------------------------------------------------------------------
 
 /** "HH:MM:SS" for a countdown; rounds up, so it reads 00:00:00 only when the time has come. */
 export function formatCountdown(ms: number): string {

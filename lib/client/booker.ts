@@ -24,41 +24,38 @@ import { updateToEvent, type CallbackTokens } from "./updates.ts";
 export type FlowInit = Partial<FlowConfig> & Pick<FlowConfig, "targets">;
 
 export interface BookerOptions {
-  /** The bot's username, without @. */
+  /** without @ */
   botUsername: string;
   flow: FlowInit;
-  /** History check interval in scheduled mode's final window. Default 30. */
+  /** the history check's interval in scheduled mode's final window (30) */
   pollingIntervalMs?: number;
-  /** No reply within this long after a request: the flow's timeout (a fresh /start). Default 10 000. */
+  /** no reply within this long after a request: the flow's timeout (10 000) */
   stageTimeoutMs?: number;
-  /** Run the hot path on made-up data first (see warm-up.ts); default true. */
+  /** run the hot path on made-up data first (warm-up.ts; true) */
   warmUp?: boolean;
-  /** Notes (FLOOD_WAIT, reconnects, retries) are logged here after the fact. */
+  /** notes (FLOOD_WAIT, reconnects, retries) are logged here and passed to onNote, off the hot path */
   log?: Logger;
-  /** Called (off the hot path) for every note as it happens, e.g. to print it. */
   onNote?: (note: BookingNote) => void;
 }
 
 export interface BookOptions {
-  /** Scheduled mode: the nowMs() instant at which to send /start without waiting for the announcement. */
+  /** scheduled mode: the nowMs() instant to send /start at without waiting for the announcement */
   trigger?: number;
-  /** Give up when nothing has started the flow within this long. Default: wait forever. */
+  /** give up when nothing has started the flow within this long (default: wait forever) */
   timeoutMs?: number;
   signal?: AbortSignal;
-  /** History checks start this long before the trigger (false: never). Default 10 000. */
+  /** history checks start this long before the trigger (10 000; false: never) */
   pollWindowMs?: number | false;
-  /** Called once the booker is watching, before any event. */
+  /** called once the booker is watching, before any event */
   onWatching?: () => void;
 }
 
-/** The client's own reaction: an event entering our handler → its request handed to gramjs. */
+/** The client's own reaction: an event entering our handler → its request handed to gramjs (at). */
 export interface Reaction {
   cause: "message" | "trigger" | "timer" | "timeout" | "error";
   action: RequestAction["type"];
-  /** the message that caused it */
   messageId?: number;
   ms: number;
-  /** performance.now() when the request was handed over */
   at: number;
 }
 
@@ -77,7 +74,6 @@ export interface BookingOutcome {
   /** on a failure: what the client was waiting for */
   stage?: string;
   cancelled?: boolean;
-  /** what started the flow */
   origin?: "announcement" | "trigger" | "menu";
   stats: FlowStats;
   times: FlowTimes;

@@ -1,7 +1,6 @@
 // --login: interactive login (phone, code, 2FA password), to real Telegram or, the same way, to
-// the sandbox: there gramjs creates an auth key by key exchange with the sandbox's RSA key and
-// signs in with the sandbox's fixed code (sandbox-login.ts). The code and the password are read
-// without echo and never logged; the session is saved 0600 (see session-store.ts).
+// the sandbox (key exchange with its RSA key, its fixed code). The code and the password are read
+// without echo and never logged; the session is saved 0600 (session-store.ts).
 //
 // gramjs's sign-in asks again after every error that onError does not stop, and it turns a
 // failed code prompt into "Code is empty": so when the input ends (EOF, Ctrl+D, Ctrl+C) the
@@ -9,14 +8,14 @@
 
 import "./gramjs/prelude.ts";
 import { createInterface } from "node:readline";
+import { Writable } from "node:stream";
 import { TelegramClient } from "telegram";
 import type { UserAuthParams } from "telegram/client/auth";
 import { Logger, LogLevel } from "telegram/extensions/Logger";
-import { StringSession } from "telegram/sessions";
 import type { ClientConfig } from "./config.ts";
 import { PortSafeStringSession, socketDialing } from "./gramjs/connect.ts";
 import { apiCredentials, sandboxPhone } from "./connect.ts";
-import { prepareSandboxLogin } from "./sandbox.ts";
+import { prepareSandboxLogin, type SandboxLoginTarget } from "./sandbox.ts";
 import { writeSession } from "./session-store.ts";
 
 /** The input ended (EOF, Ctrl+D) or was interrupted (Ctrl+C) before an answer was typed. */
@@ -34,86 +33,44 @@ export interface Prompter {
 }
 
 type Input = NodeJS.ReadableStream & { isTTY?: boolean };
-type Output = NodeJS.WritableStream;
 
-/**
- * One line reader for a whole login, so lines piped in together are not lost between questions.
- * On a terminal, hidden questions swallow the echo of what is typed.
- */
-export function createPrompter(input: Input = process.stdin, output: Output = process.stdout): Prompter {
+/** One line reader for a whole login, so lines piped in together are not lost between questions. */
+export function createPrompter(input: Input = process.stdin, output: NodeJS.WritableStream = process.stdout): Prompter {
   const terminal = Boolean(input.isTTY);
-  const rl = createInterface({ input, output: terminal ? output : undefined, terminal });
-  const lines: string[] = [];
-  let closed: InputClosedError | undefined;
-  let waiter: { question: string; resolve: (line: string) => void; reject: (e: Error) => void } | undefined;
-  let muted: string | undefined; // the hidden question being answered
-
-  if (terminal) {
-    const r = rl as unknown as { _writeToOutput: (s: string) => void };
-    r._writeToOutput = (s: string) => {
-      if (muted === undefined) output.write(s);
-      else if (s.includes(muted)) output.write(muted); // a repaint of the prompt: show the question only
-    };
-  }
-  rl.on("line", (line) => {
-    const w = waiter;
-    waiter = undefined;
-    if (w) w.resolve(line);
-    else lines.push(line);
+  let muted = false;
+  // On a terminal readline echoes what is typed through its output: muted while a hidden answer is typed.
+  const echo = new Writable({
+    write(chunk, _encoding, done) {
+      if (!muted) output.write(chunk);
+      done();
+    },
   });
-  const end = (interrupted: boolean) => {
-    const w = waiter;
-    waiter = undefined;
-    closed ??= new InputClosedError(w?.question ?? "", interrupted);
-    if (w) w.reject(new InputClosedError(w.question, interrupted));
-  };
+  const rl = createInterface({ input, output: terminal ? echo : undefined, terminal });
+  const lines = rl[Symbol.asyncIterator]();
+  let interrupted = false;
   rl.on("SIGINT", () => {
-    end(true);
+    interrupted = true;
     rl.close();
   });
-  rl.on("close", () => end(false));
-
   return {
-    ask(question, hidden = false) {
-      return new Promise<string>((resolve, reject) => {
-        if (waiter) return reject(new Error("one question at a time"));
-        output.write(question);
-        const finish = () => {
-          if (hidden) output.write("\n");
-          muted = undefined;
-        };
-        const queued = lines.shift();
-        if (queued !== undefined) {
-          finish();
-          return resolve(queued.trim());
-        }
-        if (closed) {
-          finish();
-          return reject(new InputClosedError(question, closed.message === "input interrupted"));
-        }
-        if (hidden) muted = question;
-        rl.setPrompt(question);
-        waiter = {
-          question,
-          resolve: (line) => {
-            finish();
-            resolve(line.trim());
-          },
-          reject: (e) => {
-            finish();
-            reject(e);
-          },
-        };
-      });
+    async ask(question, hidden = false) {
+      output.write(question);
+      muted = hidden && terminal;
+      try {
+        const line = await lines.next();
+        if (line.done) throw new InputClosedError(question, interrupted);
+        return line.value.trim();
+      } finally {
+        muted = false;
+        if (hidden) output.write("\n");
+      }
     },
-    close() {
-      rl.close();
-    },
+    close: () => rl.close(),
   };
 }
 
 /** Ask one question on its own line reader (closed afterwards). */
-export async function ask(question: string, hidden = false, input?: Input, output?: Output): Promise<string> {
+export async function ask(question: string, hidden = false, input?: Input, output?: NodeJS.WritableStream): Promise<string> {
   const p = createPrompter(input, output);
   try {
     return await p.ask(question, hidden);
@@ -179,54 +136,35 @@ export function loginParams(
 }
 
 export async function login(cfg: ClientConfig, out: (line: string) => void, prompter: Prompter = createPrompter()): Promise<void> {
-  let client: TelegramClient;
-  let sandbox: { loginCode?: string } | undefined;
-  if (cfg.usesSandbox) {
-    let target;
-    try {
-      target = await prepareSandboxLogin(cfg.sandbox.url);
-    } catch (e) {
-      prompter.close();
-      throw e;
-    }
-    sandbox = target;
-    // An empty session whose DC is the sandbox: gramjs creates the auth key there.
-    const session = new PortSafeStringSession("");
-    session.setDC(2, target.host, target.port);
-    const { apiId, apiHash } = apiCredentials(cfg);
-    client = new TelegramClient(session, apiId, apiHash, {
-      connectionRetries: 3,
-      timeout: cfg.performance.connectionTimeoutS,
-      floodSleepThreshold: 0,
-      networkSocket: socketDialing(target.host, target.port),
-      baseLogger: new Logger(LogLevel.NONE),
-    });
-    out(`logging in to the sandbox at ${cfg.sandbox.url} as ${sandboxPhone(cfg)}`);
-  } else {
-    client = new TelegramClient(new StringSession(""), cfg.telegram.apiId, cfg.telegram.apiHash, {
-      connectionRetries: 3,
-      floodSleepThreshold: 0,
-      baseLogger: new Logger(LogLevel.NONE),
-    });
+  let sandbox: SandboxLoginTarget | undefined;
+  try {
+    sandbox = cfg.usesSandbox ? await prepareSandboxLogin(cfg.sandbox.url) : undefined;
+  } catch (e) {
+    prompter.close();
+    throw e;
   }
+  // In the sandbox: an empty session whose DC is the sandbox, where gramjs creates the auth key.
+  const session = new PortSafeStringSession("");
+  if (sandbox) session.setDC(2, sandbox.host, sandbox.port);
+  const { apiId, apiHash } = apiCredentials(cfg);
+  const client = new TelegramClient(session, apiId, apiHash, {
+    connectionRetries: 3,
+    timeout: cfg.performance.connectionTimeoutS,
+    floodSleepThreshold: 0,
+    baseLogger: new Logger(LogLevel.NONE),
+    ...(sandbox ? { networkSocket: socketDialing(sandbox.host, sandbox.port) } : {}),
+  });
   client.setLogLevel(LogLevel.NONE);
+  if (sandbox) out(`logging in to the sandbox at ${cfg.sandbox.url} as ${sandboxPhone(cfg)}`);
   const { params, cancelled } = loginParams(cfg, out, prompter, sandbox);
   try {
-    try {
-      await client.start(params);
-    } catch (e) {
+    await client.start(params).catch((e: unknown) => {
       const why = cancelled();
-      if (why) throw new Error(`login cancelled: ${why}; no session was saved. Run \`bun client.ts --login\` in a terminal to try again`);
-      throw e;
-    }
-    const session = client.session.save() as unknown as string;
-    writeSession(cfg.session.path, session);
-    if (sandbox) {
-      const me = await client.getMe();
-      out(`✓ logged in to the sandbox as user ${me.id}; session saved to ${cfg.session.path} (mode 0600), good until the sandbox restarts`);
-    } else {
-      out(`✓ logged in; session saved to ${cfg.session.path} (mode 0600)`);
-    }
+      throw why ? new Error(`login cancelled: ${why}; no session was saved. Run \`bun client.ts --login\` in a terminal to try again`) : e;
+    });
+    writeSession(cfg.session.path, client.session.save() as unknown as string);
+    const where = sandbox ? ` to the sandbox as user ${(await client.getMe()).id}` : "";
+    out(`✓ logged in${where}; session saved to ${cfg.session.path} (mode 0600)${sandbox ? ", good until the sandbox restarts" : ""}`);
   } finally {
     prompter.close();
     await client.destroy().catch(() => {});
