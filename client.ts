@@ -14,6 +14,7 @@ import { parseArgs, USAGE, UsageError, type ClientArgs } from "./lib/client/args
 import type { BookingOutcome } from "./lib/client/booker.ts";
 import { runCheck } from "./lib/client/check.ts";
 import { sandboxPhone } from "./lib/client/connect.ts";
+import { runInspect } from "./lib/client/inspect.ts";
 import { login } from "./lib/client/login.ts";
 import { runImmediate, runScheduled, type RunContext } from "./lib/client/modes.ts";
 import { notify } from "./lib/client/notify.ts";
@@ -56,6 +57,7 @@ async function main(): Promise<number> {
   if (cfg.usesSandbox) {
     out(`sandbox mode: no Telegram credentials in ${cfg.source}; using the sandbox at ${cfg.sandbox.url} as ${sandboxPhone(cfg)}`);
   }
+  if (args.inspect) return runInspect(cfg, args.start, out);
   if (args.login) {
     // In the sandbox too: the same login as with Telegram (key exchange, code, session file).
     await login(cfg, out);

@@ -93,6 +93,42 @@ for (const ui of FIXTURE_UIS) {
   });
 }
 
+function writeFixtureConfig(dir: string, username: string, phone: string, extra = ""): string {
+  const config = join(dir, "client.yaml");
+  writeFileSync(
+    config,
+    `telegram:\n  phone: "${phone}"\nbot:\n  username: ${username}\ntargets:\n  - cities: ["Челябинск"]\n    priority: 1\n  - cities: ["Екатеринбург"]\n    priority: 2\n` +
+      `performance:\n  connection_timeout: 3\nnotifications:\n  telegram_notify: false\n  sound_alert: false\nsandbox:\n  url: "${sb.botApiUrl}"\n${FIXTURE_TEXTS}${extra}`,
+  );
+  return config;
+}
+
+async function runClient(args: string[], dir: string): Promise<{ code: number; out: string; err: string }> {
+  const proc = Bun.spawn(["bun", join(import.meta.dir, "..", "..", "client.ts"), ...args], { cwd: dir, stdout: "pipe", stderr: "pipe", env: { ...process.env, LOG_DIR: join(dir, "logs") } });
+  const [code, out, err] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+  return { code, out, err };
+}
+
+describe("bun client.ts --inspect", () => {
+  test("shows the reply-keyboard menu as the client reads it and what it would press, pressing nothing", async () => {
+    const spec = BOTS.find((b) => b.ui === "reply")!;
+    const fixture = await startFixtureBot(sb, spec.token, "reply", routes(false));
+    const dir = mkdtempSync(join(tmpdir(), "aprel-fixture-"));
+    try {
+      fixture.open = true;
+      const r = await runClient(["--inspect", "--start", "--config", writeFixtureConfig(dir, spec.username, "+79993008888")], dir);
+      expect({ code: r.code, err: r.err }).toEqual({ code: 0, err: "" });
+      expect(r.out).toContain("sent /start");
+      expect(r.out).toContain("reply keyboard: [Челябинск 08:00 (нет мест)] (sold out: texts.sold_out_button)");
+      expect(r.out).toContain("would press: [Екатеринбург 09:00 (3 мест)] (priority 2: Екатеринбург)");
+      expect(fixture.bookings).toEqual([]);
+    } finally {
+      await fixture.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
+
 describe("bun client.ts --mode scheduled against the reply-keyboard bot", () => {
   test("books the second priority and prints the stats", async () => {
     const spec = BOTS.find((b) => b.ui === "reply")!;
@@ -103,20 +139,8 @@ describe("bun client.ts --mode scheduled against the reply-keyboard bot", () => 
       const at = new Date(Math.floor((Date.now() + 4000) / 1000) * 1000);
       // Closed until the opening: the warm-up /start gets "opens at", the trigger's /start the menu.
       const opening = setTimeout(() => (fixture.open = true), at.getTime() - Date.now() - 300);
-      const config = join(dir, "client.yaml");
-      writeFileSync(
-        config,
-        `telegram:\n  phone: "${phone}"\nbot:\n  username: ${spec.username}\ntargets:\n  - cities: ["Челябинск"]\n    priority: 1\n  - cities: ["Екатеринбург"]\n    priority: 2\n` +
-          `booking:\n  target_time: "${formatDailyTime({ hour: at.getHours(), minute: at.getMinutes(), second: at.getSeconds() })}"\n` +
-          `performance:\n  connection_timeout: 3\nnotifications:\n  telegram_notify: false\n  sound_alert: false\nsandbox:\n  url: "${sb.botApiUrl}"\n${FIXTURE_TEXTS}`,
-      );
-      const proc = Bun.spawn(["bun", join(import.meta.dir, "..", "..", "client.ts"), "--mode", "scheduled", "--config", config], {
-        cwd: dir,
-        stdout: "pipe",
-        stderr: "pipe",
-        env: { ...process.env, LOG_DIR: join(dir, "logs") },
-      });
-      const [code, out, err] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+      const config = writeFixtureConfig(dir, spec.username, phone, `booking:\n  target_time: "${formatDailyTime({ hour: at.getHours(), minute: at.getMinutes(), second: at.getSeconds() })}"\n`);
+      const { code, out, err } = await runClient(["--mode", "scheduled", "--config", config], dir);
       expect({ code, err }).toEqual({ code: 0, err: "" });
       clearTimeout(opening);
       expect(out).toContain("started by: the scheduled trigger");
