@@ -40,7 +40,14 @@ async function main(): Promise<number> {
     out(USAGE);
     return 0;
   }
-  if (args.check) return runCheck(args.config, out);
+  if (args.check) {
+    const log = createLogger({ dir: process.env.LOG_DIR ?? "logs", name: "booking_client" });
+    const onPing = (p: { median: number; worst: number }, offsetMs: number) =>
+      log.info("check_ping", { rtt_median_ms: Number(p.median.toFixed(2)), rtt_worst_ms: Number(p.worst.toFixed(2)), clock_offset_ms: Number(offsetMs.toFixed(2)) });
+    const code = await runCheck(args.config, out, onPing);
+    await log.close();
+    return code;
+  }
 
   let cfg: ClientConfig;
   try {

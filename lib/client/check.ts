@@ -5,6 +5,7 @@ import "./gramjs/prelude.ts";
 import type { TelegramClient } from "telegram";
 import { ConfigError } from "../settings.ts";
 import { loadClientConfig, type ClientConfig } from "./config.ts";
+import { percentile } from "../percentile.ts";
 import { formatCountdown, formatDailyTime, nextDailyInstant, nowMs, systemTimeZone } from "../timing.ts";
 import { resolveBot } from "./prepare.ts";
 import { describeOffset, measureClockOffset } from "./clock-sync.ts";
@@ -21,8 +22,15 @@ export function formatCheck(l: CheckLine): string {
   return `${l.ok ? "✓" : "✗"} ${l.name}: ${l.text}${l.hint ? `\n    hint: ${l.hint}` : ""}`;
 }
 
-/** Runs every check, printing each line as it completes. Returns the exit code: 0 all ✓, 1 some ✗, 2 bad config. */
-export async function runCheck(configPath: string, print: (line: string) => void): Promise<number> {
+/** Pings for the clock and the round trip; a median above HIGH_PING_MS gets a hint. */
+const PINGS = 10;
+const HIGH_PING_MS = 100;
+
+/**
+ * Runs every check, printing each line as it completes; `onPing` gets the round trip (for the log).
+ * Returns the exit code: 0 all ✓, 1 some ✗, 2 bad config.
+ */
+export async function runCheck(configPath: string, print: (line: string) => void, onPing?: (ping: { median: number; worst: number }, offsetMs: number) => void): Promise<number> {
   const lines: CheckLine[] = [];
   const add = (l: CheckLine) => {
     lines.push(l);
@@ -79,7 +87,7 @@ export async function runCheck(configPath: string, print: (line: string) => void
         add({ ok: false, name: "bot", text: (e as Error).message, hint: "bot.username is the bot's username without @; is the bot created and running?" });
       }
       try {
-        const o = await measureClockOffset(tg);
+        const o = await measureClockOffset(tg, PINGS);
         let when = "";
         if (cfg.booking.targetTime) {
           const tz = cfg.booking.timezone ?? systemTimeZone();
@@ -93,12 +101,22 @@ export async function runCheck(configPath: string, print: (line: string) => void
           text: `server − local ${describeOffset(o)}${when}`,
           ...(big ? { hint: "the local clock is off by more than a second: scheduled mode corrects for it, but consider enabling NTP" } : {}),
         });
+        const rtts = o.samples.map((x) => x.rttMs);
+        const ping = { median: percentile(rtts, 50), worst: Math.max(...rtts) };
+        onPing?.(ping, o.offsetMs);
+        add({
+          ok: true,
+          name: "ping",
+          text: `round trip to the DC: median ${ping.median.toFixed(1)} ms, worst ${ping.worst.toFixed(1)} ms over ${rtts.length} MTProto pings`,
+          ...(ping.median > HIGH_PING_MS
+            ? { hint: `each of the booking's ~4 round trips (/start, menu, press, confirm) costs this much: a server closer to the DC (Telegram's DCs are in Amsterdam, Miami and Singapore) or a wired network wins races` }
+            : {}),
+        });
       } catch (e) {
         add({ ok: false, name: "clock", text: (e as Error).message, hint: "the connection may be unstable; try again" });
       }
     } else {
-      add({ ok: false, name: "bot", text: "skipped: no connection" });
-      add({ ok: false, name: "clock", text: "skipped: no connection" });
+      for (const name of ["bot", "clock", "ping"]) add({ ok: false, name, text: "skipped: no connection" });
     }
   } finally {
     await tg?.destroy().catch(() => {});

@@ -293,7 +293,11 @@ describe("bun client.ts: config errors, --check, --help", () => {
     let c = spawnClient(["--check", "--config", writeConfig(dir, { url: h.sb.botApiUrl, extra: 'booking:\n  target_time: "11:30:00"\n' })], dir);
     expect(await c.exited).toBe(0);
     const out = c.stdout();
-    for (const name of ["config", "session", "connection", "bot", "clock"]) expect(out).toMatch(new RegExp(`^✓ ${name}: `, "m"));
+    for (const name of ["config", "session", "connection", "bot", "clock", "ping"]) expect(out).toMatch(new RegExp(`^✓ ${name}: `, "m"));
+    expect(out).toMatch(/^✓ ping: round trip to the DC: median [\d.]+ ms, worst [\d.]+ ms over 10 MTProto pings$/m);
+    const ping = jsonLog(dir).find((l) => l.action === "check_ping")!;
+    expect(ping.details.rtt_worst_ms as number).toBeGreaterThanOrEqual(ping.details.rtt_median_ms as number);
+    expect(Math.abs((ping.details.clock_offset_ms as number) - 2500)).toBeLessThan(100);
     const offset = Number(/server − local \+([\d.]+) ms/.exec(out)?.[1]);
     expect(Math.abs(offset - 2500)).toBeLessThan(100);
     expect(out).toMatch(/11:30:00 \(.+\) is in \d\d:\d\d:\d\d/);
