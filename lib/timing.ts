@@ -96,6 +96,13 @@ export function sleepUntil(targetEpochMs: number, signal?: AbortSignal, opts: Pr
   });
 }
 
+/** `p`, or a rejection with `message` after `ms`. */
+export async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Daily instants ("open booking at 11:30 every day") in an IANA time zone
 

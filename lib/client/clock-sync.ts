@@ -5,7 +5,7 @@
 import { Api, type TelegramClient } from "telegram";
 import { generateRandomLong } from "./gramjs/fast-longs.ts";
 import { watchIncomingMsgIds } from "./gramjs/sender.ts";
-import { ClockOffset, nowMs } from "../timing.ts";
+import { ClockOffset, nowMs, withTimeout } from "../timing.ts";
 
 export async function measureClockOffset(tg: TelegramClient, samples = 5, timeoutMs = 5000): Promise<ClockOffset> {
   const pongs = new Map<string, { msgId: bigint; recvAt: number }>();
@@ -26,12 +26,6 @@ export async function measureClockOffset(tg: TelegramClient, samples = 5, timeou
   }
   if (offset.count === 0) throw new Error("clock sync: no Pong carried a usable msg_id");
   return offset;
-}
-
-export async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** "+3.2 ms (±0.4 ms, best of 5)" */

@@ -6,6 +6,7 @@ import { generateRandomLong } from "./gramjs/fast-longs.ts";
 import type { ClientConfig } from "./config.ts";
 import type { BookingOutcome } from "./booker.ts";
 import { statsBlock } from "./stats-block.ts";
+import { withTimeout } from "../timing.ts";
 import { CLIENT_TEXT } from "../ui.ts";
 
 export function notificationText(o: BookingOutcome): string {
@@ -17,24 +18,19 @@ export function notificationText(o: BookingOutcome): string {
   return `${head}\n\n${statsBlock(o.stats)}`;
 }
 
-const NOTIFY_TIMEOUT_MS = 5000;
-
 /** Returns the problems met (never throws): a failed notification must not hide the booking. */
-export async function notify(tg: TelegramClient | undefined, cfg: Pick<ClientConfig, "notifications">, o: BookingOutcome): Promise<string[]> {
-  const problems: string[] = [];
+export async function notify(tg: TelegramClient | undefined, cfg: Pick<ClientConfig, "notifications" | "performance">, o: BookingOutcome): Promise<string[]> {
   if (cfg.notifications.soundAlert) process.stdout.write("\x07");
-  if (cfg.notifications.telegramNotify && tg) {
-    try {
-      const sent = tg.invoke(new Api.messages.SendMessage({ peer: new Api.InputPeerSelf(), message: notificationText(o), randomId: generateRandomLong() }));
-      // gramjs holds a request until it reconnects, which may be never: do not hang the exit on it.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${NOTIFY_TIMEOUT_MS / 1000} s`)), NOTIFY_TIMEOUT_MS);
-      });
-      await Promise.race([sent, timeout]).finally(() => clearTimeout(timer));
-    } catch (e) {
-      problems.push(`could not send the notification to Saved Messages: ${(e as Error).message}`);
-    }
+  if (!cfg.notifications.telegramNotify || !tg) return [];
+  const problem = (why: string) => [`could not send the notification to Saved Messages: ${why}`];
+  if (!tg.connected) return problem("not connected to Telegram");
+  const timeoutMs = cfg.performance.connectionTimeoutS * 1000;
+  try {
+    // gramjs holds a request until it reconnects, which may be never: do not hang the exit on it.
+    const sent = tg.invoke(new Api.messages.SendMessage({ peer: new Api.InputPeerSelf(), message: notificationText(o), randomId: generateRandomLong() }));
+    await withTimeout(sent, timeoutMs, `no answer within ${timeoutMs / 1000} s`);
+    return [];
+  } catch (e) {
+    return problem((e as Error).message);
   }
-  return problems;
 }
