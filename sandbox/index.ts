@@ -3,7 +3,7 @@
 
 import { BotApi } from "./botapi.ts";
 import { Control } from "./control.ts";
-import { SANDBOX_BOT_API_PORT, SANDBOX_HOST, SANDBOX_MTPROTO_PORT } from "./defaults.ts";
+import { SANDBOX_HOST, sandboxPortFromEnv } from "./defaults.ts";
 import { startMtproto, type MtprotoServer } from "./mtproto.ts";
 import type { RateLimitOptions } from "./ratelimit.ts";
 import { World } from "./world.ts";
@@ -13,9 +13,9 @@ export type { RateLimitOptions } from "./ratelimit.ts";
 export interface SandboxOptions {
   /** Loopback address to listen on (default 127.0.0.1). */
   host?: string;
-  /** Bot API + control port; default SANDBOX_BOT_API_PORT, 0 = ephemeral. */
+  /** Bot API + control port; default $SANDBOX_BOT_API_PORT (read when the sandbox starts), else 8081; 0 = ephemeral. */
   botApiPort?: number;
-  /** MTProto port; default SANDBOX_MTPROTO_PORT, 0 = ephemeral. */
+  /** MTProto port; default $SANDBOX_MTPROTO_PORT (read when the sandbox starts), else 8443; 0 = ephemeral. */
   mtprotoPort?: number;
   /** Telegram's flood limits on bot sends (429 retry_after). Off by default. */
   rateLimit?: boolean | RateLimitOptions;
@@ -58,7 +58,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   let botApiUrl = "";
   const control = new Control(world, { botApiUrl: () => botApiUrl, mtproto: () => mtproto });
 
-  const port = opts.botApiPort ?? SANDBOX_BOT_API_PORT;
+  const port = opts.botApiPort ?? sandboxPortFromEnv("SANDBOX_BOT_API_PORT");
+  const mtprotoPort = opts.mtprotoPort ?? sandboxPortFromEnv("SANDBOX_MTPROTO_PORT");
   const server = listen(port, "SANDBOX_BOT_API_PORT", () =>
     Bun.serve({
       hostname: host,
@@ -82,13 +83,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   try {
     mtproto = await startMtproto(world, {
       host,
-      port: opts.mtprotoPort ?? SANDBOX_MTPROTO_PORT,
+      port: mtprotoPort,
       floodWait: opts.floodWait ?? null,
       clockSkewMs: opts.clockSkewMs,
     });
   } catch (e) {
     server.stop(true);
-    throw portError(e, opts.mtprotoPort ?? SANDBOX_MTPROTO_PORT, "SANDBOX_MTPROTO_PORT");
+    throw portError(e, mtprotoPort, "SANDBOX_MTPROTO_PORT");
   }
   const mt = mtproto;
 

@@ -4,7 +4,6 @@
 
 import { parseArgs } from "node:util";
 import { SANDBOX_BOT_TOKEN, SANDBOX_BOT_USERNAME, SANDBOX_DB_PATH } from "./defaults.ts";
-import { BUTTON } from "../lib/ui.ts";
 import { startSandbox } from "./index.ts";
 
 const USAGE = `usage: bun run sandbox [--rate-limit] [--flood-wait N] [--clock-skew-ms N] [--callback-timeout-ms N]
@@ -66,7 +65,7 @@ Run the bot against it:
   BOT_API_URL=${sb.botApiUrl} BOT_TOKEN=${SANDBOX_BOT_TOKEN} DB_PATH=${SANDBOX_DB_PATH} bun run bot
 Act as a person (default bot @${SANDBOX_BOT_USERNAME}):
   bun sandbox/cli.ts send --user +79990000001 /start
-  bun sandbox/cli.ts press --user +79990000001 "${BUTTON.test}"
+  bun sandbox/cli.ts press --user +79990000001 "🧪 Тест"
   bun sandbox/cli.ts history --user +79990000001
 Press Ctrl+C to stop.`);
 
