@@ -3,8 +3,8 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { InlineKeyboard } from "gramio";
-import { startSandbox, type Sandbox } from "../sandbox/index.ts";
-import { sandboxBot, startBot, stopBot } from "./sandbox-helpers.ts";
+import { startSandbox, type Sandbox } from "../../sandbox/index.ts";
+import { sandboxBot, startBot, stopBot } from "../helpers/sandbox-bot.ts";
 
 const TOKEN = "7200000001:control-test";
 const BOT = "control_test_bot";
@@ -34,7 +34,7 @@ async function control(method: "GET" | "POST", path: string, body?: object) {
 }
 
 async function cli(...args: string[]) {
-  const p = Bun.spawn(["bun", "sandbox/cli.ts", ...args, "--url", sb.botApiUrl], { cwd: `${import.meta.dir}/..`, stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawn(["bun", "sandbox/cli.ts", ...args, "--url", sb.botApiUrl], { cwd: `${import.meta.dir}/../..`, stdout: "pipe", stderr: "pipe" });
   const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   return { out, err, code };
 }
@@ -121,7 +121,7 @@ describe("cli", () => {
     const missing = await cli("send", "/start");
     expect(missing.code).toBe(2);
     expect(missing.err).toContain("send: --user is required");
-    const p = Bun.spawn(["bun", "sandbox/cli.ts", "health", "--url", "http://127.0.0.1:1"], { cwd: `${import.meta.dir}/..`, stderr: "pipe" });
+    const p = Bun.spawn(["bun", "sandbox/cli.ts", "health", "--url", "http://127.0.0.1:1"], { cwd: `${import.meta.dir}/../..`, stderr: "pipe" });
     expect(await p.exited).toBe(1);
     expect(await new Response(p.stderr).text()).toContain("no sandbox at http://127.0.0.1:1");
   }, 15_000);
