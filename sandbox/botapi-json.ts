@@ -1,7 +1,7 @@
 // The sandbox's world as Bot API objects (Message, User, Update, ...), shaped as Telegram sends
 // them, and reply markup as the Bot API accepts it, checked the way Telegram checks it.
 
-import { WorldError, type Bot, type CallbackQuery, type InlineButton, type Message, type ReplyMarkup, type Update, type User, type World } from "./world.ts";
+import { WorldError, type Bot, type CallbackQuery, type ChatMemberChange, type InlineButton, type Message, type ReplyMarkup, type Update, type User, type World } from "./world.ts";
 
 export function userJson(u: User) {
   const o: Record<string, unknown> = { id: u.id, is_bot: false, first_name: u.first_name };
@@ -79,8 +79,25 @@ export function updateJson(world: World, u: Update, bot: Bot) {
     const user = world.users.get(u.message.userId)!;
     return { update_id: u.update_id, message: messageJson(u.message, user, bot) };
   }
+  if (u.kind === "my_chat_member") {
+    const user = world.users.get(u.change.userId)!;
+    return { update_id: u.update_id, my_chat_member: chatMemberUpdatedJson(u.change, user, bot) };
+  }
   const user = world.users.get(u.query.userId)!;
   return { update_id: u.update_id, callback_query: callbackQueryJson(world, u.query, user, bot) };
+}
+
+/** ChatMemberUpdated for the bot in a private chat: "kicked" (blocked, until_date 0 = forever) or "member". */
+function chatMemberUpdatedJson(c: ChatMemberChange, user: User, bot: Bot) {
+  const member = (status: ChatMemberChange["newStatus"]) =>
+    status === "kicked" ? { user: botUserJson(bot), status, until_date: 0 } : { user: botUserJson(bot), status };
+  return {
+    chat: chatJson(user),
+    from: userJson(user),
+    date: c.date,
+    old_chat_member: member(c.oldStatus),
+    new_chat_member: member(c.newStatus),
+  };
 }
 
 const BAD_MARKUP = "Bad Request: can't parse reply keyboard markup JSON object";

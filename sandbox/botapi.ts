@@ -3,12 +3,12 @@
 
 import { getMeJson, messageJson, parseMarkup, updateJson } from "./botapi-json.ts";
 import { int, optBool, optInt, optJson, optStr, readParams, type Params } from "./params.ts";
-import { RateLimiter, type RateLimitOptions } from "./ratelimit.ts";
+import { rateLimiterFor, type RateLimiter, type RateLimitSetting } from "./ratelimit.ts";
 import { WorldError, type Bot, type Update, type User, type World } from "./world.ts";
 
 export interface BotApiOptions {
-  /** Telegram's flood limits on sends (429 with retry_after). Off by default. */
-  rateLimit?: boolean | RateLimitOptions;
+  /** Telegram's flood limits on sends and edits (429 with retry_after). Off by default. */
+  rateLimit?: RateLimitSetting;
 }
 
 /** A Telegram error with `parameters` (retry_after for 429). */
@@ -46,8 +46,7 @@ export class BotApi {
     readonly world: World,
     opts: BotApiOptions = {},
   ) {
-    const rl = opts.rateLimit;
-    this.limiter = rl ? new RateLimiter(rl === true ? {} : rl) : undefined;
+    this.limiter = rateLimiterFor(opts.rateLimit);
     this.methods = this.table();
   }
 

@@ -76,9 +76,20 @@ export interface CallbackAnswer {
   timeout?: boolean;
 }
 
-export type Update =
-  | { update_id: number; kind: "message"; message: Message }
-  | { update_id: number; kind: "callback_query"; query: CallbackQuery };
+/** The user blocked (status "kicked") or unblocked ("member") the bot: Bot API my_chat_member. */
+export interface ChatMemberChange {
+  userId: number;
+  date: number; // unix seconds
+  oldStatus: "member" | "kicked";
+  newStatus: "member" | "kicked";
+}
+
+type UpdateBody =
+  | { kind: "message"; message: Message }
+  | { kind: "callback_query"; query: CallbackQuery }
+  | { kind: "my_chat_member"; change: ChatMemberChange };
+
+export type Update = { update_id: number } & UpdateBody;
 
 /** What a user-side view (an MTProto session) is told about. */
 export type UserEvent =
@@ -215,10 +226,15 @@ export class World {
     return r?.kind === "bot" ? r.bot : undefined;
   }
 
+  /** The user blocks or unblocks the bot; the bot hears of a change as Telegram tells it (my_chat_member). */
   setBlocked(userId: number, botId: number, blocked: boolean): void {
     const u = this.mustUser(userId);
-    if (blocked) u.blocked.add(botId);
-    else u.blocked.delete(botId);
+    const bot = this.mustBot(botId);
+    if (u.blocked.has(bot.id) === blocked) return;
+    if (blocked) u.blocked.add(bot.id);
+    else u.blocked.delete(bot.id);
+    const [oldStatus, newStatus] = blocked ? (["member", "kicked"] as const) : (["kicked", "member"] as const);
+    this.queueUpdate(bot, { kind: "my_chat_member", change: { userId, date: Math.floor(Date.now() / 1000), oldStatus, newStatus } });
   }
 
   // ---- observation ----
@@ -304,7 +320,7 @@ export class World {
   userSends(userId: number, botId: number, text: string): Message {
     const user = this.mustUser(userId);
     const bot = this.mustBot(botId);
-    user.blocked.delete(bot.id); // writing to a bot unblocks it, as in Telegram
+    if (user.blocked.has(bot.id)) this.setBlocked(userId, botId, false); // writing to a bot unblocks it, as in Telegram
     const msg = this.addMessage(userId, botId, false, text);
     this.emit({ type: "userMessage", message: msg, ts: msg.ts });
     this.queueUpdate(bot, { kind: "message", message: msg });
@@ -428,7 +444,7 @@ export class World {
 
   // ---- the bot's update queue (getUpdates) ----
 
-  private queueUpdate(bot: Bot, u: { kind: "message"; message: Message } | { kind: "callback_query"; query: CallbackQuery }): void {
+  private queueUpdate(bot: Bot, u: UpdateBody): void {
     bot.updates.push({ update_id: bot.nextUpdateId++, ...u } as Update);
     if (bot.updates.length > this.maxQueuedUpdates) bot.updates.splice(0, bot.updates.length - this.maxQueuedUpdates);
     const waiters = [...bot.waiters];
