@@ -44,6 +44,16 @@ function commandEntities(text: string): { type: "bot_command"; offset: number; l
   return out;
 }
 
+/** The bot's formatting plus the commands Telegram finds in the text (not inside code or links). */
+function messageEntities(m: Message): { type: string; offset: number; length: number }[] {
+  const formatting = m.entities ?? [];
+  const literal = formatting.filter((e) => e.type === "code" || e.type === "pre" || e.type === "text_link");
+  const inLiteral = (c: { offset: number; length: number }) => literal.some((e) => c.offset < e.offset + e.length && e.offset < c.offset + c.length);
+  const commands = (commandEntities(m.text) ?? []).filter((c) => !inLiteral(c));
+  if (!commands.length) return formatting;
+  return [...formatting, ...commands].sort((a, b) => a.offset - b.offset || b.length - a.length);
+}
+
 /** A message in the private chat of `user` with `bot`, as the bot sees it. */
 export function messageJson(m: Message, user: User, bot: Bot) {
   const o: Record<string, unknown> = {
@@ -54,8 +64,8 @@ export function messageJson(m: Message, user: User, bot: Bot) {
   };
   if (m.editDate !== undefined) o.edit_date = m.editDate;
   o.text = m.text;
-  const entities = commandEntities(m.text);
-  if (entities) o.entities = entities;
+  const entities = messageEntities(m);
+  if (entities.length) o.entities = entities;
   // A Message carries only inline keyboards; reply keyboards live in the user's app.
   if (m.replyMarkup && "inline_keyboard" in m.replyMarkup) o.reply_markup = m.replyMarkup;
   return o;

@@ -18,6 +18,19 @@ export interface ReplyKeyboard {
 }
 export type ReplyMarkup = InlineKeyboard | ReplyKeyboard | { remove_keyboard: true };
 
+/** Formatting of a message's text, as the Bot API's MessageEntity (offsets in UTF-16 code units). */
+export interface MessageEntity {
+  type: "bold" | "italic" | "underline" | "strikethrough" | "spoiler" | "code" | "pre" | "text_link" | "custom_emoji" | "blockquote" | "expandable_blockquote";
+  offset: number;
+  length: number;
+  /** text_link */
+  url?: string;
+  /** pre */
+  language?: string;
+  /** custom_emoji */
+  custom_emoji_id?: string;
+}
+
 export interface User {
   id: number;
   first_name: string;
@@ -48,6 +61,8 @@ export interface Message {
   /** true when the bot wrote it, false when the user did. */
   outgoingFromBot: boolean;
   text: string;
+  /** Formatting the bot asked for (parse_mode or entities); commands are not stored here. */
+  entities?: MessageEntity[];
   date: number; // unix seconds
   editDate?: number;
   replyMarkup?: ReplyMarkup;
@@ -294,7 +309,7 @@ export class World {
     return this.chats.has(this.chatKey(userId, botId));
   }
 
-  private addMessage(userId: number, botId: number, outgoingFromBot: boolean, text: string, replyMarkup?: ReplyMarkup): Message {
+  private addMessage(userId: number, botId: number, outgoingFromBot: boolean, text: string, replyMarkup?: ReplyMarkup, entities?: MessageEntity[]): Message {
     const key = this.chatKey(userId, botId);
     let chat = this.chats.get(key);
     if (!chat) this.chats.set(key, (chat = new Map()));
@@ -310,6 +325,7 @@ export class World {
       replyMarkup,
       ts: performance.now(),
     };
+    if (entities?.length) msg.entities = entities;
     chat.set(id, msg);
     return msg;
   }
@@ -389,17 +405,18 @@ export class World {
     return user;
   }
 
-  botSends(botId: number, userId: number, text: string, replyMarkup?: ReplyMarkup): Message {
+  botSends(botId: number, userId: number, text: string, replyMarkup?: ReplyMarkup, entities?: MessageEntity[]): Message {
     const bot = this.mustBot(botId);
     this.checkCanSend(bot, userId);
     if (!text) throw new WorldError(400, "Bad Request: message text is empty");
-    const msg = this.addMessage(userId, botId, true, text, replyMarkup);
+    const msg = this.addMessage(userId, botId, true, text, replyMarkup, entities);
     this.emit({ type: "botMessage", message: msg, ts: msg.ts });
     this.emitUser(userId, { type: "newMessage", message: msg });
     return msg;
   }
 
-  botEdits(botId: number, userId: number, messageId: number, edit: { text?: string; replyMarkup?: ReplyMarkup | null }): Message {
+  /** A new text replaces the entities too (none given: plain text), as a Telegram edit does. */
+  botEdits(botId: number, userId: number, messageId: number, edit: { text?: string; entities?: MessageEntity[]; replyMarkup?: ReplyMarkup | null }): Message {
     const bot = this.mustBot(botId);
     this.checkCanSend(bot, userId);
     const msg = this.getMessage(userId, botId, messageId);
@@ -407,13 +424,20 @@ export class World {
     if (!msg.outgoingFromBot) throw new WorldError(400, "Bad Request: message can't be edited");
     const text = edit.text ?? msg.text;
     const markup = edit.replyMarkup === undefined ? msg.replyMarkup : edit.replyMarkup ?? undefined;
-    if (text === msg.text && JSON.stringify(markup ?? null) === JSON.stringify(msg.replyMarkup ?? null)) {
+    const entities = edit.text === undefined ? msg.entities : edit.entities?.length ? edit.entities : undefined;
+    if (
+      text === msg.text &&
+      JSON.stringify(entities ?? null) === JSON.stringify(msg.entities ?? null) &&
+      JSON.stringify(markup ?? null) === JSON.stringify(msg.replyMarkup ?? null)
+    ) {
       throw new WorldError(
         400,
         "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
       );
     }
     msg.text = text;
+    if (entities) msg.entities = entities;
+    else delete msg.entities;
     msg.replyMarkup = markup;
     msg.editDate = Math.floor(Date.now() / 1000);
     msg.ts = performance.now();
