@@ -11,9 +11,9 @@ export async function readParams(req: Request, search: string): Promise<Params> 
   const params: Params = search ? Object.fromEntries(new URLSearchParams(search)) : {};
   if (req.method === "GET" || req.method === "HEAD") return params;
   const type = req.headers.get("content-type") ?? "";
-  const body = await decodedBody(req);
+  const encoded = contentEncoding(req) !== "identity";
   if (type.startsWith("application/json")) {
-    const text = body.toString("utf8");
+    const text = encoded ? (await decodedBody(req)).toString("utf8") : await req.text();
     if (!text) return params;
     let json: unknown;
     try {
@@ -27,21 +27,26 @@ export async function readParams(req: Request, search: string): Promise<Params> 
     return Object.keys(params).length ? Object.assign(params, json) : (json as Params);
   }
   if (type.startsWith("application/x-www-form-urlencoded")) {
-    for (const [k, v] of new URLSearchParams(body.toString("utf8"))) params[k] = v;
+    const text = encoded ? (await decodedBody(req)).toString("utf8") : await req.text();
+    for (const [k, v] of new URLSearchParams(text)) params[k] = v;
     return params;
   }
   if (type.startsWith("multipart/form-data")) {
-    const form = await new Response(body, { headers: { "content-type": type } }).formData();
+    const form = encoded ? await new Response(await decodedBody(req), { headers: { "content-type": type } }).formData() : await req.formData();
     for (const [k, v] of form) if (typeof v === "string") params[k] = v;
     return params;
   }
   return params;
 }
 
+function contentEncoding(req: Request): string {
+  return (req.headers.get("content-encoding") ?? "identity").trim().toLowerCase() || "identity";
+}
+
 /** The request body with its Content-Encoding (gzip, deflate) undone, as Telegram accepts them. */
 async function decodedBody(req: Request): Promise<Buffer> {
   const raw = Buffer.from(await req.arrayBuffer());
-  const encoding = (req.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
+  const encoding = contentEncoding(req);
   try {
     if (encoding === "gzip" || encoding === "x-gzip") return gunzipSync(raw);
     // HTTP's "deflate" is zlib-wrapped; some clients send raw deflate under that name.
@@ -49,8 +54,7 @@ async function decodedBody(req: Request): Promise<Buffer> {
   } catch {
     throw new WorldError(400, `Bad Request: can't decode the ${encoding} request body`);
   }
-  if (encoding !== "identity" && encoding !== "") throw new WorldError(400, `Bad Request: unsupported Content-Encoding ${encoding}`);
-  return raw;
+  throw new WorldError(400, `Bad Request: unsupported Content-Encoding ${encoding}`);
 }
 
 const missing = (name: string) => new WorldError(400, `Bad Request: ${name} is empty`);
