@@ -30,7 +30,7 @@ export function normaliseUrl(raw: string): string | undefined {
   const scheme = (m[1] ?? "http").toLowerCase();
   if (!["http", "https", "ftp", "ton", "tonsite"].includes(scheme)) return undefined;
   const host = m[2]!.replace(/^[^@]*@/, "");
-  if (!HOST_RE.test(host) && host.toLowerCase() !== "localhost") return undefined;
+  if (!HOST_RE.test(host)) return undefined; // Telegram refuses localhost and bare names too
   const rest = m[3]!;
   return `${scheme}://${m[2]}${rest.startsWith("/") ? rest : `/${rest}`}`;
 }

@@ -52,23 +52,29 @@ export function sortEntities(entities: MessageEntity[]): MessageEntity[] {
   return entities.sort((a, b) => a.offset - b.offset || b.length - a.length || TYPE_ORDER.indexOf(a.type) - TYPE_ORDER.indexOf(b.type));
 }
 
+/** Entity types Telegram knows but the sandbox does not keep (it finds commands itself). */
+const DETECTED_TYPES = new Set(["mention", "hashtag", "cashtag", "bot_command", "url", "email", "phone_number", "text_mention", "date_time"]);
+
 /** An `entities` parameter, checked the way the Bot API checks it. */
 function checkedEntities(raw: unknown, text: string): MessageEntity[] {
   if (!Array.isArray(raw)) throw new WorldError(400, "Bad Request: can't parse entities JSON object");
   const out: MessageEntity[] = [];
   for (const e of raw) {
     const o = (e ?? {}) as Record<string, unknown>;
-    if (typeof o.type !== "string" || !Number.isInteger(o.offset) || !Number.isInteger(o.length)) {
-      throw new WorldError(400, "Bad Request: can't parse MessageEntity: Field \"type\" must be of type String");
+    if (typeof o.type !== "string") throw new WorldError(400, 'Bad Request: can\'t parse MessageEntity: Field "type" must be of type String');
+    for (const field of ["offset", "length"]) {
+      if (!Number.isInteger(o[field])) throw new WorldError(400, `Bad Request: can't parse MessageEntity: Field "${field}" must be of type Integer`);
     }
     const entity = { type: o.type, offset: o.offset, length: o.length } as MessageEntity;
     if (entity.offset < 0 || entity.length < 0 || entity.offset + entity.length > text.length) {
-      throw new WorldError(400, "Bad Request: entity beginning or end is out of the text");
+      const end = entity.offset + entity.length;
+      throw new WorldError(400, `Bad Request: entity beginning at UTF-16 offset ${entity.offset} ends after the end of the text at UTF-16 offset ${end}`);
     }
-    if (!TYPE_ORDER.includes(entity.type)) continue; // mentions, hashtags, ...: Telegram detects those itself
+    if (DETECTED_TYPES.has(entity.type)) continue;
+    if (!TYPE_ORDER.includes(entity.type)) throw new WorldError(400, "Bad Request: can't parse MessageEntity: Unsupported type specified");
     if (entity.type === "text_link") {
       const url = typeof o.url === "string" ? normaliseUrl(o.url) : undefined;
-      if (!url) throw new WorldError(400, "Bad Request: can't parse entities: wrong HTTP URL specified");
+      if (!url) throw new WorldError(400, `Bad Request: URL '${String(o.url ?? "")}' is invalid: Wrong HTTP URL`);
       entity.url = url;
     }
     if (entity.type === "pre" && typeof o.language === "string" && o.language) entity.language = o.language;

@@ -123,6 +123,10 @@ describe("legacy Markdown and the rest", () => {
     expect(formatText("ab", "HTML", [{ type: "bold", offset: 1, length: 1 }])).toEqual({ text: "ab", entities: [{ type: "bold", offset: 1, length: 1 }] });
     expect(formatText("<b>x</b>", "html", undefined).text).toBe("x");
     expect(error(() => formatText("x", "BBCode", undefined))).toBe("Bad Request: unsupported parse_mode");
-    expect(error(() => formatText("ab", undefined, [{ type: "bold", offset: 1, length: 5 }]))).toBe("Bad Request: entity beginning or end is out of the text");
+    expect(error(() => formatText("ab", undefined, [{ type: "bold", offset: 1, length: 5 }]))).toBe(
+      "Bad Request: entity beginning at UTF-16 offset 1 ends after the end of the text at UTF-16 offset 6",
+    );
+    expect(error(() => formatText("ab", undefined, [{ type: "sparkle", offset: 0, length: 1 }]))).toBe("Bad Request: can't parse MessageEntity: Unsupported type specified");
+    expect(formatText("@ab", undefined, [{ type: "mention", offset: 0, length: 3 }]).entities).toEqual([]);
   });
 });
