@@ -99,12 +99,10 @@ export interface ChatMemberChange {
   newStatus: "member" | "kicked";
 }
 
-type UpdateBody =
-  | { kind: "message"; message: Message }
-  | { kind: "callback_query"; query: CallbackQuery }
-  | { kind: "my_chat_member"; change: ChatMemberChange };
-
-export type Update = { update_id: number } & UpdateBody;
+export type Update =
+  | { update_id: number; kind: "message"; message: Message }
+  | { update_id: number; kind: "callback_query"; query: CallbackQuery }
+  | { update_id: number; kind: "my_chat_member"; change: ChatMemberChange };
 
 /** What a user-side view (an MTProto session) is told about. */
 export type UserEvent =
@@ -309,7 +307,7 @@ export class World {
     return this.chats.has(this.chatKey(userId, botId));
   }
 
-  private addMessage(userId: number, botId: number, outgoingFromBot: boolean, text: string, replyMarkup?: ReplyMarkup, entities?: MessageEntity[]): Message {
+  private addMessage(userId: number, botId: number, outgoingFromBot: boolean, text: string, replyMarkup?: ReplyMarkup): Message {
     const key = this.chatKey(userId, botId);
     let chat = this.chats.get(key);
     if (!chat) this.chats.set(key, (chat = new Map()));
@@ -325,7 +323,6 @@ export class World {
       replyMarkup,
       ts: performance.now(),
     };
-    if (entities?.length) msg.entities = entities;
     chat.set(id, msg);
     return msg;
   }
@@ -409,7 +406,8 @@ export class World {
     const bot = this.mustBot(botId);
     this.checkCanSend(bot, userId);
     if (!text) throw new WorldError(400, "Bad Request: message text is empty");
-    const msg = this.addMessage(userId, botId, true, text, replyMarkup, entities);
+    const msg = this.addMessage(userId, botId, true, text, replyMarkup);
+    if (entities?.length) msg.entities = entities;
     this.emit({ type: "botMessage", message: msg, ts: msg.ts });
     this.emitUser(userId, { type: "newMessage", message: msg });
     return msg;
@@ -468,7 +466,10 @@ export class World {
 
   // ---- the bot's update queue (getUpdates) ----
 
-  private queueUpdate(bot: Bot, u: UpdateBody): void {
+  private queueUpdate(
+    bot: Bot,
+    u: { kind: "message"; message: Message } | { kind: "callback_query"; query: CallbackQuery } | { kind: "my_chat_member"; change: ChatMemberChange },
+  ): void {
     bot.updates.push({ update_id: bot.nextUpdateId++, ...u } as Update);
     if (bot.updates.length > this.maxQueuedUpdates) bot.updates.splice(0, bot.updates.length - this.maxQueuedUpdates);
     const waiters = [...bot.waiters];
