@@ -1,6 +1,8 @@
 // One flow, step by step, for a bot written with any Telegram library against the sandbox over
 // real HTTP: getMe, /start, an inline keyboard, a press answered, an edit seen, block and unblock
-// heard as my_chat_member. Each step is its own test so a report says which steps a library passes.
+// heard as my_chat_member, and a message sent while the bot was stopped caught up after its restart.
+// Each step is its own test so a report says which steps a library passes. `start` is called once
+// per bot instance (twice: before and after the restart).
 //
 // The bot under test must: answer /start with "<b>Меню</b>" (parse_mode HTML) and one button
 // "🧪 Тест" (callback data "test"); answer that button's callback with "Тест запущен" and edit the
@@ -69,6 +71,15 @@ export function conformanceFlow(library: string, token: string, start: (sb: Sand
       await user.block(false);
       await eventually("my_chat_member member", () => bot.chatMemberChanges.length >= 2);
       expect(bot.chatMemberChanges).toEqual(["member->kicked", "kicked->member"]);
+    });
+
+    test("a message sent while the bot was stopped reaches it after a restart", async () => {
+      await bot.stop();
+      await user.send("/start");
+      bot = await start(sb);
+      const again = await user.waitFor((m) => m.text === "Меню" && m.id > menu.id);
+      // Answered once: the first menu was edited, so this is the only "Меню" in the chat.
+      expect((await user.history()).filter((m) => m.from_bot && m.text === "Меню")).toEqual([again]);
     });
   });
 }

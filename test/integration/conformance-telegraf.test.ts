@@ -26,7 +26,7 @@ function recordingProxy(target: string) {
 }
 
 conformanceFlow("Telegraf", TOKEN, async (sb) => {
-  proxy = recordingProxy(sb.botApiUrl);
+  proxy ??= recordingProxy(sb.botApiUrl);
   const bot = new Telegraf(TOKEN, { telegram: { apiRoot: `http://127.0.0.1:${proxy.port}` } });
   const chatMemberChanges: string[] = [];
   bot.start((ctx) => ctx.replyWithHTML("<b>Меню</b>", Markup.inlineKeyboard([Markup.button.callback("🧪 Тест", "test")])));
