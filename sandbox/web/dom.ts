@@ -42,7 +42,7 @@ export async function streamError(url: string): Promise<string> {
 }
 
 export function clock(unixSeconds: number): string {
-  return new Date(unixSeconds * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  return new Date(unixSeconds * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
 }
 
 export function userLabel(u: { name: string; username?: string; phone?: string }): string {

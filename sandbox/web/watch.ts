@@ -37,7 +37,7 @@ export function openWatch(root: HTMLElement, botRef: string): void {
     users.set(user.id, user);
     if (panes.size >= MAX_PANES) {
       more.hidden = false;
-      more.textContent = `${users.size - panes.size} more chats are not shown.`;
+      more.textContent = `${count(users.size - panes.size, "more chat")} not shown.`;
       return;
     }
     const list = el("div", { class: "pane-messages" });
@@ -77,14 +77,14 @@ export function openWatch(root: HTMLElement, botRef: string): void {
   function renderTimeline() {
     if (!init) return;
     const opening = lastOpening(records, init.bot.id);
-    const since = new Date(init.timeOrigin + init.recordingSince).toLocaleTimeString();
+    const since = new Date(init.timeOrigin + init.recordingSince).toLocaleTimeString([], { hourCycle: "h23" });
     if (!opening) {
       timeline.replaceChildren(el("p", { class: "muted" }, `No opening seen since ${since} (the sandbox records from when its first web page opened).`));
       return;
     }
     const won = opening.rows.filter((r) => r.result?.booked).length;
     const at = new Date(init.timeOrigin + opening.t0);
-    const head = el("p", {}, `Announced at ${at.toLocaleTimeString()}.${String(at.getMilliseconds()).padStart(3, "0")} to ${opening.rows.filter((r) => r.announcedAt !== undefined).length} users; ${won} booked. Times in ms after the first announcement.`);
+    const head = el("p", {}, `Announced at ${at.toLocaleTimeString([], { hourCycle: "h23" })}.${String(at.getMilliseconds()).padStart(3, "0")} to ${count(opening.rows.filter((r) => r.announcedAt !== undefined).length, "user")}; ${won} booked. Times in ms after the first announcement.`);
     const rows = opening.rows.map((r) =>
       el(
         "tr",
@@ -92,7 +92,7 @@ export function openWatch(root: HTMLElement, botRef: string): void {
         el("td", {}, users.has(r.userId) ? userLabel(users.get(r.userId)!) : String(r.userId)),
         el("td", { class: "num" }, r.announcedAt === undefined ? "—" : ms(r.announcedAt)),
         el("td", {}, ...r.actions.map((a) => el("span", { class: "action" }, el("b", {}, ms(a.at)), " ", a.what))),
-        el("td", {}, r.result ? el("span", {}, el("b", {}, ms(r.result.at)), " ", r.result.text) : "—"),
+        el("td", { title: r.result?.text }, r.result ? el("span", {}, el("b", {}, ms(r.result.at)), " ", r.result.text.split("\n")[0]!) : "—"),
       ),
     );
     const table = el(
@@ -109,7 +109,7 @@ export function openWatch(root: HTMLElement, botRef: string): void {
   events.addEventListener("init", (e) => {
     init = JSON.parse((e as MessageEvent).data) as WatchInit;
     title.textContent = `Watching @${init.bot.username}`;
-    subtitle.textContent = `${init.chats.length} chats · live`;
+    subtitle.textContent = `${count(init.chats.length, "chat")} · live`;
     document.title = `Watching @${init.bot.username}`;
     grid.replaceChildren();
     panes.clear();
@@ -120,7 +120,7 @@ export function openWatch(root: HTMLElement, botRef: string): void {
   });
   events.addEventListener("user", (e) => {
     addPane(JSON.parse((e as MessageEvent).data) as UserView, []);
-    subtitle.textContent = `${users.size} chats · live`;
+    subtitle.textContent = `${count(users.size, "chat")} · live`;
   });
   events.addEventListener("record", (e) => {
     const r = JSON.parse((e as MessageEvent).data) as TraceRecord;
@@ -132,6 +132,10 @@ export function openWatch(root: HTMLElement, botRef: string): void {
     if (events.readyState === EventSource.CLOSED) subtitle.textContent = await streamError(url);
     else subtitle.textContent = "reconnecting…";
   });
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
 
 function ms(at: number): string {

@@ -13,7 +13,7 @@ import { SANDBOX_BOT_TOKEN, SANDBOX_BOT_USERNAME } from "../../sandbox/defaults.
 import { startSandbox, type Sandbox } from "../../sandbox/index.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
-const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p)) ?? Bun.which("chromium");
+const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p)) ?? Bun.which("chromium") ?? undefined;
 const SCREENSHOTS = process.env.WEB_SCREENSHOTS ? join(ROOT, process.env.WEB_SCREENSHOTS) : undefined;
 const PHONE = "+79990000001";
 /** Variables of ours that must not leak from the shell into the bot under test. */
