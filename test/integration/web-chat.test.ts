@@ -1,20 +1,18 @@
 // The sandbox's web chat in a real browser (Debian's chromium, headless, driven by puppeteer-core)
 // against `bun bot.ts` as a child process: a person's whole booking by clicking, live updates, a
 // bot's `<script>` shown as text, blocking from the menu, and the watch view's timeline.
-// WEB_SCREENSHOTS=docs also saves docs/web-chat.png and docs/web-watch.png.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import puppeteer, { type Browser, type ElementHandle, type Page } from "puppeteer-core";
+import type { Browser, ElementHandle, Page } from "puppeteer-core";
 import { BUTTON, RECOGNISE, TEXT } from "../../lib/ui.ts";
 import { SANDBOX_BOT_TOKEN, SANDBOX_BOT_USERNAME } from "../../sandbox/defaults.ts";
 import { startSandbox, type Sandbox } from "../../sandbox/index.ts";
+import { CHROMIUM, launchChromium } from "../../sandbox/web/chromium.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
-const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p)) ?? Bun.which("chromium") ?? undefined;
-const SCREENSHOTS = process.env.WEB_SCREENSHOTS ? join(ROOT, process.env.WEB_SCREENSHOTS) : undefined;
 const PHONE = "+79990000001";
 /** Variables of ours that must not leak from the shell into the bot under test. */
 const OWN_VARS = /^(BOT_TOKEN|ADMIN_IDS|BOOKING_TIME|TEST_MODE_ENABLED|TEST_SMS_DELAY_MS|DB_PATH|BOT_API_URL|LOG_DIR|LOG_LEVEL|TRANSPORTS_FILE|SANDBOX_\w+)$/;
@@ -48,20 +46,7 @@ describe.skipIf(!CHROMIUM)("the sandbox's web chat in chromium", () => {
       stdout: "ignore",
       stderr: "inherit",
     });
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        `--user-data-dir=${join(dir, "chromium")}`,
-      ],
-    });
+    browser = await launchChromium(dir);
     page = await browser.newPage();
     page.setDefaultTimeout(15_000); // fail with what was awaited, before the test times out
     await page.setViewport({ width: 400, height: 820 }); // a phone
@@ -103,12 +88,6 @@ describe.skipIf(!CHROMIUM)("the sandbox's web chat in chromium", () => {
   /** Presses the newest inline button whose label contains `label`. */
   const press = (label: string) => click("button.inline-button", label);
 
-  async function screenshot(name: string): Promise<void> {
-    if (!SCREENSHOTS) return;
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    await page.screenshot({ path: join(SCREENSHOTS, name) as `${string}.png` });
-  }
-
   test("a person books by clicking: /start, 🧪 Тест, the announcement arrives live, through to Забронировано", async () => {
     await page.goto(`${sb.botApiUrl}/?user=${PHONE}`); // "+" as typed: the page keeps it
     await page.waitForFunction(() => document.querySelector(".title-sub")?.textContent?.includes("+79990000001"));
@@ -134,7 +113,6 @@ describe.skipIf(!CHROMIUM)("the sandbox's web chat in chromium", () => {
     expect(await page.evaluate(() => (window as unknown as { loadedOnce?: boolean }).loadedOnce)).toBe(true);
     const bubbles = await page.$$eval(".msg .text", (ns) => ns.map((n) => n.textContent));
     expect(bubbles.filter((t) => t === "/start")).toHaveLength(2);
-    await screenshot("web-chat.png");
   });
 
   test("a bot's <script> and markup are shown as text, and so is the person's own", async () => {
@@ -249,6 +227,5 @@ describe.skipIf(!CHROMIUM)("the sandbox's web chat in chromium", () => {
     expect(text).toMatch(/^\S.*\+\d+ ms/); // when the announcement reached them
     expect(await page.$$eval(".pane", (ps) => ps.length)).toBe(1);
     expect(await page.$eval(".pane", (p) => p.textContent)).toContain("are you there?");
-    await screenshot("web-watch.png");
   });
 });
