@@ -30,8 +30,14 @@ export function eventStream(req: Request, open: (send: Send) => () => void): Eve
   const stream = new ReadableStream<Uint8Array>({
     start(c) {
       controller = c;
+      // Called from inside the world's event dispatch: it must never throw into a bot's request.
       const send: Send = (event, data) => {
-        if (!ended) c.enqueue(encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
+        if (ended) return;
+        try {
+          c.enqueue(encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
+        } catch {
+          end(); // the browser is gone
+        }
       };
       stop = open(send);
       req.signal.addEventListener("abort", end);
