@@ -9,7 +9,7 @@ import type { ElementHandle, Page } from "puppeteer-core";
 import { compete, makeCrowd } from "../../demo/crowd.ts";
 import { BOT_USERNAME, ROOT, startStack } from "../../demo/stack.ts";
 import { RECOGNISE, TEXT } from "../../lib/ui.ts";
-import { launchChromium } from "./chromium.ts";
+import { launchBrowser } from "./browser.ts";
 
 const OUT = resolve(process.argv[2] ?? join(ROOT, "docs"));
 const PHONE = "+79990000001";
@@ -24,7 +24,7 @@ const at = Math.ceil((Date.now() + OPEN_AHEAD_MS) / 1000) * 1000;
 const opensAt = new Date(at).toTimeString().slice(0, 8);
 const stack = await startStack({ env: { BOOKING_TIME: opensAt }, transports: SEATS, showBotLine: () => false });
 const dir = mkdtempSync(join(tmpdir(), "aprel-shots-"));
-const browser = await launchChromium(dir);
+const browser = await launchBrowser(dir);
 try {
   const { sb } = stack;
   sb.world.userForPhone(PHONE, "Анна");

@@ -1,6 +1,7 @@
 // The sandbox's web chat in a real browser (Debian's chromium, headless, driven by puppeteer-core)
 // against `bun bot.ts` as a child process: a person's whole booking by clicking, live updates, a
-// bot's `<script>` shown as text, blocking from the menu, and the watch view's timeline.
+// bot's `<script>` shown as text, blocking from the menu, keyboards, edits, callback answers and
+// the watch view's timeline. WEB_TEST_BROWSER=firefox runs the same in firefox-esr.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -10,16 +11,16 @@ import type { Browser, ElementHandle, Page } from "puppeteer-core";
 import { BUTTON, RECOGNISE, TEXT } from "../../lib/ui.ts";
 import { SANDBOX_BOT_TOKEN, SANDBOX_BOT_USERNAME } from "../../sandbox/defaults.ts";
 import { startSandbox, type Sandbox } from "../../sandbox/index.ts";
-import { CHROMIUM, launchChromium } from "../../sandbox/web/chromium.ts";
+import { BROWSER_NAME, BROWSER_PATH, INSTALL_HINT, launchBrowser } from "../../sandbox/web/browser.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const PHONE = "+79990000001";
 /** Variables of ours that must not leak from the shell into the bot under test. */
 const OWN_VARS = /^(BOT_TOKEN|ADMIN_IDS|BOOKING_TIME|TEST_MODE_ENABLED|TEST_SMS_DELAY_MS|DB_PATH|BOT_API_URL|LOG_DIR|LOG_LEVEL|TRANSPORTS_FILE|SANDBOX_\w+)$/;
 
-if (!CHROMIUM) console.warn("web-chat tests skipped: no chromium binary (install it: apt-get install -y chromium)");
+if (!BROWSER_PATH) console.warn(`web-chat tests skipped: no ${BROWSER_NAME} binary (install it: ${INSTALL_HINT})`);
 
-describe.skipIf(!CHROMIUM)("the sandbox's web chat in chromium", () => {
+describe.skipIf(!BROWSER_PATH)(`the sandbox's web chat in ${BROWSER_NAME}`, () => {
   let dir: string;
   let sb: Sandbox;
   let bot: Bun.Subprocess;
@@ -46,7 +47,7 @@ describe.skipIf(!CHROMIUM)("the sandbox's web chat in chromium", () => {
       stdout: "ignore",
       stderr: "inherit",
     });
-    browser = await launchChromium(dir);
+    browser = await launchBrowser(dir);
     page = await browser.newPage();
     page.setDefaultTimeout(15_000); // fail with what was awaited, before the test times out
     await page.setViewport({ width: 400, height: 820 }); // a phone
