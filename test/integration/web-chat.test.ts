@@ -216,7 +216,10 @@ describe.skipIf(!BROWSER_PATH)(`the sandbox's web chat in ${BROWSER_NAME}`, () =
 
   test("the watch view shows the opening's timeline and every chat of the bot", async () => {
     await page.setViewport({ width: 1100, height: 760 });
-    await page.goto(`${sb.botApiUrl}/?watch=${SANDBOX_BOT_USERNAME}`);
+    await page.goto(sb.botApiUrl); // the picker lists users and bots
+    expect(await shown(".picker li a", PHONE)).toBe(`User ${sb.world.userByPhone(PHONE)!.id} (${PHONE})`);
+    await Promise.all([page.waitForNavigation(), click(`.picker a[href="/?watch=${SANDBOX_BOT_USERNAME}"]`, "watch")]);
+    expect(page.url()).toBe(`${sb.botApiUrl}/?watch=${SANDBOX_BOT_USERNAME}`);
     const row = await page.waitForFunction(
       (t) => [...document.querySelectorAll(".timeline tbody tr")].find((r) => r.textContent!.includes(t))?.textContent,
       { timeout: 15_000 },
