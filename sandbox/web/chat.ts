@@ -201,7 +201,13 @@ export function openChat(root: HTMLElement, userRef: string, botRef: string): vo
     menu.replaceChildren(blockItem, watch, other);
   }
 
-  menuButton.addEventListener("click", () => (menu.hidden = !menu.hidden));
+  menuButton.addEventListener("click", (e) => {
+    e.stopPropagation();
+    menu.hidden = !menu.hidden;
+  });
+  document.addEventListener("click", (e) => {
+    if (!menu.contains(e.target as Node)) menu.hidden = true;
+  });
   composer.addEventListener("submit", (e) => {
     e.preventDefault();
     const text = input.value;
