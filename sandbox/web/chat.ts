@@ -2,7 +2,8 @@
 // A chat with a bot as a Telegram app shows it: live messages and edits, inline keyboards under
 // their message, the reply keyboard under the input, callback answers as a toast or an alert.
 
-import { clock, el, post, streamError, userLabel } from "./dom.ts";
+import { el, post, streamError, userLabel } from "./dom.ts";
+import { messageElement, urlButton } from "./message.ts";
 import type { ButtonView, CallbackAnswerView, ChatInit, MessageView } from "./protocol.ts";
 
 export function openChat(root: HTMLElement, userRef: string, botRef: string): void {
@@ -84,30 +85,12 @@ export function openChat(root: HTMLElement, userRef: string, botRef: string): vo
   }
 
   function messageNode(m: MessageView): HTMLElement {
-    const meta = el("div", { class: "meta" }, m.edited ? el("span", { class: "edited" }, "edited") : null, el("time", {}, clock(m.date)));
-    const node = el("div", { class: m.fromBot ? "msg from-bot" : "msg from-me" }, el("div", { class: "bubble" }, el("div", { class: "text" }, m.text), meta));
-    node.dataset.id = String(m.id);
-    if (m.inline?.length) {
-      const rows = m.inline.map((row) =>
-        el(
-          "div",
-          { class: "inline-row" },
-          ...row.map((b) => {
-            if (b.url !== undefined && b.data === undefined) {
-              const link = el("a", { class: "inline-button", href: b.url }, b.text, " ↗");
-              link.target = "_blank";
-              link.rel = "noopener noreferrer";
-              return link;
-            }
-            const button = el("button", { class: "inline-button", type: "button" }, b.text);
-            button.addEventListener("click", () => press(m, b, button));
-            return button;
-          }),
-        ),
-      );
-      node.append(el("div", { class: "inline-keyboard" }, ...rows));
-    }
-    return node;
+    return messageElement(m, (b) => {
+      if (b.data === undefined) return urlButton(b);
+      const button = el("button", { class: "inline-button", type: "button" }, b.text);
+      button.addEventListener("click", () => press(m, b, button));
+      return button;
+    });
   }
 
   function upsert(m: MessageView) {

@@ -2,7 +2,8 @@
 // The operator's view of a bot: the last opening as a timeline (who got the announcement when,
 // who pressed what, who got a seat) and every chat of the bot, all live.
 
-import { clock, el, streamError, userLabel } from "./dom.ts";
+import { el, streamError, userLabel } from "./dom.ts";
+import { messageElement } from "./message.ts";
 import type { MessageView, TraceRecord, UserView, WatchInit } from "./protocol.ts";
 import { lastOpening } from "./timeline.ts";
 
@@ -51,12 +52,7 @@ export function openWatch(root: HTMLElement, botRef: string): void {
   function upsert(m: MessageView) {
     const pane = panes.get(m.userId);
     if (!pane) return;
-    const node = el(
-      "div",
-      { class: m.fromBot ? "msg from-bot" : "msg from-me" },
-      el("div", { class: "bubble" }, el("div", { class: "text" }, m.text), el("div", { class: "meta" }, m.edited ? el("span", { class: "edited" }, "edited") : null, el("time", {}, clock(m.date)))),
-      m.inline?.length ? el("div", { class: "inline-keyboard" }, ...m.inline.map((row) => el("div", { class: "inline-row" }, ...row.map((b) => el("span", { class: "inline-button" }, b.text))))) : null,
-    );
+    const node = messageElement(m, (b) => el("span", { class: "inline-button" }, b.text));
     const old = pane.messages.get(m.id);
     if (old) old.replaceWith(node);
     else pane.list.append(node);

@@ -122,10 +122,20 @@ describe.skipIf(!BROWSER_PATH)(`the sandbox's web chat in ${BROWSER_NAME}`, () =
     const res = await fetch(`${sb.botApiUrl}/bot${SANDBOX_BOT_TOKEN}/sendMessage`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ chat_id: user.id, text: evil, parse_mode: "HTML" }),
+      body: JSON.stringify({
+        chat_id: user.id,
+        text: evil,
+        parse_mode: "HTML",
+        reply_markup: { inline_keyboard: [[{ text: "evil", url: "javascript:window.pwned = 4" }, { text: "docs", url: "https://core.telegram.org/bots/api" }]] },
+      }),
     });
     expect(res.status).toBe(200);
     expect(await botSays("<script>")).toBe(evil);
+    // URL buttons: a web link opens in a new tab; a javascript: one is no link at all
+    expect(await page.$$eval(".inline-keyboard a", (as) => as.map((a) => [a.getAttribute("href"), a.getAttribute("target")]))).toEqual([
+      ["https://core.telegram.org/bots/api", "_blank"],
+    ]);
+    await click(".inline-keyboard span", "evil");
 
     await page.type(".composer-input", "<i>mine</i><script>window.pwned = 3</script>");
     await page.keyboard.press("Enter");
