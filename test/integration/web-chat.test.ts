@@ -51,7 +51,7 @@ describe.skipIf(!BROWSER_PATH)(`the sandbox's web chat in ${BROWSER_NAME}`, () =
     page = await browser.newPage();
     page.setDefaultTimeout(15_000); // fail with what was awaited, before the test times out
     await page.setViewport({ width: 400, height: 820 }); // a phone
-  });
+  }, 30_000); // a browser and a bot process start here: slow on a busy machine
 
   afterAll(async () => {
     await browser?.close();
@@ -59,7 +59,7 @@ describe.skipIf(!BROWSER_PATH)(`the sandbox's web chat in ${BROWSER_NAME}`, () =
     await bot?.exited;
     await sb?.stop();
     rmSync(dir, { recursive: true, force: true });
-  });
+  }, 15_000);
 
   /** Waits until a bot message on the page contains `text`; returns its text. */
   const botSays = (text: string) => shown(".msg.from-bot .text", text);
@@ -124,8 +124,7 @@ describe.skipIf(!BROWSER_PATH)(`the sandbox's web chat in ${BROWSER_NAME}`, () =
       headers: { "content-type": "application/json" },
       body: JSON.stringify({
         chat_id: user.id,
-        text: evil,
-        parse_mode: "HTML",
+        text: evil, // no parse_mode: a bot's text, not markup (Telegram refuses these tags as HTML)
         reply_markup: { inline_keyboard: [[{ text: "evil", url: "javascript:window.pwned = 4" }, { text: "docs", url: "https://core.telegram.org/bots/api" }]] },
       }),
     });
