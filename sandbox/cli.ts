@@ -3,7 +3,7 @@
 //   bun sandbox/cli.ts press --user 1000001 "🧪 Тест"
 
 import { parseArgs } from "node:util";
-import { SANDBOX_BOT_USERNAME, SANDBOX_URL } from "./defaults.ts";
+import { SANDBOX_BOT_USERNAME, sandboxUrlFromEnv } from "./defaults.ts";
 
 const USAGE = `usage: bun sandbox/cli.ts <command> [options]
 
@@ -17,7 +17,7 @@ commands:
   health                                                   is the sandbox up?
 
   U is a user id, @username or +phone; B a bot username or id (default ${SANDBOX_BOT_USERNAME}).
-  --url URL chooses the sandbox (default $SANDBOX_URL or ${SANDBOX_URL}).`;
+  --url URL chooses the sandbox (default $SANDBOX_URL, else http://127.0.0.1:$SANDBOX_BOT_API_PORT, port 8081 when unset).`;
 
 function fail(message: string, code = 2): never {
   console.error(message);
@@ -45,7 +45,7 @@ try {
 const { values: o, positionals } = parsed;
 const [command, ...rest] = positionals;
 if (o.help || !command) fail(USAGE, o.help ? 0 : 2);
-const base = (o.url ?? process.env.SANDBOX_URL ?? SANDBOX_URL).replace(/\/+$/, "");
+const base = (o.url ?? sandboxUrlFromEnv()).replace(/\/+$/, "");
 const text = rest.join(" ");
 /** How long `send` and `press` wait to show what the bot replied. */
 const REPLY_WAIT_MS = 300;

@@ -1,5 +1,6 @@
 // Where the sandbox listens unless told otherwise, and the bot it hosts when bot.ts has no token.
-// The client finds the sandbox here when its config has no Telegram credentials.
+// Nothing here reads the environment on import: the port variables are read by the functions
+// below, when a sandbox starts or a CLI runs.
 
 export const SANDBOX_HOST = "127.0.0.1";
 /** The sandbox's port variables and their defaults; 0 means "any free port". */
@@ -17,11 +18,16 @@ export function sandboxPortFromEnv(name: SandboxPortVar, env: Record<string, str
   return /^\d{1,5}$/.test(raw) && Number(raw) <= 65535 ? Number(raw) : NaN;
 }
 
-export const SANDBOX_BOT_API_PORT = sandboxPortFromEnv("SANDBOX_BOT_API_PORT");
-export const SANDBOX_MTPROTO_PORT = sandboxPortFromEnv("SANDBOX_MTPROTO_PORT");
 export const SANDBOX_BOT_TOKEN = "7000000001:sandbox-booking-bot";
 export const SANDBOX_BOT_USERNAME = "aprel_booking_bot";
-export const SANDBOX_URL = `http://${SANDBOX_HOST}:${SANDBOX_BOT_API_PORT}`;
+
+/** The sandbox's HTTP root as the environment names it: SANDBOX_URL, else the host and SANDBOX_BOT_API_PORT. */
+export function sandboxUrlFromEnv(env: Record<string, string | undefined> = process.env): string {
+  const url = env.SANDBOX_URL?.trim();
+  if (url) return url.replace(/\/+$/, "");
+  return `http://${SANDBOX_HOST}:${sandboxPortFromEnv("SANDBOX_BOT_API_PORT", env)}`;
+}
+
 /** bot.ts's database on the sandbox when DB_PATH is not set, apart from a real bot's bot.db. */
 export const SANDBOX_DB_PATH = "bot-sandbox.db";
 /** The login code the sandbox accepts for every phone number (auth.signIn): a test value, not a secret. */

@@ -3,22 +3,23 @@
 
 import { BotApi } from "./botapi.ts";
 import { Control } from "./control.ts";
-import { SANDBOX_BOT_API_PORT, SANDBOX_HOST, SANDBOX_MTPROTO_PORT } from "./defaults.ts";
+import { SANDBOX_HOST, sandboxPortFromEnv } from "./defaults.ts";
 import { startMtproto, type MtprotoServer } from "./mtproto.ts";
-import type { RateLimitOptions } from "./ratelimit.ts";
+import type { RateLimitSetting } from "./ratelimit.ts";
+import { WebPage } from "./web/server.ts";
 import { World } from "./world.ts";
 
-export type { RateLimitOptions } from "./ratelimit.ts";
+export type { RateLimitOptions, RateLimitSetting } from "./ratelimit.ts";
 
 export interface SandboxOptions {
   /** Loopback address to listen on (default 127.0.0.1). */
   host?: string;
-  /** Bot API + control port; default SANDBOX_BOT_API_PORT, 0 = ephemeral. */
+  /** Bot API + control port; default $SANDBOX_BOT_API_PORT (read when the sandbox starts), else 8081; 0 = ephemeral. */
   botApiPort?: number;
-  /** MTProto port; default SANDBOX_MTPROTO_PORT, 0 = ephemeral. */
+  /** MTProto port; default $SANDBOX_MTPROTO_PORT (read when the sandbox starts), else 8443; 0 = ephemeral. */
   mtprotoPort?: number;
-  /** Telegram's flood limits on bot sends (429 retry_after). Off by default. */
-  rateLimit?: boolean | RateLimitOptions;
+  /** Telegram's flood limits on bot sends and edits (429 retry_after): "telegram" (or true), or numbers. Off by default. */
+  rateLimit?: RateLimitSetting;
   /** FLOOD_WAIT for MTProto users above this request rate. Off by default. */
   floodWait?: { requestsPerSecond: number } | null;
   /** Offset of the MTProto server's clock, for testing clock-sync code. */
@@ -57,8 +58,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   let mtproto: MtprotoServer | undefined;
   let botApiUrl = "";
   const control = new Control(world, { botApiUrl: () => botApiUrl, mtproto: () => mtproto });
+  const web = new WebPage(world);
 
-  const port = opts.botApiPort ?? SANDBOX_BOT_API_PORT;
+  const port = opts.botApiPort ?? sandboxPortFromEnv("SANDBOX_BOT_API_PORT");
+  const mtprotoPort = opts.mtprotoPort ?? sandboxPortFromEnv("SANDBOX_MTPROTO_PORT");
   const server = listen(port, "SANDBOX_BOT_API_PORT", () =>
     Bun.serve({
       hostname: host,
@@ -73,6 +76,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         const search = q < 0 ? "" : url.slice(q + 1);
         if (path.startsWith("/bot")) return botApi.handle(req, path, search);
         if (path.startsWith("/sandbox/")) return control.handle(req, path, search);
+        if (WebPage.owns(path)) return web.handle(req, path, search);
         return Response.json({ ok: false, error_code: 404, description: "Not Found" }, { status: 404 });
       },
     }),
@@ -82,13 +86,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   try {
     mtproto = await startMtproto(world, {
       host,
-      port: opts.mtprotoPort ?? SANDBOX_MTPROTO_PORT,
+      port: mtprotoPort,
       floodWait: opts.floodWait ?? null,
       clockSkewMs: opts.clockSkewMs,
     });
   } catch (e) {
     server.stop(true);
-    throw portError(e, opts.mtprotoPort ?? SANDBOX_MTPROTO_PORT, "SANDBOX_MTPROTO_PORT");
+    throw portError(e, mtprotoPort, "SANDBOX_MTPROTO_PORT");
   }
   const mt = mtproto;
 
@@ -108,6 +112,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     async stop() {
       if (stopped) return;
       stopped = true;
+      web.close();
       server.stop(true); // true: also end open long polls
       await mt.stop();
     },

@@ -1,7 +1,7 @@
 // The Telegram API methods the sandbox's MTProto front answers, and the conversions between the
 // world's plain objects and gramjs's TL classes. Everything here is per request: no sockets.
 
-import "../lib/gramjs-prelude.ts";
+import "./gramjs-prelude.ts";
 import { Api } from "telegram";
 import { returnBigInt } from "telegram/Helpers";
 import type { Bot, Message, ReplyMarkup, User, World } from "./world.ts";

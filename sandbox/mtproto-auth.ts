@@ -3,41 +3,21 @@
 // the key to a user with auth.sendCode / auth.signIn and the fixed code SANDBOX_LOGIN_CODE.
 // TL objects, AES-IGE, the nonce-derived keys and the big-number arithmetic are gramjs's own, so
 // both ends compute the key the same way.
-//
-// The RSA key is generated (2048 bits, e = 65537) when a sandbox first needs it and lives as long
-// as that sandbox; clients get its public half from GET /sandbox/rsa and add it to gramjs's trusted
-// keys (lib/gramjs.ts trustServerKey). The private half never leaves this process.
+// The sandbox's RSA key is in mtproto-rsa.ts.
 
-import "../lib/gramjs-prelude.ts";
-import { constants, createHash, generateKeyPairSync, type KeyObject, privateDecrypt, randomBytes } from "node:crypto";
+import "./gramjs-prelude.ts";
+import { constants, createHash, type KeyObject, privateDecrypt, randomBytes } from "node:crypto";
 import { Api } from "telegram";
 import { AuthKey } from "telegram/crypto/AuthKey";
 import { IGE } from "telegram/crypto/IGE";
 import { BinaryReader } from "telegram/extensions";
 import { generateKeyDataFromNonce, getByteArray, modExp, readBigIntFromBuffer, returnBigInt, toSignedLittleBuffer } from "telegram/Helpers";
-import { rsaFingerprint, rsaPublicParts } from "../lib/gramjs.ts";
 import { SANDBOX_LOGIN_CODE } from "./defaults.ts";
 import { apiSelf, type ApiConn, type ApiServer, RpcFail, type TlResult } from "./mtproto-api.ts";
+import type { SandboxRsaKey } from "./mtproto-rsa.ts";
 import { normalisePhone } from "./world.ts";
 
 type BigInteger = ReturnType<typeof returnBigInt>;
-
-// ---- the sandbox's RSA key ----
-
-export interface SandboxRsaKey {
-  /** The public key, PKCS#1 PEM ("-----BEGIN RSA PUBLIC KEY-----", as Telegram publishes its keys). */
-  pem: string;
-  /** Signed decimal, as gramjs keys `_serverKeys` and reads resPQ. */
-  fingerprint: string;
-  privateKey: KeyObject;
-}
-
-export function generateRsaKey(): SandboxRsaKey {
-  const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048, publicExponent: 65537 });
-  const pem = publicKey.export({ type: "pkcs1", format: "pem" }).toString();
-  const { n, e } = rsaPublicParts(pem);
-  return { pem, fingerprint: rsaFingerprint(n, e), privateKey };
-}
 
 // ---- Diffie-Hellman parameters ----
 

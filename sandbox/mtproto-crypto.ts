@@ -2,7 +2,7 @@
 // (server side of core.telegram.org/mtproto/description) and server message ids.
 // AES-256-IGE comes from gramjs itself, so client and server share one implementation.
 
-import "../lib/gramjs-prelude.ts";
+import "./gramjs-prelude.ts";
 import { createHash, randomBytes } from "node:crypto";
 import { IGE } from "telegram/crypto/IGE";
 

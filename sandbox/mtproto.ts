@@ -4,17 +4,18 @@
 // auth.signIn (mtproto-auth.ts). The world's events for a user are pushed to every connection of
 // that user as Updates, so gramjs's NewMessage / EditedMessage handlers fire.
 
-import "../lib/gramjs-prelude.ts";
+import "./gramjs-prelude.ts";
 import { randomBytes } from "node:crypto";
 import type { Socket, TCPSocketListener } from "bun";
 import { Api } from "telegram";
 import { BinaryReader } from "telegram/extensions";
 import { returnBigInt } from "telegram/Helpers";
 import { GZIPPacked, MessageContainer } from "telegram/tl/core";
-import { encodeSession } from "../lib/gramjs.ts";
-import { SANDBOX_HOST, SANDBOX_MTPROTO_PORT } from "./defaults.ts";
+import { encodeSession } from "./gramjs-session.ts";
+import { SANDBOX_HOST, sandboxPortFromEnv } from "./defaults.ts";
 import { apiBot, apiMessage, apiSelf, type ApiConn, type ApiServer, invoke, RpcFail, type TlResult } from "./mtproto-api.ts";
-import { type Handshake, HandshakeError, keyExchangeStep, PhoneLogin, type SandboxRsaKey, generateRsaKey, UNREGISTERED_OK } from "./mtproto-auth.ts";
+import { type Handshake, HandshakeError, keyExchangeStep, PhoneLogin, UNREGISTERED_OK } from "./mtproto-auth.ts";
+import { generateRsaKey, type SandboxRsaKey } from "./mtproto-rsa.ts";
 import {
   authKeyId,
   decryptFromClient,
@@ -42,7 +43,7 @@ export interface MtprotoServer {
 
 export interface MtprotoOptions {
   host?: string;
-  /** 0 = ephemeral; default SANDBOX_MTPROTO_PORT. */
+  /** 0 = ephemeral; default $SANDBOX_MTPROTO_PORT (read when the server starts), else 8443. */
   port?: number;
   /** Answer FLOOD_WAIT_n when a user sends more requests than this in one second. */
   floodWait?: { requestsPerSecond: number } | null;
@@ -413,11 +414,12 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
     write(c, encodeFrame(Buffer.concat([head, reply]), c.frameSeq++));
   }
 
+  const port = opts.port ?? sandboxPortFromEnv("SANDBOX_MTPROTO_PORT");
   let listener: TCPSocketListener<Conn>;
   try {
     listener = Bun.listen<Conn>({
       hostname: host,
-      port: opts.port ?? SANDBOX_MTPROTO_PORT,
+      port,
       socket: {
         open(socket) {
           const c: Conn = {
@@ -460,7 +462,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
   } catch (e) {
     const err = e as { code?: string; message?: string };
     if (err.code === "EADDRINUSE" || /in use/i.test(err.message ?? "")) {
-      throw new Error(`MTProto sandbox: port ${opts.port ?? SANDBOX_MTPROTO_PORT} on ${host} is taken (set SANDBOX_MTPROTO_PORT or stop the other process)`);
+      throw new Error(`MTProto sandbox: port ${port} on ${host} is taken (set SANDBOX_MTPROTO_PORT or stop the other process)`);
     }
     throw e;
   }

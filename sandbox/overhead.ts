@@ -6,7 +6,6 @@
 
 import { Bot } from "gramio";
 import { startSandbox } from "./index.ts";
-import { percentileOfSorted } from "../lib/percentile.ts";
 
 const N = Number(process.argv[2] ?? 1000);
 const sb = await startSandbox({ botApiPort: 0, mtprotoPort: 0 });
@@ -17,9 +16,10 @@ const botId = 7999000001;
 const user = sb.world.createUser({ first_name: "Bench" });
 sb.world.userSends(user.id, botId, "hi");
 
+/** Nearest rank, as the project's other figures (lib/percentile.ts; the sandbox imports nothing from lib/). */
 function report(name: string, ms: number[]): void {
   ms.sort((a, b) => a - b);
-  const q = (p: number) => percentileOfSorted(ms, p * 100).toFixed(3);
+  const q = (p: number) => ms[Math.min(ms.length - 1, Math.max(0, Math.ceil(p * ms.length) - 1))]!.toFixed(3);
   console.log(`${name.padEnd(44)} p50 ${q(0.5)} ms  p90 ${q(0.9)} ms  p99 ${q(0.99)} ms  (n=${ms.length})`);
 }
 
