@@ -6,7 +6,7 @@
 
 import { Bot, InlineKeyboard, Keyboard, RemoveKeyboard } from "gramio";
 import type { Sandbox } from "../../sandbox/index.ts";
-import { startBot, stopBot } from "../sandbox-helpers.ts";
+import { startBot, stopBot } from "./sandbox-bot.ts";
 
 export type FixtureUi = "classic" | "edit" | "reply" | "alert";
 export const FIXTURE_UIS: FixtureUi[] = ["classic", "edit", "reply", "alert"];
