@@ -2,7 +2,7 @@
 // which reads, validates and reports the first problem with its path, line and an example.
 
 import { readFileSync } from "node:fs";
-import type { RecogniseTexts, Target } from "../flow.ts";
+import { DEFAULT_FLOW_CONFIG, type RecogniseTexts, type Target } from "../flow.ts";
 import { bool, ConfigError, dailyTime, describe, httpUrl, int, Invalid, list, num, optional, readYaml, record, text, texts, timeZone, type Setting, type Values } from "../settings.ts";
 import { RECOGNISE, SOLD_OUT_LABELS } from "../ui.ts";
 
@@ -153,6 +153,12 @@ export function loadClientConfig(path: string): ClientConfig {
     throw new ConfigError([{ path: "", text: `${path}: ${problem}` }]);
   }
   return parseClientConfig(yamlText, path);
+}
+
+/** Our bot (its username or its texts): the only one with a 🧪 Тест button to rehearse with. */
+export function looksLikeOurBot(cfg: ClientConfig): boolean {
+  const sameTexts = Object.entries(DEFAULT_FLOW_CONFIG.texts).every(([k, v]) => JSON.stringify(cfg.texts[k as keyof RecogniseTexts]) === JSON.stringify(v));
+  return cfg.bot.username === DEFAULT_BOT || sameTexts;
 }
 
 function maskPhone(phone: string): string {

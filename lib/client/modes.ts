@@ -3,8 +3,7 @@
 
 import "./gramjs/prelude.ts";
 import type { TelegramClient } from "telegram";
-import { DEFAULT_FLOW_CONFIG } from "../flow.ts";
-import { DEFAULT_BOT, type ClientConfig } from "./config.ts";
+import { looksLikeOurBot, type ClientConfig } from "./config.ts";
 import type { Logger } from "../log.ts";
 import { formatCountdown, formatDailyTime, nextDailyInstant, nowMs, sleepUntil, systemTimeZone, type ClockOffset } from "../timing.ts";
 import { BUTTON } from "../ui.ts";
@@ -83,8 +82,7 @@ export async function runImmediate(ctx: RunContext): Promise<BookingOutcome> {
   try {
     return await booker.book({
       signal: ctx.signal,
-      // 🧪 Тест is a button only our bot has.
-      onWatching: () => ctx.out(watchingLine(ctx.cfg, booker, ctx.cfg.bot.username === DEFAULT_BOT || JSON.stringify(ctx.cfg.texts) === JSON.stringify(DEFAULT_FLOW_CONFIG.texts) ? ` (press ${BUTTON.test} in the bot to rehearse)` : "")),
+      onWatching: () => ctx.out(watchingLine(ctx.cfg, booker, looksLikeOurBot(ctx.cfg) ? ` (press ${BUTTON.test} in the bot to rehearse)` : "")),
     });
   } finally {
     clearInterval(heartbeat);

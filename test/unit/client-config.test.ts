@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEFAULT_BOT, DEFAULT_SANDBOX_URL, loadClientConfig, parseClientConfig } from "../../lib/client/config.ts";
+import { DEFAULT_BOT, DEFAULT_SANDBOX_URL, loadClientConfig, looksLikeOurBot, parseClientConfig } from "../../lib/client/config.ts";
 import { DEFAULT_FLOW_CONFIG } from "../../lib/flow.ts";
 import { ConfigError } from "../../lib/settings.ts";
 import { RECOGNISE } from "../../lib/ui.ts";
@@ -207,5 +207,20 @@ describe("loadClientConfig", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("looksLikeOurBot (the 🧪 Тест hint)", () => {
+  test("our username or our texts: yes; another bot with its own texts: no", () => {
+    expect(looksLikeOurBot(parseClientConfig(MINIMAL, "x"))).toBe(true);
+    expect(looksLikeOurBot(parseClientConfig(`bot:\n  username: other_bot\n${MINIMAL}`, "x"))).toBe(true);
+    expect(looksLikeOurBot(parseClientConfig(`bot:\n  username: other_bot\ntexts:\n  booked: "Вы записаны"\n${MINIMAL}`, "x"))).toBe(false);
+  });
+
+  test("texts.* take a string or a list", () => {
+    const cfg = parseClientConfig(`${MINIMAL}texts:\n  sold_out: ["Мест нет", "нет мест"]\n  booked: "Вы записаны"\n`, "x");
+    expect(cfg.texts.soldOut).toEqual(["Мест нет", "нет мест"]);
+    expect(cfg.texts.booked).toEqual(["Вы записаны"]);
+    expect(errorOf(`${MINIMAL}texts:\n  sold_out: []\n`).message).toMatch(/texts\.sold_out: must list at least one entry/);
   });
 });
