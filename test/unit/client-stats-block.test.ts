@@ -2,7 +2,8 @@
 // (47 + 38 + 32 = 117, ending at the confirm press); the trip to the result is shown apart.
 import { expect, test } from "bun:test";
 import type { BookingOutcome } from "../../lib/client/booker.ts";
-import { attemptDetails, attemptReport, statsBlock } from "../../lib/client/stats-block.ts";
+import { notificationText } from "../../lib/client/notify.ts";
+import { attemptDetails, attemptReport, resultOf, statsBlock } from "../../lib/client/stats-block.ts";
 
 const SEED = { smsToStart: 47, startToSelect: 38, selectToConfirm: 32, confirmToResult: 6, total: 117, toResult: 123 };
 
@@ -35,4 +36,24 @@ test("the confirm → result trip is a separate English line right below the blo
 
 test("the log's total_time_ms is the seed's total; result_ms and confirm_to_result_ms sit alongside", () => {
   expect(attemptDetails(outcome(), "immediate")).toMatchObject({ total_time_ms: 117, result_ms: 123, confirm_to_result_ms: 6, sms_to_start_ms: 47 });
+});
+
+test("a failed run: only the stages that happened, no total, what failed and while waiting for what", () => {
+  const failed: BookingOutcome = {
+    ...outcome(),
+    ok: false,
+    result: undefined,
+    failure: "no reply from the bot in time; gave up after 3 retries",
+    stage: "after pressing the transport, while waiting for the confirmation prompt",
+    stats: { smsToStart: 12, startToSelect: 20 },
+  };
+  const report = attemptReport(failed);
+  expect(report.split("\n").slice(0, 2)).toEqual(["SMS → /start:     12ms", "/start → выбор:   20ms"]);
+  expect(report).not.toContain("Общее время");
+  expect(report).not.toContain("result received");
+  expect(resultOf(failed)).toBe(
+    "result: not booked: no reply from the bot in time; gave up after 3 retries (after pressing the transport, while waiting for the confirmation prompt)",
+  );
+  expect(attemptDetails(failed, "immediate")).toMatchObject({ success: false, total_time_ms: undefined, result_ms: undefined, failed_stage: failed.stage });
+  expect(notificationText(failed)).not.toContain("Общее время");
 });
