@@ -263,21 +263,18 @@ describe("bun client.ts: config errors, --check, --help", () => {
   test("an unknown key, a missing file, scheduled without target_time, bad arguments: exit 2", async () => {
     const dir = tempDir();
     const path = writeConfig(dir, { url: "http://127.0.0.1:1", extra: "perfomance:\n  x: 1\n" });
-    let c = spawnClient(["--mode", "immediate", "--config", path], dir);
-    expect(await c.exited).toBe(2);
-    expect(c.stderr()).toMatch(/perfomance: unknown key \(did you mean "performance"\?\)/);
-
-    c = spawnClient(["--mode", "immediate", "--config", join(dir, "nope.yaml")], dir);
-    expect(await c.exited).toBe(2);
-    expect(c.stderr()).toContain("file not found");
-
-    c = spawnClient(["--mode", "scheduled", "--config", writeConfig(dir, { url: "http://127.0.0.1:1" })], dir);
-    expect(await c.exited).toBe(2);
-    expect(c.stderr()).toContain("booking.target_time");
-
-    c = spawnClient(["--mode", "sometimes"], dir);
-    expect(await c.exited).toBe(2);
-    expect(c.stderr()).toContain("--mode must be immediate or scheduled");
+    // Independent runs, started together.
+    const runs = [
+      spawnClient(["--mode", "immediate", "--config", path], dir),
+      spawnClient(["--mode", "immediate", "--config", join(dir, "nope.yaml")], dir),
+      spawnClient(["--mode", "scheduled", "--config", writeConfig(tempDir(), { url: "http://127.0.0.1:1" })], dir),
+      spawnClient(["--mode", "sometimes"], dir),
+    ];
+    expect(await Promise.all(runs.map((c) => c.exited))).toEqual([2, 2, 2, 2]);
+    expect(runs[0]!.stderr()).toMatch(/perfomance: unknown key \(did you mean "performance"\?\)/);
+    expect(runs[1]!.stderr()).toContain("file not found");
+    expect(runs[2]!.stderr()).toContain("booking.target_time");
+    expect(runs[3]!.stderr()).toContain("--mode must be immediate or scheduled");
   });
 
   test("--help prints the usage", async () => {
