@@ -16,16 +16,8 @@ import { SANDBOX_HOST, sandboxPortFromEnv } from "./defaults.ts";
 import { apiBot, apiMessage, apiSelf, type ApiConn, type ApiServer, invoke, RpcFail, type TlResult } from "./mtproto-api.ts";
 import { type Handshake, HandshakeError, keyExchangeStep, PhoneLogin, UNREGISTERED_OK } from "./mtproto-auth.ts";
 import { generateRsaKey, type SandboxRsaKey } from "./mtproto-rsa.ts";
-import {
-  authKeyId,
-  decryptFromClient,
-  encodeFrame,
-  encryptToClient,
-  FrameReader,
-  MsgIdClock,
-  msgIdTimeSec,
-  newAuthKey,
-} from "./mtproto-crypto.ts";
+import { authKeyId, decryptFromClient, encryptToClient, MsgIdClock, msgIdTimeSec, newAuthKey } from "./mtproto-crypto.ts";
+import { TransportDetector } from "./mtproto-transport.ts";
 import type { Bot, User, UserEvent, World } from "./world.ts";
 
 export interface MtprotoServer {
@@ -61,8 +53,8 @@ interface AuthKeyEntry {
 
 interface Conn extends ApiConn {
   socket: Socket<Conn>;
-  frames: FrameReader;
-  frameSeq: number;
+  /** The client's transport, known from its first bytes. */
+  frames: TransportDetector;
   auth?: AuthKeyEntry;
   /** Key exchange in progress on this connection. */
   handshake?: Handshake;
@@ -162,6 +154,11 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
     if (n < bytes.length) c.backlog.push(bytes.subarray(Math.max(0, n)));
   }
 
+  /** One packet in the client's transport. */
+  function writePacket(c: Conn, payload: Buffer): void {
+    if (c.frames.transport) write(c, c.frames.transport.encode(payload));
+  }
+
   function flush(c: Conn): void {
     while (c.backlog.length && !c.closed) {
       const b = c.backlog[0]!;
@@ -185,7 +182,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
       seqNo,
       body,
     });
-    write(c, encodeFrame(payload, c.frameSeq++));
+    writePacket(c, payload);
   }
 
   function sendError(c: Conn, reqMsgId: bigint, code: number, message: string): void {
@@ -348,7 +345,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
       // Telegram's answer to an unknown auth key: a 4-byte packet holding -404.
       const b = Buffer.allocUnsafe(4);
       b.writeInt32LE(-404, 0);
-      write(c, encodeFrame(b, c.frameSeq++));
+      writePacket(c, b);
       return;
     }
     let env;
@@ -411,7 +408,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
     const head = Buffer.alloc(20);
     head.writeBigInt64LE(clock.next("response"), 8);
     head.writeInt32LE(reply.length, 16);
-    write(c, encodeFrame(Buffer.concat([head, reply]), c.frameSeq++));
+    writePacket(c, Buffer.concat([head, reply]));
   }
 
   const port = opts.port ?? sandboxPortFromEnv("SANDBOX_MTPROTO_PORT");
@@ -424,8 +421,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
         open(socket) {
           const c: Conn = {
             socket,
-            frames: new FrameReader(),
-            frameSeq: 0,
+            frames: new TransportDetector(),
             contentSeq: 0,
             backlog: [],
             closed: false,
@@ -442,7 +438,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
           try {
             frames = c.frames.push(chunk);
           } catch (e) {
-            console.warn(`[sandbox mtproto] closing a connection: ${(e as Error).message} (is the client using TCP-full framing?)`);
+            console.warn(`[sandbox mtproto] closing a connection: ${(e as Error).message}`);
             socket.end();
             return;
           }

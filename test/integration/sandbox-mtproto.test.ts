@@ -2,15 +2,15 @@
 // The bot side is driven straight through the world (botSends / botEdits / answerCallback).
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { connectClient, encodeSession } from "../lib/gramjs.ts";
+import { connectClient, encodeSession } from "../../lib/gramjs.ts";
 import { Api, type TelegramClient } from "telegram";
 import { FloodWaitError } from "telegram/errors";
 import { NewMessage, type NewMessageEvent } from "telegram/events";
 import { EditedMessage, type EditedMessageEvent } from "telegram/events/EditedMessage";
-import { startMtproto, type MtprotoServer } from "../sandbox/mtproto.ts";
-import { World, type Update } from "../sandbox/world.ts";
-import { percentile } from "../lib/percentile.ts";
-import { TEST_API } from "./helpers/gramjs.ts";
+import { startMtproto, type MtprotoServer } from "../../sandbox/mtproto.ts";
+import { World, type Update } from "../../sandbox/world.ts";
+import { percentile } from "../../lib/percentile.ts";
+import { TEST_API } from "../helpers/gramjs.ts";
 
 const API = TEST_API;
 const BOT_TOKEN = "7000000042:mtproto-test";
