@@ -324,6 +324,8 @@ const affected = (s: ApiServer, c: ApiConn) => new Api.messages.AffectedMessages
 export const handlers: Record<string, Handler> = {
   "help.GetConfig": (s) => config(s),
   "help.GetNearestDc": () => new Api.NearestDc({ country: "XX", thisDc: 2, nearestDc: 2 }),
+  // gramjs asks for it on every connect; the sandbox has no app settings to give.
+  "help.GetAppConfig": () => new Api.help.AppConfig({ hash: 0, config: new Api.JsonObject({ value: [] }) }),
   "updates.GetState": (s, c) => new Api.updates.State({ pts: s.pts(c.userId), qts: 0, date: s.nowSec(), seq: 0, unreadCount: 0 }),
   "updates.GetDifference": (s) => new Api.updates.DifferenceEmpty({ date: s.nowSec(), seq: 0 }),
   "users.GetUsers": getUsers,

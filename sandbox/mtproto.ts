@@ -10,13 +10,14 @@ import type { Socket, TCPSocketListener } from "bun";
 import { Api } from "telegram";
 import { BinaryReader } from "telegram/extensions";
 import { returnBigInt } from "telegram/Helpers";
-import { GZIPPacked, MessageContainer } from "telegram/tl/core";
+import { TypeNotFoundError } from "telegram/errors";
 import { encodeSession } from "./gramjs-session.ts";
 import { SANDBOX_HOST, sandboxPortFromEnv } from "./defaults.ts";
 import { apiBot, apiMessage, apiSelf, type ApiConn, type ApiServer, invoke, RpcFail, type TlResult } from "./mtproto-api.ts";
 import { type Handshake, HandshakeError, keyExchangeStep, PhoneLogin, UNREGISTERED_OK } from "./mtproto-auth.ts";
 import { generateRsaKey, type SandboxRsaKey } from "./mtproto-rsa.ts";
 import { authKeyId, decryptFromClient, encryptToClient, MsgIdClock, msgIdTimeSec, newAuthKey } from "./mtproto-crypto.ts";
+import { serviceAnswer, unpackMessages } from "./mtproto-service.ts";
 import { TransportDetector } from "./mtproto-transport.ts";
 import type { Bot, User, UserEvent, World } from "./world.ts";
 
@@ -49,6 +50,8 @@ interface AuthKeyEntry {
   /** 0 until the key signs in (keys made by key exchange start unbound). */
   userId: number;
   salt: bigint;
+  /** Sessions (session_id) seen with this key, for destroy_session. */
+  sessions: Set<bigint>;
 }
 
 interface Conn extends ApiConn {
@@ -63,6 +66,9 @@ interface Conn extends ApiConn {
   /** Bytes Bun could not write yet (socket back-pressure). */
   backlog: Buffer[];
   closed: boolean;
+  /** Recent msg_ids from the client, for msgs_state_req. */
+  received: Set<bigint>;
+  disconnectTimer?: ReturnType<typeof setTimeout>;
 }
 
 const CORE = {
@@ -78,7 +84,6 @@ const WRAPPERS = new Set(["InvokeWithLayer", "InitConnection", "InvokeWithoutUpd
 const FLOOD_EXEMPT = new Set(["help.GetConfig"]);
 
 const big = (n: bigint) => returnBigInt(n);
-const toBigint = (v: unknown) => BigInt(String(v));
 
 function serialize(r: TlResult): Buffer {
   if (typeof r === "boolean") {
@@ -252,6 +257,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
 
   function detach(c: Conn): void {
     c.closed = true;
+    clearTimeout(c.disconnectTimer);
     all.delete(c);
     if (!c.auth || !c.userId) return;
     const set = connsByUser.get(c.userId);
@@ -304,10 +310,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
       send(c, rpcResult(reqMsgId, serialize(result)), "response", true);
     } catch (e) {
       if (e instanceof RpcFail) {
-        if (e.errorMessage === "INPUT_METHOD_INVALID" && !warned.has(method)) {
-          warned.add(method);
-          console.warn(`[sandbox mtproto] unsupported method ${method}: answered 400 INPUT_METHOD_INVALID`);
-        }
+        if (e.errorMessage === "INPUT_METHOD_INVALID") warnOnce(method, `unsupported method ${method}: answered 400 INPUT_METHOD_INVALID`);
         return sendError(c, reqMsgId, e.code, e.errorMessage);
       }
       console.error(`[sandbox mtproto] ${method} failed:`, e);
@@ -315,22 +318,54 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
     }
   }
 
-  async function processObject(c: Conn, msgId: bigint, seqNo: number, obj: any, arrivedAt: number): Promise<void> {
-    obj = await obj; // gramjs reads containers and gzip asynchronously
-    if (obj instanceof MessageContainer) {
-      const inner = (obj as unknown as { messages: { msgId: unknown; seqNo: number; obj: unknown }[] }).messages;
-      for (const m of inner) void processObject(c, toBigint(m.msgId), m.seqNo, m.obj, arrivedAt).catch(logFailure);
-      return;
+  /** One message from the client, out of its container: a service message or an API request. */
+  function onMessage(c: Conn, msgId: bigint, body: Buffer, arrivedAt: number): void {
+    rememberReceived(c, msgId);
+    let obj: unknown;
+    try {
+      obj = new BinaryReader(body).tgReadObject();
+    } catch (e) {
+      // Never silent: the client gets an error for this msg_id instead of waiting for its timeout.
+      const unknown = e instanceof TypeNotFoundError && body.length >= 4 && (e as { invalidConstructorId?: number }).invalidConstructorId === body.readUInt32LE(0);
+      const ctor = body.length >= 4 ? body.readUInt32LE(0).toString(16).padStart(8, "0") : "none";
+      warnOnce(`decode:${ctor}`, `cannot decode a request (constructor 0x${ctor}): ${(e as Error).message}; answered 400`);
+      return sendError(c, msgId, 400, unknown ? "INPUT_METHOD_INVALID" : "INPUT_FETCH_ERROR");
     }
-    if (obj instanceof GZIPPacked) {
-      return processObject(c, msgId, seqNo, new BinaryReader(obj.data).tgReadObject(), arrivedAt);
-    }
-    if (obj instanceof Api.MsgsAck) return;
     if (obj instanceof Api.Ping || obj instanceof Api.PingDelayDisconnect) {
+      if (obj instanceof Api.PingDelayDisconnect) disconnectAfter(c, obj.disconnectDelay);
       send(c, new Api.Pong({ msgId: big(msgId), pingId: obj.pingId }).getBytes(), "response", false);
       return;
     }
-    return handleRequest(c, msgId, obj, arrivedAt);
+    if (obj instanceof Api.RpcDropAnswer) {
+      // Every request is answered as soon as it is done: nothing is left to drop.
+      return send(c, rpcResult(msgId, new Api.RpcAnswerUnknown().getBytes()), "response", false);
+    }
+    const service = serviceAnswer(obj, msgId, {
+      salt: c.auth!.salt,
+      nowSec: clock.nowSec(),
+      received: c.received,
+      destroySession: (id) => c.auth!.sessions.delete(id),
+    });
+    if (service === "none") return;
+    if (service) return send(c, service.body, "response", service.contentRelated);
+    void handleRequest(c, msgId, obj, arrivedAt).catch(logFailure);
+  }
+
+  function rememberReceived(c: Conn, msgId: bigint): void {
+    c.received.add(msgId);
+    if (c.received.size > 1000) c.received.delete(c.received.values().next().value!);
+  }
+
+  /** ping_delay_disconnect: close the connection when no other ping comes within `seconds`. */
+  function disconnectAfter(c: Conn, seconds: number): void {
+    clearTimeout(c.disconnectTimer);
+    c.disconnectTimer = setTimeout(() => c.socket.end(), seconds * 1000);
+  }
+
+  function warnOnce(key: string, text: string): void {
+    if (warned.has(key)) return;
+    warned.add(key);
+    console.warn(`[sandbox mtproto] ${text}`);
   }
 
   function onPayload(c: Conn, payload: Buffer, arrivedAt: number): void {
@@ -358,6 +393,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
     if (c.sessionId !== env.sessionId) {
       c.sessionId = env.sessionId;
       c.contentSeq = 0;
+      entry.sessions.add(env.sessionId);
       const ns = new Api.NewSessionCreated({ firstMsgId: big(env.msgId), uniqueId: big(randomLong()), serverSalt: big(entry.salt) });
       send(c, ns.getBytes(), "content", true);
     }
@@ -374,14 +410,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
       send(c, bad.getBytes(), "response", false);
       return;
     }
-    let obj: unknown;
-    try {
-      obj = new BinaryReader(env.body).tgReadObject();
-    } catch (e) {
-      console.warn(`[sandbox mtproto] cannot decode a request: ${(e as Error).message}`);
-      return;
-    }
-    void processObject(c, env.msgId, env.seqNo, obj, arrivedAt).catch(logFailure);
+    for (const m of unpackMessages(env)) onMessage(c, m.msgId, m.body, arrivedAt);
   }
 
   /** An unencrypted message (auth_key_id 0, msg_id, length, body): a step of the key exchange. */
@@ -395,7 +424,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
       if (step.authKey) {
         const { key, salt } = step.authKey;
         const keyId = authKeyId(key);
-        keys.set(keyId, { key, keyId, userId: 0, salt });
+        keys.set(keyId, { key, keyId, userId: 0, salt, sessions: new Set() });
         c.handshake = undefined;
       }
       reply = step.reply;
@@ -425,6 +454,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
             contentSeq: 0,
             backlog: [],
             closed: false,
+            received: new Set(),
             userId: 0,
             sendingToSelf: false,
           };
@@ -471,7 +501,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
       world.mustUser(userId);
       const key = newAuthKey();
       const keyId = authKeyId(key);
-      keys.set(keyId, { key, keyId, userId, salt: randomLong() });
+      keys.set(keyId, { key, keyId, userId, salt: randomLong(), sessions: new Set() });
       return encodeSession({ dcId: 2, host, port: listener.port }, key);
     },
     rsaPublicKey() {

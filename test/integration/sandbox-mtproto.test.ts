@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connectClient, encodeSession } from "../../lib/gramjs.ts";
 import { Api, type TelegramClient } from "telegram";
 import { FloodWaitError } from "telegram/errors";
+import { returnBigInt as big } from "telegram/Helpers";
 import { NewMessage, type NewMessageEvent } from "telegram/events";
 import { EditedMessage, type EditedMessageEvent } from "telegram/events/EditedMessage";
 import { startMtproto, type MtprotoServer } from "../../sandbox/mtproto.ts";
@@ -213,8 +214,30 @@ describe("sandbox MTProto with gramjs", () => {
   });
 
   test("an unsupported method is an RPC error, not a crash", async () => {
-    await expect(client.invoke(new Api.help.GetAppConfig({ hash: 0 }))).rejects.toThrow(/INPUT_METHOD_INVALID/);
+    await expect(client.invoke(new Api.help.GetPremiumPromo())).rejects.toThrow(/INPUT_METHOD_INVALID/);
     expect((await client.getMe()).id.toString()).toBe(String(ann.id));
+  });
+
+  test("a request the sandbox cannot decode gets an RPC error for its msg_id, not silence", async () => {
+    // A constructor id no layer has, sent through gramjs's own sender.
+    class Undecodable extends Api.help.GetNearestDc {
+      override getBytes(): Buffer {
+        return Buffer.from([0xef, 0xbe, 0xad, 0xde, 1, 2, 3, 4]);
+      }
+    }
+    await expect(client.invoke(new Undecodable())).rejects.toThrow(/400.*INPUT_METHOD_INVALID|INPUT_METHOD_INVALID/);
+    // A known method with a truncated body.
+    class Truncated extends Api.messages.GetHistory {
+      override getBytes(): Buffer {
+        return super.getBytes().subarray(0, 8);
+      }
+    }
+    await expect(client.invoke(new Truncated({ peer: new Api.InputPeerSelf(), offsetId: 0, offsetDate: 0, addOffset: 0, limit: 1, maxId: 0, minId: 0, hash: big(0) }))).rejects.toThrow(/INPUT_FETCH_ERROR/);
+  });
+
+  test("help.getAppConfig (asked by gramjs on connect) answers an empty config", async () => {
+    const r = await client.invoke(new Api.help.GetAppConfig({ hash: 0 }));
+    expect(r).toBeInstanceOf(Api.help.AppConfig);
   });
 
   test("FLOOD_WAIT_n surfaces as gramjs FloodWaitError with its seconds", async () => {
