@@ -11,6 +11,7 @@ import { returnBigInt } from "telegram/Helpers";
 
 const MSG_CONTAINER = 0x73f1f8dc;
 const GZIP_PACKED = 0x3072cfa1;
+const FUTURE_SALTS = 0xae500895;
 
 export interface InnerMessage {
   msgId: bigint;
@@ -64,13 +65,7 @@ const SALT_PERIOD_S = 3600;
 export function serviceAnswer(obj: unknown, msgId: bigint, s: ServiceState): ServiceAnswer | undefined {
   if (obj instanceof Api.MsgsAck || obj instanceof Api.HttpWait || obj instanceof Api.MsgResendReq) return "none";
   if (obj instanceof Api.GetFutureSalts) {
-    // The sandbox keeps one salt per key: every future period has the same one.
-    const n = Math.max(1, Math.min(64, obj.num));
-    const salts = Array.from({ length: n }, (_, i) => {
-      const validSince = s.nowSec + i * SALT_PERIOD_S;
-      return new Api.FutureSalt({ validSince, validUntil: validSince + SALT_PERIOD_S, salt: big(s.salt) });
-    });
-    return { body: new Api.FutureSalts({ reqMsgId: big(msgId), now: s.nowSec, salts }).getBytes(), contentRelated: false };
+    return { body: futureSalts(msgId, obj.num, s), contentRelated: false };
   }
   if (obj instanceof Api.DestroySession) {
     const known = s.destroySession(BigInt(String(obj.sessionId)));
@@ -83,6 +78,27 @@ export function serviceAnswer(obj: unknown, msgId: bigint, s: ServiceState): Ser
     return { body: new Api.MsgsStateInfo({ reqMsgId: big(msgId), info }).getBytes(), contentRelated: false };
   }
   return undefined;
+}
+
+/**
+ * future_salts#ae500895 req_msg_id:long now:int salts:vector<future_salt>, written by hand: the
+ * vector and its future_salt items are bare (no constructor ids), which gramjs's class gets wrong.
+ * The sandbox keeps one salt per key, so every period has the same one.
+ */
+function futureSalts(reqMsgId: bigint, num: number, s: ServiceState): Buffer {
+  const n = Math.max(1, Math.min(64, num));
+  const out = Buffer.alloc(4 + 8 + 4 + 4 + n * 16);
+  out.writeUInt32LE(FUTURE_SALTS, 0);
+  out.writeBigInt64LE(reqMsgId, 4);
+  out.writeInt32LE(s.nowSec, 12);
+  out.writeInt32LE(n, 16);
+  for (let i = 0; i < n; i++) {
+    const validSince = s.nowSec + i * SALT_PERIOD_S;
+    out.writeInt32LE(validSince, 20 + i * 16);
+    out.writeInt32LE(validSince + SALT_PERIOD_S, 24 + i * 16);
+    out.writeBigInt64LE(s.salt, 28 + i * 16);
+  }
+  return out;
 }
 
 /** core.telegram.org/mtproto/service_messages_about_messages: 1 unknown, 2 too old, 3 too new, 4 received. */

@@ -13,10 +13,11 @@ import { returnBigInt } from "telegram/Helpers";
 import { TypeNotFoundError } from "telegram/errors";
 import { encodeSession } from "./gramjs-session.ts";
 import { SANDBOX_HOST, sandboxPortFromEnv } from "./defaults.ts";
-import { apiBot, apiMessage, apiSelf, type ApiConn, type ApiServer, invoke, RpcFail, type TlResult } from "./mtproto-api.ts";
+import { apiBot, apiMessage, apiSelf, type ApiConn, type ApiServer, invoke, RpcFail } from "./mtproto-api.ts";
 import { type Handshake, HandshakeError, keyExchangeStep, PhoneLogin, UNREGISTERED_OK } from "./mtproto-auth.ts";
 import { generateRsaKey, type SandboxRsaKey } from "./mtproto-rsa.ts";
 import { authKeyId, decryptFromClient, encryptToClient, MsgIdClock, msgIdTimeSec, newAuthKey } from "./mtproto-crypto.ts";
+import { codecForLayer, declaredLayer, DEFAULT_CODEC, type LayerCodec } from "./mtproto-layers.ts";
 import { serviceAnswer, unpackMessages } from "./mtproto-service.ts";
 import { TransportDetector } from "./mtproto-transport.ts";
 import type { Bot, User, UserEvent, World } from "./world.ts";
@@ -66,17 +67,15 @@ interface Conn extends ApiConn {
   /** Bytes Bun could not write yet (socket back-pressure). */
   backlog: Buffer[];
   closed: boolean;
+  /** The layer the client declared (invokeWithLayer), and the codec its requests and answers use. */
+  layer?: number;
+  codec: LayerCodec;
   /** Recent msg_ids from the client, for msgs_state_req. */
   received: Set<bigint>;
   disconnectTimer?: ReturnType<typeof setTimeout>;
 }
 
-const CORE = {
-  rpcResult: 0xf35c6d01,
-  vector: 0x1cb5c415,
-  boolTrue: 0x997275b5,
-  boolFalse: 0xbc799737,
-};
+const RPC_RESULT = 0xf35c6d01;
 
 // Requests whose reply is the inner query's: the connection handshake and invoke wrappers.
 const WRAPPERS = new Set(["InvokeWithLayer", "InitConnection", "InvokeWithoutUpdates", "InvokeAfterMsg", "InvokeAfterMsgs"]);
@@ -85,24 +84,9 @@ const FLOOD_EXEMPT = new Set(["help.GetConfig"]);
 
 const big = (n: bigint) => returnBigInt(n);
 
-function serialize(r: TlResult): Buffer {
-  if (typeof r === "boolean") {
-    const b = Buffer.allocUnsafe(4);
-    b.writeUInt32LE(r ? CORE.boolTrue : CORE.boolFalse, 0);
-    return b;
-  }
-  if (Array.isArray(r)) {
-    const head = Buffer.allocUnsafe(8);
-    head.writeUInt32LE(CORE.vector, 0);
-    head.writeInt32LE(r.length, 4);
-    return Buffer.concat([head, ...r.map((x) => x.getBytes())]);
-  }
-  return r.getBytes();
-}
-
 function rpcResult(reqMsgId: bigint, body: Buffer): Buffer {
   const head = Buffer.allocUnsafe(12);
-  head.writeUInt32LE(CORE.rpcResult, 0);
+  head.writeUInt32LE(RPC_RESULT, 0);
   head.writeBigInt64LE(reqMsgId, 4);
   return Buffer.concat([head, body]);
 }
@@ -220,9 +204,12 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
     const users: Api.TypeUser[] = [];
     const peer = botId ? world.bots.get(botId) : world.users.get(userId);
     if (peer) users.push(botId ? apiBot(api, peer as Bot) : apiSelf(api, peer as User));
-    const body = new Api.Updates({ updates: [update], users, chats: [], date: clock.nowSec(), seq: 0 }).getBytes();
+    const updates = new Api.Updates({ updates: [update], users, chats: [], date: clock.nowSec(), seq: 0 });
+    const bodies = new Map<LayerCodec, Buffer>(); // one serialisation per layer in use
     for (const c of conns) {
       if (c.sendingToSelf && botId === 0) continue; // the sender gets it as its request's result
+      let body = bodies.get(c.codec);
+      if (!body) bodies.set(c.codec, (body = c.codec.write(updates)));
       send(c, body, "content", true);
       if (world.observed) world.trace({ type: "mtprotoPush", userId, messageId, ts: performance.now() });
     }
@@ -292,7 +279,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
       try {
         const entry = c.auth!;
         const result = login({ api, conn: c, bindUser: (userId) => bindKey(entry, userId) }, q);
-        return send(c, rpcResult(reqMsgId, serialize(result)), "response", true);
+        return send(c, rpcResult(reqMsgId, c.codec.write(result)), "response", true);
       } catch (e) {
         if (e instanceof RpcFail) return sendError(c, reqMsgId, e.code, e.errorMessage);
         console.error(`[sandbox mtproto] ${method} failed:`, e);
@@ -307,7 +294,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
     }
     try {
       const result = await invoke(api, c, method, q);
-      send(c, rpcResult(reqMsgId, serialize(result)), "response", true);
+      send(c, rpcResult(reqMsgId, c.codec.write(result)), "response", true);
     } catch (e) {
       if (e instanceof RpcFail) {
         if (e.errorMessage === "INPUT_METHOD_INVALID") warnOnce(method, `unsupported method ${method}: answered 400 INPUT_METHOD_INVALID`);
@@ -321,12 +308,17 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
   /** One message from the client, out of its container: a service message or an API request. */
   function onMessage(c: Conn, msgId: bigint, body: Buffer, arrivedAt: number): void {
     rememberReceived(c, msgId);
+    const layer = declaredLayer(body);
+    if (layer !== undefined && layer !== c.layer) {
+      c.layer = layer;
+      c.codec = codecForLayer(layer);
+    }
     let obj: unknown;
     try {
-      obj = new BinaryReader(body).tgReadObject();
+      obj = c.codec.read(body);
     } catch (e) {
       // Never silent: the client gets an error for this msg_id instead of waiting for its timeout.
-      const unknown = e instanceof TypeNotFoundError && body.length >= 4 && (e as { invalidConstructorId?: number }).invalidConstructorId === body.readUInt32LE(0);
+      const unknown = e instanceof TypeNotFoundError;
       const ctor = body.length >= 4 ? body.readUInt32LE(0).toString(16).padStart(8, "0") : "none";
       warnOnce(`decode:${ctor}`, `cannot decode a request (constructor 0x${ctor}): ${(e as Error).message}; answered 400`);
       return sendError(c, msgId, 400, unknown ? "INPUT_METHOD_INVALID" : "INPUT_FETCH_ERROR");
@@ -455,6 +447,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
             backlog: [],
             closed: false,
             received: new Set(),
+            codec: DEFAULT_CODEC,
             userId: 0,
             sendingToSelf: false,
           };
