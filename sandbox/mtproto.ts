@@ -13,7 +13,8 @@ import { returnBigInt } from "telegram/Helpers";
 import { TypeNotFoundError } from "telegram/errors";
 import { encodeSession } from "./gramjs-session.ts";
 import { SANDBOX_HOST, sandboxPortFromEnv } from "./defaults.ts";
-import { apiBot, apiMessage, apiSelf, type ApiConn, type ApiServer, invoke, RpcFail } from "./mtproto-api.ts";
+import { UpdateLog } from "./mtproto-updates.ts";
+import { apiBot, apiSelf, apiUpdate, type ApiConn, type ApiServer, invoke, RpcFail } from "./mtproto-api.ts";
 import { type Handshake, HandshakeError, keyExchangeStep, PhoneLogin, UNREGISTERED_OK } from "./mtproto-auth.ts";
 import { generateRsaKey, type SandboxRsaKey } from "./mtproto-rsa.ts";
 import { authKeyId, decryptFromClient, encryptToClient, MsgIdClock, msgIdTimeSec, newAuthKey } from "./mtproto-crypto.ts";
@@ -107,7 +108,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
   const clock = new MsgIdClock(opts.clockSkewMs ?? 0);
   const keys = new Map<bigint, AuthKeyEntry>();
   const hashSeed = randomBytes(8).readBigUInt64LE(0);
-  const ptsByUser = new Map<number, number>();
+  const logs = new Map<number, UpdateLog>();
   const connsByUser = new Map<number, Set<Conn>>();
   const unlistenByUser = new Map<number, () => void>();
   const flood = new Map<number, { windowStart: number; count: number }>();
@@ -123,11 +124,16 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
     port: 0,
     nowSec: () => clock.nowSec(),
     accessHash: (id) => BigInt.asIntN(64, Bun.hash.wyhash(String(id), hashSeed)),
-    pts: (userId) => ptsByUser.get(userId) ?? 1,
-    nextPts: (userId) => {
-      const p = (ptsByUser.get(userId) ?? 1) + 1;
-      ptsByUser.set(userId, p);
-      return p;
+    updates: (userId) => updateLog(userId),
+    logOut: (conn) => {
+      const entry = (conn as Conn).auth;
+      if (!entry) return;
+      entry.userId = 0;
+      for (const c of all) {
+        if (c.auth !== entry) continue;
+        leave(c);
+        c.userId = 0;
+      }
     },
   };
 
@@ -180,31 +186,32 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
 
   // ---- pushed updates ----
 
-  function onUserEvent(userId: number, e: UserEvent): void {
-    const conns = connsByUser.get(userId);
-    if (!conns?.size) return;
-    let update: Api.TypeUpdate;
-    let messageId: number;
-    let botId = 0;
-    if (e.type === "deleteMessages") {
-      const pts = api.nextPts(userId);
-      update = new Api.UpdateDeleteMessages({ messages: e.ids, pts, ptsCount: e.ids.length });
-      messageId = e.ids[0] ?? 0;
-    } else {
-      const m = e.message;
-      botId = m.botId;
-      messageId = m.id;
-      const pts = api.nextPts(userId);
-      update =
-        e.type === "newMessage"
-          ? new Api.UpdateNewMessage({ message: apiMessage(m), pts, ptsCount: 1 })
-          : new Api.UpdateEditMessage({ message: apiMessage(m), pts, ptsCount: 1 });
+  /** The user's update state; from its first use on, the world's events for the user are logged. */
+  function updateLog(userId: number): UpdateLog {
+    let log = logs.get(userId);
+    if (!log) {
+      logs.set(userId, (log = new UpdateLog()));
+      unlistenByUser.set(
+        userId,
+        world.listen(userId, (e) => onUserEvent(userId, log!, e)),
+      );
     }
+    return log;
+  }
+
+  function onUserEvent(userId: number, log: UpdateLog, e: UserEvent): void {
+    const entry = log.record(
+      e.type === "deleteMessages" ? { kind: "delete", userMsgIds: e.userMsgIds } : { kind: e.type === "newMessage" ? "new" : "edit", message: e.message },
+    );
+    const conns = connsByUser.get(userId);
+    if (!conns?.size) return; // a client that reconnects gets it from updates.getDifference
+    const botId = e.type === "deleteMessages" ? 0 : e.message.botId;
+    const messageId = e.type === "deleteMessages" ? (e.ids[0] ?? 0) : e.message.id;
     // Only the users the update refers to: the bot, or the user in Saved Messages.
     const users: Api.TypeUser[] = [];
     const peer = botId ? world.bots.get(botId) : world.users.get(userId);
     if (peer) users.push(botId ? apiBot(api, peer as Bot) : apiSelf(api, peer as User));
-    const updates = new Api.Updates({ updates: [update], users, chats: [], date: clock.nowSec(), seq: 0 });
+    const updates = new Api.Updates({ updates: [apiUpdate(entry)], users, chats: [], date: clock.nowSec(), seq: 0 });
     const bodies = new Map<LayerCodec, Buffer>(); // one serialisation per layer in use
     for (const c of conns) {
       if (c.sendingToSelf && botId === 0) continue; // the sender gets it as its request's result
@@ -223,14 +230,9 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
   /** From now on the connection acts as this user and gets the user's updates. */
   function join(c: Conn, userId: number): void {
     c.userId = userId;
+    updateLog(userId);
     let set = connsByUser.get(userId);
-    if (!set) {
-      connsByUser.set(userId, (set = new Set()));
-      unlistenByUser.set(
-        userId,
-        world.listen(userId, (e) => onUserEvent(userId, e)),
-      );
-    }
+    if (!set) connsByUser.set(userId, (set = new Set()));
     set.add(c);
   }
 
@@ -247,13 +249,14 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
     clearTimeout(c.disconnectTimer);
     all.delete(c);
     if (!c.auth || !c.userId) return;
+    leave(c);
+  }
+
+  /** The connection no longer acts as its user (closed, or the key logged out). */
+  function leave(c: Conn): void {
     const set = connsByUser.get(c.userId);
     set?.delete(c);
-    if (set && set.size === 0) {
-      connsByUser.delete(c.userId);
-      unlistenByUser.get(c.userId)?.();
-      unlistenByUser.delete(c.userId);
-    }
+    if (set && set.size === 0) connsByUser.delete(c.userId);
   }
 
   // ---- reading ----

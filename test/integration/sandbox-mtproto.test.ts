@@ -178,7 +178,7 @@ describe("sandbox MTProto with gramjs", () => {
     const sent = await client.sendMessage("me", { message: "note to self" });
     const saved = world.history(ann.id, 0);
     expect(saved.at(-1)?.text).toBe("note to self");
-    expect(saved.at(-1)?.id).toBe(sent.id);
+    expect(saved.at(-1)?.userMsgId).toBe(sent.id);
     const back = await client.getMessages("me", { limit: 1 });
     expect(back[0]?.text).toBe("note to self");
     expect(back[0]?.out).toBe(true);
@@ -269,6 +269,66 @@ describe("sandbox MTProto with gramjs", () => {
       expect(Math.abs(Number(id >> 32n) - (Date.now() + skewMs) / 1000)).toBeLessThan(5);
       expect([1n, 3n]).toContain(id % 4n);
     }
+  });
+
+  test("message ids count once per account across chats, as Telegram's private chats do", async () => {
+    const other = world.botForToken("7000000043:mtproto-other", "mtproto_other_bot");
+    const u = world.createUser({ first_name: "Ids" });
+    const c = await connectClient(server.sessionFor(u.id), API);
+    extra.clients.push(c);
+    const a = await c.sendMessage(BOT_NAME, { message: "/start" });
+    const b = await c.sendMessage("mtproto_other_bot", { message: "/start" });
+    expect(b.id).toBe(a.id + 1);
+    const reply = world.botSends(other.id, u.id, "from the other bot");
+    const [got] = await c.getMessages("mtproto_other_bot", { ids: [b.id + 1] });
+    expect(got?.text).toBe("from the other bot");
+    expect(reply.userMsgId).toBe(b.id + 1);
+  });
+
+  test("a client that was offline gets what it missed from updates.getDifference", async () => {
+    const u = world.createUser({ first_name: "Offline" });
+    const session = server.sessionFor(u.id);
+    let c = await connectClient(session, API);
+    await c.sendMessage(BOT_NAME, { message: "/start" });
+    const state = await c.invoke(new Api.updates.GetState());
+    const shown = world.botSends(bot.id, u.id, "before", { inline_keyboard: [[{ text: "Go", callback_data: "go" }]] });
+    await c.destroy();
+    world.botSends(bot.id, u.id, "while away");
+    world.botEdits(bot.id, u.id, shown.id, { text: "before, edited" });
+    c = await connectClient(session, API);
+    extra.clients.push(c);
+    const diff = await c.invoke(new Api.updates.GetDifference({ pts: state.pts, date: state.date, qts: 0 }));
+    expect(diff).toBeInstanceOf(Api.updates.Difference);
+    const d = diff as Api.updates.Difference;
+    expect(d.newMessages.map((m) => (m as Api.Message).message)).toEqual(["before, edited", "while away"]);
+    expect(d.otherUpdates.map((x) => x.className)).toEqual(["UpdateEditMessage"]);
+    expect(d.state.pts).toBe(state.pts + 3);
+    const again = await c.invoke(new Api.updates.GetDifference({ pts: d.state.pts, date: d.state.date, qts: 0 }));
+    expect(again).toBeInstanceOf(Api.updates.DifferenceEmpty);
+  });
+
+  test("getDialogs lists the user's chats newest first; getPeerDialogs one of them", async () => {
+    const u = world.createUser({ first_name: "Dialogs" });
+    const c = await connectClient(server.sessionFor(u.id), API);
+    extra.clients.push(c);
+    await c.sendMessage("me", { message: "memo" });
+    await c.sendMessage(BOT_NAME, { message: "/start" });
+    world.botSends(bot.id, u.id, "welcome");
+    const dialogs = await c.getDialogs({});
+    expect(dialogs.map((d) => [d.id?.toString(), d.message?.message])).toEqual([
+      [String(bot.id), "welcome"],
+      [String(u.id), "memo"],
+    ]);
+    const peer = await c.invoke(new Api.messages.GetPeerDialogs({ peers: [new Api.InputDialogPeer({ peer: await c.getInputEntity(BOT_NAME) })] }));
+    expect((peer.messages[0] as Api.Message).message).toBe("welcome");
+  });
+
+  test("auth.logOut unbinds the key: the next request is 401 AUTH_KEY_UNREGISTERED", async () => {
+    const c = await connectClient(server.sessionFor(world.createUser({ first_name: "Leaving" }).id), API);
+    extra.clients.push(c);
+    const r = await c.invoke(new Api.auth.LogOut());
+    expect(r).toBeInstanceOf(Api.auth.LoggedOut);
+    await expect(c.invoke(new Api.updates.GetState())).rejects.toThrow(/AUTH_KEY_UNREGISTERED/);
   });
 
   test("20 clients at once each get their own pushes", async () => {
