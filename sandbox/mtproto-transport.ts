@@ -3,12 +3,14 @@
 //   0xef                  abridged: 1-byte length in 4-byte words (0x7f + 3 bytes when longer)
 //   0xeeeeeeee            intermediate: 4-byte length
 //   0xdddddddd            padded intermediate: 4-byte length, 0-15 random bytes after the payload
-//   anything else         full: length, sequence number, payload, CRC32
-// The obfuscated variant (a 64-byte random header) is not modelled: it is read as full and fails.
+//   a length, then 0     full: length, sequence number (0 first), payload, CRC32
+//   anything else         obfuscated: a 64-byte header whose bytes 8-56 key AES-256-CTR both
+//                         ways; decrypted, its bytes 56-60 name one of the three above
+//                         (0xefefefef, 0xeeeeeeee, 0xdddddddd). No MTProxy secret.
 
-import { randomBytes } from "node:crypto";
+import { type Cipheriv, createCipheriv, createDecipheriv, type Decipheriv, randomBytes } from "node:crypto";
 
-export type TransportName = "abridged" | "intermediate" | "padded intermediate" | "full";
+export type TransportName = "abridged" | "intermediate" | "padded intermediate" | "full" | `obfuscated ${string}`;
 
 export interface Transport {
   readonly name: TransportName;
@@ -36,7 +38,10 @@ export class TransportDetector {
     const tag = this.head.readUInt32LE(0);
     if (tag === 0xeeeeeeee) return this.start(new Intermediate(false), 4);
     if (tag === 0xdddddddd) return this.start(new Intermediate(true), 4);
-    return this.start(new Full(), 0);
+    if (this.head.length < 8) return [];
+    if (this.head.readUInt32LE(4) === 0) return this.start(new Full(), 0);
+    if (this.head.length < 64) return [];
+    return this.start(new Obfuscated(this.head.subarray(0, 64)), 64);
   }
 
   private start(t: Transport, tagLength: number): Buffer[] {
@@ -137,6 +142,33 @@ class Full extends Buffered {
     frame.set(payload, 8);
     frame.writeUInt32LE(crc32(frame.subarray(0, len - 4)), len - 4);
     return frame;
+  }
+}
+
+class Obfuscated implements Transport {
+  readonly name: TransportName;
+  private readonly inner: Transport;
+  private readonly decipher: Decipheriv;
+  private readonly cipher: Cipheriv;
+
+  constructor(header: Buffer) {
+    const reversed = Buffer.from(header.subarray(8, 56)).reverse();
+    this.decipher = createDecipheriv("aes-256-ctr", header.subarray(8, 40), header.subarray(40, 56));
+    this.cipher = createCipheriv("aes-256-ctr", reversed.subarray(0, 32), reversed.subarray(32, 48));
+    const tag = this.decipher.update(header).readUInt32LE(56); // also moves the stream past the header
+    if (tag === 0xefefefef) this.inner = new Abridged();
+    else if (tag === 0xeeeeeeee) this.inner = new Intermediate(false);
+    else if (tag === 0xdddddddd) this.inner = new Intermediate(true);
+    else throw new Error(`unknown transport (not full, nor an obfuscated header: tag 0x${tag.toString(16)})`);
+    this.name = `obfuscated ${this.inner.name}`;
+  }
+
+  push(chunk: Uint8Array): Buffer[] {
+    return this.inner.push(this.decipher.update(chunk));
+  }
+
+  encode(payload: Uint8Array): Buffer {
+    return this.cipher.update(this.inner.encode(payload));
   }
 }
 

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { Api, TelegramClient } from "telegram";
 import { BinaryReader } from "telegram/extensions";
 import { readBigIntFromBuffer } from "telegram/Helpers";
-import { ConnectionTCPAbridged } from "telegram/network/connection";
+import { ConnectionTCPAbridged, ConnectionTCPObfuscated } from "telegram/network/connection";
 import { Logger, LogLevel } from "telegram/extensions/Logger";
 import { StringSession } from "telegram/sessions";
 import { socketDialing } from "../../lib/gramjs.ts";
@@ -106,19 +106,24 @@ describe("MTProto transports", () => {
     });
   }
 
-  test("gramjs over the abridged transport: a preset session works as the user", async () => {
-    const { userId, session } = sb.sessionFor("+79990007001");
-    const client = new TelegramClient(new StringSession(session), SANDBOX_API_CREDENTIALS.apiId, SANDBOX_API_CREDENTIALS.apiHash, {
-      connection: ConnectionTCPAbridged,
-      networkSocket: socketDialing(sb.mtprotoHost, sb.mtprotoPort),
-      connectionRetries: 1,
-      baseLogger: new Logger(LogLevel.ERROR),
+  for (const [name, connection] of [
+    ["abridged", ConnectionTCPAbridged],
+    ["obfuscated (abridged inside)", ConnectionTCPObfuscated],
+  ] as const) {
+    test(`gramjs over the ${name} transport: a preset session works as the user`, async () => {
+      const { userId, session } = sb.sessionFor(`+7999000700${name.length}`);
+      const client = new TelegramClient(new StringSession(session), SANDBOX_API_CREDENTIALS.apiId, SANDBOX_API_CREDENTIALS.apiHash, {
+        connection,
+        networkSocket: socketDialing(sb.mtprotoHost, sb.mtprotoPort),
+        connectionRetries: 1,
+        baseLogger: new Logger(LogLevel.ERROR),
+      });
+      try {
+        await client.connect();
+        expect((await client.getMe()).id.toString()).toBe(String(userId));
+      } finally {
+        await client.destroy();
+      }
     });
-    try {
-      await client.connect();
-      expect((await client.getMe()).id.toString()).toBe(String(userId));
-    } finally {
-      await client.destroy();
-    }
-  });
+  }
 });
