@@ -261,6 +261,7 @@ function warnMissing(layer: number, className: string): void {
 /** Layers with a schema file in sandbox/tl/, besides gramjs's own. */
 const SCHEMA_FILES: Record<number, string> = {
   144: "layer-144.tl", // Telethon v1.25.1 (Debian's python3-telethon), telethon_generator/data/api.tl
+  190: "layer-190.tl", // Telethon's main branch at 85c4a913, telethon_generator/data/api.tl
   221: "layer-221.tl", // @mtcute/tl 221.0.0's api-schema.json, via sandbox/tl/from-mtcute-json.ts
 };
 
