@@ -70,7 +70,7 @@ describe("gramjs against the sandbox", () => {
 
   test("pressing the button gets the bot's answer; the edit arrives", async () => {
     const edited = next<EditedMessageEvent>(new EditedMessage({}), (e) => e.message.id === menu.id);
-    const answer = (await menu.click(0)) as Api.messages.BotCallbackAnswer;
+    const answer = (await menu.click({ i: 0 })) as Api.messages.BotCallbackAnswer;
     expect(answer.message).toBe(CONFORMANCE.answer);
     expect((await edited).message.message).toBe(CONFORMANCE.edited);
   });
