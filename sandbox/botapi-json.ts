@@ -1,7 +1,7 @@
 // The sandbox's world as Bot API objects (Message, User, Update, ...), shaped as Telegram sends
 // them, and reply markup as the Bot API accepts it, checked the way Telegram checks it.
 
-import { WorldError, type Bot, type CallbackQuery, type InlineButton, type Message, type ReplyMarkup, type Update, type User, type World } from "./world.ts";
+import { WorldError, type Bot, type CallbackQuery, type ChatMemberChange, type InlineButton, type Message, type ReplyMarkup, type Update, type User, type World } from "./world.ts";
 
 export function userJson(u: User) {
   const o: Record<string, unknown> = { id: u.id, is_bot: false, first_name: u.first_name };
@@ -44,6 +44,16 @@ function commandEntities(text: string): { type: "bot_command"; offset: number; l
   return out;
 }
 
+/** The bot's formatting plus the commands Telegram finds in the text (not inside code or links). */
+function messageEntities(m: Message): { type: string; offset: number; length: number }[] {
+  const formatting = m.entities ?? [];
+  const literal = formatting.filter((e) => e.type === "code" || e.type === "pre" || e.type === "text_link");
+  const inLiteral = (c: { offset: number; length: number }) => literal.some((e) => c.offset < e.offset + e.length && e.offset < c.offset + c.length);
+  const commands = (commandEntities(m.text) ?? []).filter((c) => !inLiteral(c));
+  if (!commands.length) return formatting;
+  return [...formatting, ...commands].sort((a, b) => a.offset - b.offset || b.length - a.length);
+}
+
 /** A message in the private chat of `user` with `bot`, as the bot sees it. */
 export function messageJson(m: Message, user: User, bot: Bot) {
   const o: Record<string, unknown> = {
@@ -54,8 +64,8 @@ export function messageJson(m: Message, user: User, bot: Bot) {
   };
   if (m.editDate !== undefined) o.edit_date = m.editDate;
   o.text = m.text;
-  const entities = commandEntities(m.text);
-  if (entities) o.entities = entities;
+  const entities = messageEntities(m);
+  if (entities.length) o.entities = entities;
   // A Message carries only inline keyboards; reply keyboards live in the user's app.
   if (m.replyMarkup && "inline_keyboard" in m.replyMarkup) o.reply_markup = m.replyMarkup;
   return o;
@@ -79,8 +89,25 @@ export function updateJson(world: World, u: Update, bot: Bot) {
     const user = world.users.get(u.message.userId)!;
     return { update_id: u.update_id, message: messageJson(u.message, user, bot) };
   }
+  if (u.kind === "my_chat_member") {
+    const user = world.users.get(u.change.userId)!;
+    return { update_id: u.update_id, my_chat_member: chatMemberUpdatedJson(u.change, user, bot) };
+  }
   const user = world.users.get(u.query.userId)!;
   return { update_id: u.update_id, callback_query: callbackQueryJson(world, u.query, user, bot) };
+}
+
+/** ChatMemberUpdated for the bot in a private chat: "kicked" (blocked, until_date 0 = forever) or "member". */
+function chatMemberUpdatedJson(c: ChatMemberChange, user: User, bot: Bot) {
+  const member = (status: ChatMemberChange["newStatus"]) =>
+    status === "kicked" ? { user: botUserJson(bot), status, until_date: 0 } : { user: botUserJson(bot), status };
+  return {
+    chat: chatJson(user),
+    from: userJson(user),
+    date: c.date,
+    old_chat_member: member(c.oldStatus),
+    new_chat_member: member(c.newStatus),
+  };
 }
 
 const BAD_MARKUP = "Bad Request: can't parse reply keyboard markup JSON object";

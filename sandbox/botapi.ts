@@ -1,14 +1,15 @@
 // The sandbox's Bot API: `/bot<token>/<method>` requests, as gramio (or curl) sends them, served
 // from the in-memory World with Telegram's response shapes and error texts.
 
+import { formatText } from "./botapi-format.ts";
 import { getMeJson, messageJson, parseMarkup, updateJson } from "./botapi-json.ts";
 import { int, optBool, optInt, optJson, optStr, readParams, type Params } from "./params.ts";
-import { RateLimiter, type RateLimitOptions } from "./ratelimit.ts";
-import { WorldError, type Bot, type Update, type User, type World } from "./world.ts";
+import { rateLimiterFor, type RateLimiter, type RateLimitSetting } from "./ratelimit.ts";
+import { WorldError, type Bot, type MessageEntity, type Update, type User, type World } from "./world.ts";
 
 export interface BotApiOptions {
-  /** Telegram's flood limits on sends (429 with retry_after). Off by default. */
-  rateLimit?: boolean | RateLimitOptions;
+  /** Telegram's flood limits on sends and edits (429 with retry_after). Off by default. */
+  rateLimit?: RateLimitSetting;
 }
 
 /** A Telegram error with `parameters` (retry_after for 429). */
@@ -46,8 +47,7 @@ export class BotApi {
     readonly world: World,
     opts: BotApiOptions = {},
   ) {
-    const rl = opts.rateLimit;
-    this.limiter = rl ? new RateLimiter(rl === true ? {} : rl) : undefined;
+    this.limiter = rateLimiterFor(opts.rateLimit);
     this.methods = this.table();
   }
 
@@ -93,7 +93,7 @@ export class BotApi {
     if (wait) throw new ApiError(429, `Too Many Requests: retry after ${wait}`, { retry_after: wait });
   }
 
-  private edit(c: Call, edit: { text?: string; markupOnly?: boolean }) {
+  private edit(c: Call, edit: { text?: string; entities?: MessageEntity[] }) {
     if (c.p.inline_message_id !== undefined) throw new WorldError(400, "Bad Request: inline messages are not supported by the sandbox");
     const user = this.user(c.p);
     const messageId = optInt(c.p, "message_id");
@@ -101,7 +101,7 @@ export class BotApi {
     // As in Telegram, an edit without reply_markup removes the inline keyboard.
     const markup = parseMarkup(c.p.reply_markup, true) ?? null;
     if (this.limiter?.opts.countEdits) this.throttle(c.bot, user.id);
-    const m = this.world.botEdits(c.bot.id, user.id, messageId, { text: edit.text, replyMarkup: markup });
+    const m = this.world.botEdits(c.bot.id, user.id, messageId, { ...edit, replyMarkup: markup });
     return messageJson(m, user, c.bot);
   }
 
@@ -147,19 +147,12 @@ export class BotApi {
       getupdates: (c) => this.getUpdates(c),
       sendmessage: ({ bot, p }) => {
         const user = this.user(p);
-        const text = optStr(p, "text");
-        if (!text) throw new WorldError(400, "Bad Request: message text is empty");
-        if (text.length > MAX_TEXT) throw new WorldError(400, "Bad Request: message is too long");
+        const { text, entities } = formattedText(p, "Bad Request: message is too long");
         const markup = parseMarkup(p.reply_markup, false);
         this.throttle(bot, user.id);
-        return messageJson(w.botSends(bot.id, user.id, text, markup), user, bot);
+        return messageJson(w.botSends(bot.id, user.id, text, markup, entities), user, bot);
       },
-      editmessagetext: (c) => {
-        const text = optStr(c.p, "text");
-        if (!text) throw new WorldError(400, "Bad Request: message text is empty");
-        if (text.length > MAX_TEXT) throw new WorldError(400, "Bad Request: MESSAGE_TOO_LONG");
-        return this.edit(c, { text });
-      },
+      editmessagetext: (c) => this.edit(c, formattedText(c.p, "Bad Request: MESSAGE_TOO_LONG")),
       editmessagereplymarkup: (c) => this.edit(c, {}),
       answercallbackquery: ({ bot, p }) => {
         const id = optStr(p, "callback_query_id");
@@ -191,6 +184,17 @@ export class BotApi {
     };
     return methods;
   }
+}
+
+/** `text` with `parse_mode` or `entities` applied, checked as Telegram checks a message's text. */
+function formattedText(p: Params, tooLong: string): { text: string; entities: MessageEntity[] } {
+  const raw = optStr(p, "text");
+  if (!raw) throw new WorldError(400, "Bad Request: message text is empty");
+  const entities = optJson(p, "entities", "can't parse entities JSON object");
+  const formatted = formatText(raw, optStr(p, "parse_mode"), entities);
+  if (!formatted.text.trim()) throw new WorldError(400, "Bad Request: message text is empty");
+  if (formatted.text.length > MAX_TEXT) throw new WorldError(400, tooLong);
+  return formatted;
 }
 
 function command(c: unknown): { command: string; description: string } {

@@ -5,10 +5,10 @@ import { BotApi } from "./botapi.ts";
 import { Control } from "./control.ts";
 import { SANDBOX_HOST, sandboxPortFromEnv } from "./defaults.ts";
 import { startMtproto, type MtprotoServer } from "./mtproto.ts";
-import type { RateLimitOptions } from "./ratelimit.ts";
+import type { RateLimitSetting } from "./ratelimit.ts";
 import { World } from "./world.ts";
 
-export type { RateLimitOptions } from "./ratelimit.ts";
+export type { RateLimitOptions, RateLimitSetting } from "./ratelimit.ts";
 
 export interface SandboxOptions {
   /** Loopback address to listen on (default 127.0.0.1). */
@@ -17,8 +17,8 @@ export interface SandboxOptions {
   botApiPort?: number;
   /** MTProto port; default $SANDBOX_MTPROTO_PORT (read when the sandbox starts), else 8443; 0 = ephemeral. */
   mtprotoPort?: number;
-  /** Telegram's flood limits on bot sends (429 retry_after). Off by default. */
-  rateLimit?: boolean | RateLimitOptions;
+  /** Telegram's flood limits on bot sends and edits (429 retry_after): "telegram" (or true), or numbers. Off by default. */
+  rateLimit?: RateLimitSetting;
   /** FLOOD_WAIT for MTProto users above this request rate. Off by default. */
   floodWait?: { requestsPerSecond: number } | null;
   /** Offset of the MTProto server's clock, for testing clock-sync code. */

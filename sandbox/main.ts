@@ -1,12 +1,13 @@
 // `bun run sandbox`: the sandbox as a standalone process, with the default bot ready to use.
-// Flags: --rate-limit, --flood-wait N (MTProto requests/s per user), --clock-skew-ms N,
+// Flags: --rate-limit [telegram|off], --flood-wait N (MTProto requests/s per user), --clock-skew-ms N,
 // --callback-timeout-ms N. Ports: SANDBOX_BOT_API_PORT, SANDBOX_MTPROTO_PORT.
 
 import { parseArgs } from "node:util";
 import { SANDBOX_BOT_TOKEN, SANDBOX_BOT_USERNAME, SANDBOX_DB_PATH } from "./defaults.ts";
 import { startSandbox } from "./index.ts";
 
-const USAGE = `usage: bun run sandbox [--rate-limit] [--flood-wait N] [--clock-skew-ms N] [--callback-timeout-ms N]
+const USAGE = `usage: bun run sandbox [--rate-limit [telegram|off]] [--flood-wait N] [--clock-skew-ms N] [--callback-timeout-ms N]
+  --rate-limit telegram: Telegram's limits on a bot's sends and edits (about 30/s overall, 1/s per chat), 429 retry_after
   ports: SANDBOX_BOT_API_PORT (default 8081), SANDBOX_MTPROTO_PORT (default 8443)`;
 
 function num(name: string, v: string | undefined): number | undefined {
@@ -19,11 +20,17 @@ function num(name: string, v: string | undefined): number | undefined {
   return n;
 }
 
+/** A bare --rate-limit (no value after it) means Telegram's limits. */
+function withRateLimitValue(argv: string[]): string[] {
+  return argv.map((a, i) => (a === "--rate-limit" && (i + 1 >= argv.length || argv[i + 1]!.startsWith("-")) ? "--rate-limit=telegram" : a));
+}
+
 let args;
 try {
   args = parseArgs({
+    args: withRateLimitValue(process.argv.slice(2)),
     options: {
-      "rate-limit": { type: "boolean" },
+      "rate-limit": { type: "string" },
       "flood-wait": { type: "string" },
       "clock-skew-ms": { type: "string" },
       "callback-timeout-ms": { type: "string" },
@@ -39,11 +46,16 @@ if (args.help) {
   process.exit(0);
 }
 
+const rateLimit = args["rate-limit"] ?? "off";
+if (rateLimit !== "telegram" && rateLimit !== "off") {
+  console.error(`--rate-limit takes "telegram" or "off", got "${rateLimit}"\n${USAGE}`);
+  process.exit(2);
+}
 const floodWait = num("flood-wait", args["flood-wait"]);
 let sandbox;
 try {
   sandbox = await startSandbox({
-    rateLimit: args["rate-limit"] ?? false,
+    rateLimit,
     floodWait: floodWait ? { requestsPerSecond: floodWait } : null,
     clockSkewMs: num("clock-skew-ms", args["clock-skew-ms"]),
     callbackTimeoutMs: num("callback-timeout-ms", args["callback-timeout-ms"]),
@@ -59,7 +71,7 @@ console.log(`Telegram sandbox (loopback only)
   Bot API   ${sb.botApiUrl}/bot<token>/<method>   (any token <digits>:<secret> is a bot)
   MTProto   ${sb.mtprotoHost}:${sb.mtprotoPort}
   control   ${sb.controlUrl}/health | users | send | press | history | session
-  options   rate limit ${args["rate-limit"] ? "on" : "off"}, flood wait ${floodWait ? `${floodWait} req/s` : "off"}, clock skew ${args["clock-skew-ms"] ?? 0} ms
+  options   rate limit ${rateLimit}, flood wait ${floodWait ? `${floodWait} req/s` : "off"}, clock skew ${args["clock-skew-ms"] ?? 0} ms
 
 Run the bot against it:
   BOT_API_URL=${sb.botApiUrl} BOT_TOKEN=${SANDBOX_BOT_TOKEN} DB_PATH=${SANDBOX_DB_PATH} bun run bot

@@ -1,6 +1,7 @@
 // Request parameters as Telegram's servers accept them: query string, JSON, urlencoded or
 // multipart bodies. Form and query values are strings, so readers coerce (numbers, JSON objects).
 
+import { gunzipSync, inflateRawSync, inflateSync } from "node:zlib";
 import { WorldError } from "./world.ts";
 
 export type Params = Record<string, unknown>;
@@ -10,29 +11,50 @@ export async function readParams(req: Request, search: string): Promise<Params> 
   const params: Params = search ? Object.fromEntries(new URLSearchParams(search)) : {};
   if (req.method === "GET" || req.method === "HEAD") return params;
   const type = req.headers.get("content-type") ?? "";
+  const encoded = contentEncoding(req) !== "identity";
   if (type.startsWith("application/json")) {
-    const text = await req.text();
+    const text = encoded ? (await decodedBody(req)).toString("utf8") : await req.text();
     if (!text) return params;
-    let body: unknown;
+    let json: unknown;
     try {
-      body = JSON.parse(text);
+      json = JSON.parse(text);
     } catch {
       throw new WorldError(400, "Bad Request: can't parse JSON object");
     }
-    if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    if (json === null || typeof json !== "object" || Array.isArray(json)) {
       throw new WorldError(400, "Bad Request: parameters must be a JSON object");
     }
-    return Object.keys(params).length ? Object.assign(params, body) : (body as Params);
+    return Object.keys(params).length ? Object.assign(params, json) : (json as Params);
   }
   if (type.startsWith("application/x-www-form-urlencoded")) {
-    for (const [k, v] of new URLSearchParams(await req.text())) params[k] = v;
+    const text = encoded ? (await decodedBody(req)).toString("utf8") : await req.text();
+    for (const [k, v] of new URLSearchParams(text)) params[k] = v;
     return params;
   }
   if (type.startsWith("multipart/form-data")) {
-    for (const [k, v] of await req.formData()) if (typeof v === "string") params[k] = v;
+    const form = encoded ? await new Response(await decodedBody(req), { headers: { "content-type": type } }).formData() : await req.formData();
+    for (const [k, v] of form) if (typeof v === "string") params[k] = v;
     return params;
   }
   return params;
+}
+
+function contentEncoding(req: Request): string {
+  return (req.headers.get("content-encoding") ?? "identity").trim().toLowerCase() || "identity";
+}
+
+/** The request body with its Content-Encoding (gzip, deflate) undone, as Telegram accepts them. */
+async function decodedBody(req: Request): Promise<Buffer> {
+  const raw = Buffer.from(await req.arrayBuffer());
+  const encoding = contentEncoding(req);
+  try {
+    if (encoding === "gzip" || encoding === "x-gzip") return gunzipSync(raw);
+    // HTTP's "deflate" is zlib-wrapped; some clients send raw deflate under that name.
+    if (encoding === "deflate") return raw[0] === 0x78 ? inflateSync(raw) : inflateRawSync(raw);
+  } catch {
+    throw new WorldError(400, `Bad Request: can't decode the ${encoding} request body`);
+  }
+  throw new WorldError(400, `Bad Request: unsupported Content-Encoding ${encoding}`);
 }
 
 const missing = (name: string) => new WorldError(400, `Bad Request: ${name} is empty`);

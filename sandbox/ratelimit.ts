@@ -1,5 +1,6 @@
 // Telegram's flood limits for a bot's outgoing messages, as token buckets: about 30 messages/s
 // across all chats and about 1 message/s per chat, each allowing a short burst. Off by default.
+// Sends and edits both count (Telegram floods edits the same way); callback answers never do.
 
 export interface RateLimitOptions {
   /** Sustained messages per second across all chats (Telegram: about 30). */
@@ -10,7 +11,7 @@ export interface RateLimitOptions {
   perChatPerSecond?: number;
   /** Messages that may go to one chat at once. */
   perChatBurst?: number;
-  /** Count edits as well as sends (Telegram documents its limits for sends; default false). */
+  /** Count edits (editMessageText, editMessageReplyMarkup) as well as sends (default true, as Telegram). */
   countEdits?: boolean;
 }
 
@@ -19,8 +20,19 @@ export const DEFAULT_RATE_LIMIT: Required<RateLimitOptions> = {
   globalBurst: 30,
   perChatPerSecond: 1,
   perChatBurst: 3,
-  countEdits: false,
+  countEdits: true,
 };
+
+/** How a sandbox is told to limit: "telegram" (or true) = Telegram's limits, or custom numbers. */
+export type RateLimitSetting = boolean | "telegram" | "off" | RateLimitOptions;
+
+/** The limiter for a setting, or undefined when sends are not limited. */
+export function rateLimiterFor(setting: RateLimitSetting | undefined): RateLimiter | undefined {
+  if (!setting || setting === "off") return undefined;
+  if (setting === true || setting === "telegram") return new RateLimiter();
+  if (typeof setting === "string") throw new Error(`rate limit "${setting}" is unknown: use "telegram" or "off"`);
+  return new RateLimiter(setting);
+}
 
 interface Bucket {
   tokens: number;

@@ -18,6 +18,19 @@ export interface ReplyKeyboard {
 }
 export type ReplyMarkup = InlineKeyboard | ReplyKeyboard | { remove_keyboard: true };
 
+/** Formatting of a message's text, as the Bot API's MessageEntity (offsets in UTF-16 code units). */
+export interface MessageEntity {
+  type: "bold" | "italic" | "underline" | "strikethrough" | "spoiler" | "code" | "pre" | "text_link" | "custom_emoji" | "blockquote" | "expandable_blockquote";
+  offset: number;
+  length: number;
+  /** text_link */
+  url?: string;
+  /** pre */
+  language?: string;
+  /** custom_emoji */
+  custom_emoji_id?: string;
+}
+
 export interface User {
   id: number;
   first_name: string;
@@ -51,6 +64,8 @@ export interface Message {
   /** true when the bot wrote it, false when the user did. */
   outgoingFromBot: boolean;
   text: string;
+  /** Formatting the bot asked for (parse_mode or entities); commands are not stored here. */
+  entities?: MessageEntity[];
   date: number; // unix seconds
   editDate?: number;
   replyMarkup?: ReplyMarkup;
@@ -79,9 +94,18 @@ export interface CallbackAnswer {
   timeout?: boolean;
 }
 
+/** The user blocked (status "kicked") or unblocked ("member") the bot: Bot API my_chat_member. */
+export interface ChatMemberChange {
+  userId: number;
+  date: number; // unix seconds
+  oldStatus: "member" | "kicked";
+  newStatus: "member" | "kicked";
+}
+
 export type Update =
   | { update_id: number; kind: "message"; message: Message }
-  | { update_id: number; kind: "callback_query"; query: CallbackQuery };
+  | { update_id: number; kind: "callback_query"; query: CallbackQuery }
+  | { update_id: number; kind: "my_chat_member"; change: ChatMemberChange };
 
 /** What a user-side view (an MTProto session) is told about. */
 export type UserEvent =
@@ -221,10 +245,15 @@ export class World {
     return r?.kind === "bot" ? r.bot : undefined;
   }
 
+  /** The user blocks or unblocks the bot; the bot hears of a change as Telegram tells it (my_chat_member). */
   setBlocked(userId: number, botId: number, blocked: boolean): void {
     const u = this.mustUser(userId);
-    if (blocked) u.blocked.add(botId);
-    else u.blocked.delete(botId);
+    const bot = this.mustBot(botId);
+    if (u.blocked.has(bot.id) === blocked) return;
+    if (blocked) u.blocked.add(bot.id);
+    else u.blocked.delete(bot.id);
+    const [oldStatus, newStatus] = blocked ? (["member", "kicked"] as const) : (["kicked", "member"] as const);
+    this.queueUpdate(bot, { kind: "my_chat_member", change: { userId, date: Math.floor(Date.now() / 1000), oldStatus, newStatus } });
   }
 
   // ---- observation ----
@@ -332,7 +361,7 @@ export class World {
   userSends(userId: number, botId: number, text: string): Message {
     const user = this.mustUser(userId);
     const bot = this.mustBot(botId);
-    user.blocked.delete(bot.id); // writing to a bot unblocks it, as in Telegram
+    if (user.blocked.has(bot.id)) this.setBlocked(userId, botId, false); // writing to a bot unblocks it, as in Telegram
     const msg = this.addMessage(userId, botId, false, text);
     this.emit({ type: "userMessage", message: msg, ts: msg.ts });
     this.queueUpdate(bot, { kind: "message", message: msg });
@@ -401,17 +430,19 @@ export class World {
     return user;
   }
 
-  botSends(botId: number, userId: number, text: string, replyMarkup?: ReplyMarkup): Message {
+  botSends(botId: number, userId: number, text: string, replyMarkup?: ReplyMarkup, entities?: MessageEntity[]): Message {
     const bot = this.mustBot(botId);
     this.checkCanSend(bot, userId);
     if (!text) throw new WorldError(400, "Bad Request: message text is empty");
     const msg = this.addMessage(userId, botId, true, text, replyMarkup);
+    if (entities?.length) msg.entities = entities;
     this.emit({ type: "botMessage", message: msg, ts: msg.ts });
     this.emitUser(userId, { type: "newMessage", message: msg });
     return msg;
   }
 
-  botEdits(botId: number, userId: number, messageId: number, edit: { text?: string; replyMarkup?: ReplyMarkup | null }): Message {
+  /** A new text replaces the entities too (none given: plain text), as a Telegram edit does. */
+  botEdits(botId: number, userId: number, messageId: number, edit: { text?: string; entities?: MessageEntity[]; replyMarkup?: ReplyMarkup | null }): Message {
     const bot = this.mustBot(botId);
     this.checkCanSend(bot, userId);
     const msg = this.getMessage(userId, botId, messageId);
@@ -419,13 +450,20 @@ export class World {
     if (!msg.outgoingFromBot) throw new WorldError(400, "Bad Request: message can't be edited");
     const text = edit.text ?? msg.text;
     const markup = edit.replyMarkup === undefined ? msg.replyMarkup : edit.replyMarkup ?? undefined;
-    if (text === msg.text && JSON.stringify(markup ?? null) === JSON.stringify(msg.replyMarkup ?? null)) {
+    const entities = edit.text === undefined ? msg.entities : edit.entities?.length ? edit.entities : undefined;
+    if (
+      text === msg.text &&
+      JSON.stringify(entities ?? null) === JSON.stringify(msg.entities ?? null) &&
+      JSON.stringify(markup ?? null) === JSON.stringify(msg.replyMarkup ?? null)
+    ) {
       throw new WorldError(
         400,
         "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
       );
     }
     msg.text = text;
+    if (entities) msg.entities = entities;
+    else delete msg.entities;
     msg.replyMarkup = markup;
     msg.editDate = Math.floor(Date.now() / 1000);
     msg.ts = performance.now();
@@ -456,7 +494,10 @@ export class World {
 
   // ---- the bot's update queue (getUpdates) ----
 
-  private queueUpdate(bot: Bot, u: { kind: "message"; message: Message } | { kind: "callback_query"; query: CallbackQuery }): void {
+  private queueUpdate(
+    bot: Bot,
+    u: { kind: "message"; message: Message } | { kind: "callback_query"; query: CallbackQuery } | { kind: "my_chat_member"; change: ChatMemberChange },
+  ): void {
     bot.updates.push({ update_id: bot.nextUpdateId++, ...u } as Update);
     if (bot.updates.length > this.maxQueuedUpdates) bot.updates.splice(0, bot.updates.length - this.maxQueuedUpdates);
     const waiters = [...bot.waiters];

@@ -1,7 +1,7 @@
 // Shared by the sandbox tests: a gramio Bot on a sandbox, stopped without a stray long poll.
 
 import { Bot } from "gramio";
-import type { Sandbox } from "../sandbox/index.ts";
+import type { Sandbox } from "../../sandbox/index.ts";
 
 /** An unmodified gramio Bot pointed at the sandbox, polling with a short timeout. */
 export function sandboxBot(sb: Sandbox, token: string): Bot {

@@ -3,8 +3,8 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { InlineKeyboard } from "gramio";
-import { startSandbox, type Sandbox } from "../sandbox/index.ts";
-import { sandboxBot, startBot, stopBot } from "./sandbox-helpers.ts";
+import { startSandbox, type Sandbox } from "../../sandbox/index.ts";
+import { sandboxBot, startBot, stopBot } from "../helpers/sandbox-bot.ts";
 
 const TOKEN = "7200000001:control-test";
 const BOT = "control_test_bot";
@@ -34,7 +34,7 @@ async function control(method: "GET" | "POST", path: string, body?: object) {
 }
 
 async function cli(...args: string[]) {
-  const p = Bun.spawn(["bun", "sandbox/cli.ts", ...args, "--url", sb.botApiUrl], { cwd: `${import.meta.dir}/..`, stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawn(["bun", "sandbox/cli.ts", ...args, "--url", sb.botApiUrl], { cwd: `${import.meta.dir}/../..`, stdout: "pipe", stderr: "pipe" });
   const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   return { out, err, code };
 }
@@ -121,8 +121,47 @@ describe("cli", () => {
     const missing = await cli("send", "/start");
     expect(missing.code).toBe(2);
     expect(missing.err).toContain("send: --user is required");
-    const p = Bun.spawn(["bun", "sandbox/cli.ts", "health", "--url", "http://127.0.0.1:1"], { cwd: `${import.meta.dir}/..`, stderr: "pipe" });
+    const p = Bun.spawn(["bun", "sandbox/cli.ts", "health", "--url", "http://127.0.0.1:1"], { cwd: `${import.meta.dir}/../..`, stderr: "pipe" });
     expect(await p.exited).toBe(1);
     expect(await new Response(p.stderr).text()).toContain("no sandbox at http://127.0.0.1:1");
+  }, 15_000);
+});
+
+describe("bun run sandbox", () => {
+  const root = `${import.meta.dir}/../..`;
+  const env = { ...process.env, SANDBOX_BOT_API_PORT: "0", SANDBOX_MTPROTO_PORT: "0" };
+
+  test("--rate-limit telegram limits the bot's sends from the command line; SIGTERM stops it", async () => {
+    const p = Bun.spawn(["bun", "sandbox/main.ts", "--rate-limit", "telegram"], { cwd: root, env, stdout: "pipe", stderr: "pipe" });
+    try {
+      const reader = p.stdout.getReader();
+      let out = "";
+      while (!out.includes("Press Ctrl+C")) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`the sandbox exited: ${out}`);
+        out += new TextDecoder().decode(value);
+      }
+      reader.releaseLock();
+      expect(out).toContain("rate limit telegram");
+      const url = /Bot API\s+(http:\/\/\S+?)\/bot/.exec(out)![1]!;
+      const token = "7200000009:cli-rate-limit";
+      const call = async (method: string, body: object) =>
+        (await fetch(`${url}/bot${token}/${method}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })).status;
+      await call("getMe", {});
+      const user = (await (await fetch(`${url}/sandbox/users`, { method: "POST", body: new URLSearchParams({ first_name: "Li" }) })).json()) as { result: { id: number } };
+      await fetch(`${url}/sandbox/send`, { method: "POST", body: new URLSearchParams({ user_id: String(user.result.id), bot: "7200000009", text: "hi" }) });
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push(await call("sendMessage", { chat_id: user.result.id, text: `#${i}` }));
+      expect(statuses).toEqual([200, 200, 200, 429]);
+    } finally {
+      p.kill("SIGTERM");
+    }
+    expect(await p.exited).toBe(0);
+  }, 15_000);
+
+  test("an unknown --rate-limit is refused with the usage", async () => {
+    const p = Bun.spawn(["bun", "sandbox/main.ts", "--rate-limit", "fast"], { cwd: root, env, stdout: "pipe", stderr: "pipe" });
+    expect(await p.exited).toBe(2);
+    expect(await new Response(p.stderr).text()).toContain('--rate-limit takes "telegram" or "off", got "fast"');
   }, 15_000);
 });

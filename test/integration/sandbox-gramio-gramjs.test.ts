@@ -1,15 +1,15 @@
 // The sandbox's reason to exist: an unmodified gramio bot (Bot API over HTTP) and an unmodified
 // gramjs user client (MTProto over TCP) talking to each other offline, through the same world.
-import "../lib/gramjs-prelude.ts";
+import "../../lib/gramjs-prelude.ts";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { InlineKeyboard } from "gramio";
 import { Api, type TelegramClient } from "telegram";
 import { NewMessage, type NewMessageEvent } from "telegram/events";
 import { EditedMessage, type EditedMessageEvent } from "telegram/events/EditedMessage";
-import { generateRandomLong } from "../lib/gramjs-fast-longs.ts";
-import { connectSandboxClient } from "./helpers/gramjs.ts";
-import { startSandbox, type Sandbox } from "../sandbox/index.ts";
-import { sandboxBot, startBot, stopBot } from "./sandbox-helpers.ts";
+import { generateRandomLong } from "../../lib/gramjs-fast-longs.ts";
+import { connectSandboxClient } from "../helpers/gramjs.ts";
+import { startSandbox, type Sandbox } from "../../sandbox/index.ts";
+import { sandboxBot, startBot, stopBot } from "../helpers/sandbox-bot.ts";
 
 const TOKEN = "7400000001:gramio-meets-gramjs";
 let sb: Sandbox;

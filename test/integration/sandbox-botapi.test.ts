@@ -3,9 +3,9 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Bot, InlineKeyboard, TelegramError } from "gramio";
-import { Human } from "../sandbox/human.ts";
-import { startSandbox, type Sandbox } from "../sandbox/index.ts";
-import { api, sandboxBot, startBot, stopBot } from "./sandbox-helpers.ts";
+import { Human } from "../../sandbox/human.ts";
+import { startSandbox, type Sandbox } from "../../sandbox/index.ts";
+import { api, sandboxBot, startBot, stopBot } from "../helpers/sandbox-bot.ts";
 
 const CALLBACK_TIMEOUT_MS = 300;
 let sb: Sandbox;
