@@ -4,7 +4,7 @@
 
 import { InlineKeyboard } from "gramio";
 import type { Sandbox } from "../../sandbox/index.ts";
-import { sandboxBot, startBot, stopBot } from "../sandbox-helpers.ts";
+import { sandboxBot, startBot, stopBot } from "./sandbox-bot.ts";
 
 export const CONFORMANCE = { menu: "Menu", button: "Go", answer: "pressed", edited: "Edited" } as const;
 
