@@ -1,7 +1,7 @@
 // An unmodified gramjs TelegramClient (through lib/gramjs.ts) against the sandbox's MTProto front.
 // The bot side is driven straight through the world (botSends / botEdits / answerCallback).
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, spyOn, test } from "bun:test";
 import { connectClient, encodeSession } from "../../lib/gramjs.ts";
 import { Api, type TelegramClient } from "telegram";
 import { FloodWaitError } from "telegram/errors";
@@ -213,8 +213,15 @@ describe("sandbox MTProto with gramjs", () => {
     await expect(connectClient(stale, API)).rejects.toThrow(/does not know this session's auth key/);
   });
 
-  test("an unsupported method is an RPC error, not a crash", async () => {
-    await expect(client.invoke(new Api.help.GetPremiumPromo())).rejects.toThrow(/INPUT_METHOD_INVALID/);
+  test("an unsupported method is an RPC error, not a crash, and logged once", async () => {
+    const warn = spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      await expect(client.invoke(new Api.help.GetPremiumPromo())).rejects.toThrow(/INPUT_METHOD_INVALID/);
+      await expect(client.invoke(new Api.help.GetPremiumPromo())).rejects.toThrow(/INPUT_METHOD_INVALID/);
+      expect(warn.mock.calls.map((c) => String(c[0]))).toEqual(["[sandbox mtproto] unsupported method help.GetPremiumPromo: answered 400 INPUT_METHOD_INVALID"]);
+    } finally {
+      warn.mockRestore();
+    }
     expect((await client.getMe()).id.toString()).toBe(String(ann.id));
   });
 
@@ -225,14 +232,22 @@ describe("sandbox MTProto with gramjs", () => {
         return Buffer.from([0xef, 0xbe, 0xad, 0xde, 1, 2, 3, 4]);
       }
     }
-    await expect(client.invoke(new Undecodable())).rejects.toThrow(/400.*INPUT_METHOD_INVALID|INPUT_METHOD_INVALID/);
+    const warn = spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      await expect(client.invoke(new Undecodable())).rejects.toThrow(/INPUT_METHOD_INVALID/);
     // A known method with a truncated body.
     class Truncated extends Api.messages.GetHistory {
       override getBytes(): Buffer {
         return super.getBytes().subarray(0, 8);
       }
     }
-    await expect(client.invoke(new Truncated({ peer: new Api.InputPeerSelf(), offsetId: 0, offsetDate: 0, addOffset: 0, limit: 1, maxId: 0, minId: 0, hash: big(0) }))).rejects.toThrow(/INPUT_FETCH_ERROR/);
+      await expect(client.invoke(new Truncated({ peer: new Api.InputPeerSelf(), offsetId: 0, offsetDate: 0, addOffset: 0, limit: 1, maxId: 0, minId: 0, hash: big(0) }))).rejects.toThrow(/INPUT_FETCH_ERROR/);
+      const lines = warn.mock.calls.map((c) => String(c[0]));
+      expect(lines[0]).toStartWith("[sandbox mtproto] cannot decode a request (constructor 0xdeadbeef)");
+      expect(lines[1]).toStartWith("[sandbox mtproto] cannot decode a request (constructor 0x4423e6c5)");
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   test("help.getAppConfig (asked by gramjs on connect) answers an empty config", async () => {
