@@ -36,6 +36,7 @@ export async function startStack(o: { env: Record<string, string>; transports?: 
     throw new Error(`cannot start the sandbox on loopback: ${(e as Error).message}`);
   }
   say(`sandbox: Bot API ${sb.botApiUrl}, MTProto ${sb.mtprotoHost}:${sb.mtprotoPort} (ephemeral ports, loopback only)`);
+  say(`web: ${sb.botApiUrl}/?watch=${SANDBOX_BOT_USERNAME} shows every chat live${process.env.DISPLAY || process.env.WAYLAND_DISPLAY || process.platform !== "linux" ? ": open it in your browser to watch the booking happen" : ""}`);
   const env: Record<string, string> = {
     BOT_TOKEN: SANDBOX_BOT_TOKEN,
     BOT_API_URL: sb.botApiUrl,

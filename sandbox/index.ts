@@ -6,6 +6,7 @@ import { Control } from "./control.ts";
 import { SANDBOX_HOST, sandboxPortFromEnv } from "./defaults.ts";
 import { startMtproto, type MtprotoServer } from "./mtproto.ts";
 import type { RateLimitSetting } from "./ratelimit.ts";
+import { WebPage } from "./web/server.ts";
 import { World } from "./world.ts";
 
 export type { RateLimitOptions, RateLimitSetting } from "./ratelimit.ts";
@@ -57,6 +58,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   let mtproto: MtprotoServer | undefined;
   let botApiUrl = "";
   const control = new Control(world, { botApiUrl: () => botApiUrl, mtproto: () => mtproto });
+  const web = new WebPage(world);
 
   const port = opts.botApiPort ?? sandboxPortFromEnv("SANDBOX_BOT_API_PORT");
   const mtprotoPort = opts.mtprotoPort ?? sandboxPortFromEnv("SANDBOX_MTPROTO_PORT");
@@ -74,6 +76,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         const search = q < 0 ? "" : url.slice(q + 1);
         if (path.startsWith("/bot")) return botApi.handle(req, path, search);
         if (path.startsWith("/sandbox/")) return control.handle(req, path, search);
+        if (WebPage.owns(path)) return web.handle(req, path, search);
         return Response.json({ ok: false, error_code: 404, description: "Not Found" }, { status: 404 });
       },
     }),
@@ -109,6 +112,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     async stop() {
       if (stopped) return;
       stopped = true;
+      web.close();
       server.stop(true); // true: also end open long polls
       await mt.stop();
     },

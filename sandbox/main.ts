@@ -68,6 +68,7 @@ try {
 
 const sb = sandbox;
 console.log(`Telegram sandbox (loopback only)
+  web chat  ${sb.botApiUrl}/?user=+79990000001   (open it in a browser; /?watch=${SANDBOX_BOT_USERNAME} watches every chat)
   Bot API   ${sb.botApiUrl}/bot<token>/<method>   (any token <digits>:<secret> is a bot)
   MTProto   ${sb.mtprotoHost}:${sb.mtprotoPort}
   control   ${sb.controlUrl}/health | users | send | press | history | session

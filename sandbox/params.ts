@@ -32,7 +32,7 @@ export async function readParams(req: Request, search: string): Promise<Params> 
     return params;
   }
   if (type.startsWith("multipart/form-data")) {
-    const form = encoded ? await new Response(await decodedBody(req), { headers: { "content-type": type } }).formData() : await req.formData();
+    const form = encoded ? await new Response(new Uint8Array(await decodedBody(req)), { headers: { "content-type": type } }).formData() : await req.formData();
     for (const [k, v] of form) if (typeof v === "string") params[k] = v;
     return params;
   }

@@ -303,6 +303,14 @@ export class World {
     return chat ? [...chat.values()].filter((m) => !m.deleted) : [];
   }
 
+  /** Users who have a chat with this bot, in the order their chats began. */
+  chatUsersOf(botId: number): number[] {
+    const suffix = `:${botId}`;
+    const ids: number[] = [];
+    for (const key of this.chats.keys()) if (key.endsWith(suffix)) ids.push(Number(key.slice(0, -suffix.length)));
+    return ids;
+  }
+
   getMessage(userId: number, botId: number, id: number): Message | undefined {
     const m = this.chats.get(this.chatKey(userId, botId))?.get(id);
     return m && !m.deleted ? m : undefined;

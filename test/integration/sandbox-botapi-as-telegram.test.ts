@@ -33,7 +33,7 @@ async function compressed(t: string, method: string, encoding: string, body: Buf
   const res = await fetch(`${sb.botApiUrl}/bot${t}/${method}`, {
     method: "POST",
     headers: { "content-type": type, "content-encoding": encoding },
-    body,
+    body: new Uint8Array(body),
   });
   return { status: res.status, body: (await res.json()) as { ok: boolean; result?: { text?: string }; description?: string } };
 }
