@@ -100,6 +100,31 @@ function apiMarkup(m: ReplyMarkup | undefined): Api.TypeReplyMarkup | undefined 
   return new Api.ReplyKeyboardHide({});
 }
 
+/** The bot's formatting as MTProto entities, and a leading /command as Telegram marks it. */
+function apiEntities(m: Message): Api.TypeMessageEntity[] | undefined {
+  const out: Api.TypeMessageEntity[] = [];
+  const command = /^\/[A-Za-z0-9_]+(@[A-Za-z0-9_]+)?/.exec(m.text);
+  if (command) out.push(new Api.MessageEntityBotCommand({ offset: 0, length: command[0].length }));
+  for (const e of m.entities ?? []) {
+    const at = { offset: e.offset, length: e.length };
+    const entity = {
+      bold: () => new Api.MessageEntityBold(at),
+      italic: () => new Api.MessageEntityItalic(at),
+      underline: () => new Api.MessageEntityUnderline(at),
+      strikethrough: () => new Api.MessageEntityStrike(at),
+      spoiler: () => new Api.MessageEntitySpoiler(at),
+      code: () => new Api.MessageEntityCode(at),
+      pre: () => new Api.MessageEntityPre({ ...at, language: e.language ?? "" }),
+      text_link: () => new Api.MessageEntityTextUrl({ ...at, url: e.url ?? "" }),
+      custom_emoji: () => new Api.MessageEntityCustomEmoji({ ...at, documentId: big(BigInt(e.custom_emoji_id ?? "0")) }),
+      blockquote: () => new Api.MessageEntityBlockquote(at),
+      expandable_blockquote: () => new Api.MessageEntityBlockquote({ ...at, collapsed: true }),
+    }[e.type];
+    if (entity) out.push(entity());
+  }
+  return out.length ? out : undefined;
+}
+
 /** A world message as the user sees it: the bot's messages are incoming, the user's outgoing. */
 export function apiMessage(m: Message): Api.Message {
   const out = m.botId === 0 || !m.outgoingFromBot;
@@ -110,6 +135,7 @@ export function apiMessage(m: Message): Api.Message {
     fromId: out ? new Api.PeerUser({ userId: big(m.userId) }) : undefined,
     date: m.date,
     message: m.text,
+    entities: apiEntities(m),
     editDate: m.editDate,
     editHide: m.editDate !== undefined ? true : undefined,
     replyMarkup: apiMarkup(m.replyMarkup),

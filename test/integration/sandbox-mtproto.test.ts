@@ -163,6 +163,22 @@ describe("sandbox MTProto with gramjs", () => {
     expect(u.pts).toBeGreaterThan(1);
   });
 
+  test("the bot's formatting arrives as MTProto entities; a /command as a bot_command entity", async () => {
+    const got = nextEvent<NewMessageEvent>(client, new NewMessage({ incoming: true }), (e) => e.message.message === "Bold and a link");
+    world.botSends(bot.id, ann.id, "Bold and a link", undefined, [
+      { type: "bold", offset: 0, length: 4 },
+      { type: "text_link", offset: 11, length: 4, url: "https://example.org/" },
+    ]);
+    const m = (await got).message;
+    expect(m.entities?.map((e) => [e.className, e.offset, e.length, (e as Api.MessageEntityTextUrl).url ?? ""])).toEqual([
+      ["MessageEntityBold", 0, 4, ""],
+      ["MessageEntityTextUrl", 11, 4, "https://example.org/"],
+    ]);
+    const sent = await client.sendMessage(BOT_NAME, { message: "/start now" });
+    const [back] = await client.getMessages(BOT_NAME, { ids: [sent.id] });
+    expect(back?.entities?.map((e) => [e.className, e.offset, e.length])).toEqual([["MessageEntityBotCommand", 0, 6]]);
+  });
+
   test("getHistory returns the chat newest first; getMessages by id", async () => {
     const msgs = await client.getMessages(BOT_NAME, { limit: 3 });
     const hist = world.history(ann.id, bot.id);
