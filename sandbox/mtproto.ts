@@ -1,8 +1,8 @@
-// MTProto 2.0 front of the sandbox: a loopback TCP server that an unmodified gramjs TelegramClient
-// talks to, as it would to a Telegram DC. Sessions are minted by sessionFor() with a preset auth
-// key, or made the real way: key exchange with the sandbox's RSA key, then auth.sendCode /
-// auth.signIn (mtproto-auth.ts). The world's events for a user are pushed to every connection of
-// that user as Updates, so gramjs's NewMessage / EditedMessage handlers fire.
+// MTProto 2.0 front of the sandbox: a loopback TCP server that unmodified clients (gramjs, mtcute,
+// Telethon) talk to as they would to a Telegram DC, each in its own transport and layer. Sessions
+// are minted by sessionFor() with a preset auth key, or made the real way: key exchange with the
+// sandbox's RSA key, then auth.sendCode / auth.signIn (mtproto-auth.ts). The world's events for a
+// user are logged per account (mtproto-updates.ts) and pushed to every connection of that user.
 
 import "./gramjs-prelude.ts";
 import { randomBytes } from "node:crypto";
