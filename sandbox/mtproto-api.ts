@@ -4,6 +4,7 @@
 import "./gramjs-prelude.ts";
 import { Api } from "telegram";
 import { returnBigInt } from "telegram/Helpers";
+import type { LoggedUpdate, UpdateLog } from "./mtproto-updates.ts";
 import type { Bot, Message, ReplyMarkup, User, World } from "./world.ts";
 import { WorldError } from "./world.ts";
 
@@ -27,8 +28,10 @@ export interface ApiServer {
   port: number;
   nowSec(): number;
   accessHash(id: number): bigint;
-  pts(userId: number): number;
-  nextPts(userId: number): number;
+  /** The user's update state (pts and what changed), kept while the server runs. */
+  updates(userId: number): UpdateLog;
+  /** auth.logOut: the connection's auth key forgets its user. */
+  logOut(c: ApiConn): void;
 }
 
 /** Per-connection state the handlers read and write. */
@@ -97,20 +100,53 @@ function apiMarkup(m: ReplyMarkup | undefined): Api.TypeReplyMarkup | undefined 
   return new Api.ReplyKeyboardHide({});
 }
 
+/** The bot's formatting as MTProto entities, and a leading /command as Telegram marks it. */
+function apiEntities(m: Message): Api.TypeMessageEntity[] | undefined {
+  const out: Api.TypeMessageEntity[] = [];
+  const command = /^\/[A-Za-z0-9_]+(@[A-Za-z0-9_]+)?/.exec(m.text);
+  if (command) out.push(new Api.MessageEntityBotCommand({ offset: 0, length: command[0].length }));
+  for (const e of m.entities ?? []) {
+    const at = { offset: e.offset, length: e.length };
+    const entity = {
+      bold: () => new Api.MessageEntityBold(at),
+      italic: () => new Api.MessageEntityItalic(at),
+      underline: () => new Api.MessageEntityUnderline(at),
+      strikethrough: () => new Api.MessageEntityStrike(at),
+      spoiler: () => new Api.MessageEntitySpoiler(at),
+      code: () => new Api.MessageEntityCode(at),
+      pre: () => new Api.MessageEntityPre({ ...at, language: e.language ?? "" }),
+      text_link: () => new Api.MessageEntityTextUrl({ ...at, url: e.url ?? "" }),
+      custom_emoji: () => new Api.MessageEntityCustomEmoji({ ...at, documentId: big(BigInt(e.custom_emoji_id ?? "0")) }),
+      blockquote: () => new Api.MessageEntityBlockquote(at),
+      expandable_blockquote: () => new Api.MessageEntityBlockquote({ ...at, collapsed: true }),
+    }[e.type];
+    if (entity) out.push(entity());
+  }
+  return out.length ? out : undefined;
+}
+
 /** A world message as the user sees it: the bot's messages are incoming, the user's outgoing. */
 export function apiMessage(m: Message): Api.Message {
   const out = m.botId === 0 || !m.outgoingFromBot;
   return new Api.Message({
-    id: m.id,
+    id: m.userMsgId,
     out,
     peerId: new Api.PeerUser({ userId: big(m.botId === 0 ? m.userId : m.botId) }),
     fromId: out ? new Api.PeerUser({ userId: big(m.userId) }) : undefined,
     date: m.date,
     message: m.text,
+    entities: apiEntities(m),
     editDate: m.editDate,
     editHide: m.editDate !== undefined ? true : undefined,
     replyMarkup: apiMarkup(m.replyMarkup),
   });
+}
+
+/** A logged change as the update a client gets pushed or finds in getDifference. */
+export function apiUpdate(u: LoggedUpdate): Api.TypeUpdate {
+  if (u.kind === "delete") return new Api.UpdateDeleteMessages({ messages: u.userMsgIds, pts: u.pts, ptsCount: u.ptsCount });
+  const message = apiMessage(u.message);
+  return u.kind === "new" ? new Api.UpdateNewMessage({ message, pts: u.pts, ptsCount: 1 }) : new Api.UpdateEditMessage({ message, pts: u.pts, ptsCount: 1 });
 }
 
 /** The users a message list refers to: the user and the bots of those chats. */
@@ -205,35 +241,23 @@ function getHistory(s: ApiServer, c: ApiConn, r: Api.messages.GetHistory): Api.m
   const all = s.world.history(c.userId, botId).reverse(); // newest first
   let start = 0;
   if (r.offsetId > 0) {
-    start = all.findIndex((m) => m.id < r.offsetId);
+    start = all.findIndex((m) => m.userMsgId < r.offsetId);
     if (start < 0) start = all.length;
   }
   start = Math.max(0, start + (r.addOffset ?? 0));
   const limit = r.limit > 0 ? Math.min(r.limit, 100) : 20;
   const page = all
     .slice(start, start + limit)
-    .filter((m) => (r.maxId > 0 ? m.id < r.maxId : true) && (r.minId > 0 ? m.id > r.minId : true));
+    .filter((m) => (r.maxId > 0 ? m.userMsgId < r.maxId : true) && (r.minId > 0 ? m.userMsgId > r.minId : true));
   return new Api.messages.Messages({ messages: page.map(apiMessage), chats: [], users: usersFor(s, c.userId, [botId]) });
 }
 
-/**
- * messages.getMessages names ids without a chat: in Telegram a user's message ids are global,
- * in the sandbox world they count per chat. We look in the chat this connection used last, then
- * in Saved Messages, then in the other bots' chats.
- */
+/** messages.getMessages: ids are the account's, so they name one message each across all chats. */
 function getMessages(s: ApiServer, c: ApiConn, r: Api.messages.GetMessages): Api.messages.Messages {
-  const order = [...(c.lastBotId ? [c.lastBotId] : []), 0, ...[...s.world.bots.keys()].filter((b) => b !== c.lastBotId)];
   const found: Message[] = [];
   for (const input of r.id) {
-    const id = input instanceof Api.InputMessageID ? input.id : undefined;
-    if (id === undefined) continue;
-    for (const botId of order) {
-      const m = s.world.getMessage(c.userId, botId, id);
-      if (m) {
-        found.push(m);
-        break;
-      }
-    }
+    const m = input instanceof Api.InputMessageID ? s.world.userMessage(c.userId, input.id) : undefined;
+    if (m) found.push(m);
   }
   return new Api.messages.Messages({
     messages: found.map(apiMessage),
@@ -246,25 +270,30 @@ function sendMessage(s: ApiServer, c: ApiConn, r: Api.messages.SendMessage): Api
   if (!r.message) throw new RpcFail(400, "MESSAGE_EMPTY");
   const peer = peerOf(s, c, r.peer);
   let m: Message;
+  let pts: number;
   if (peer.kind === "self") {
     c.sendingToSelf = true;
     try {
-      m = s.world.userSendsToSelf(c.userId, r.message);
+      m = s.world.userSendsToSelf(c.userId, r.message); // logged (and pushed to other sessions) as the world tells
     } finally {
       c.sendingToSelf = false;
     }
+    pts = s.updates(c.userId).pts;
   } else {
     c.lastBotId = peer.bot.id;
     m = s.world.userSends(c.userId, peer.bot.id, r.message);
+    pts = s.updates(c.userId).record({ kind: "new", message: m }).pts;
   }
-  return new Api.UpdateShortSentMessage({ out: true, id: m.id, pts: s.nextPts(c.userId), ptsCount: 1, date: m.date });
+  return new Api.UpdateShortSentMessage({ out: true, id: m.userMsgId, pts, ptsCount: 1, date: m.date });
 }
 
 async function getBotCallbackAnswer(s: ApiServer, c: ApiConn, r: Api.messages.GetBotCallbackAnswer): Promise<Api.messages.BotCallbackAnswer> {
   const bot = botPeer(s, c, r.peer);
   c.lastBotId = bot.id;
   if (!r.data) throw new RpcFail(400, "DATA_INVALID");
-  const a = await s.world.pressButton(c.userId, bot.id, num(r.msgId), Buffer.from(r.data).toString());
+  const m = s.world.userMessage(c.userId, num(r.msgId));
+  if (!m || m.botId !== bot.id) throw new RpcFail(400, "MESSAGE_ID_INVALID");
+  const a = await s.world.pressButton(c.userId, bot.id, m.id, Buffer.from(r.data).toString());
   if (a.timeout) throw new RpcFail(400, "BOT_RESPONSE_TIMEOUT");
   return new Api.messages.BotCallbackAnswer({
     alert: a.show_alert || undefined,
@@ -319,13 +348,76 @@ function resolveUsername(s: ApiServer, c: ApiConn, r: Api.contacts.ResolveUserna
   return new Api.contacts.ResolvedPeer({ peer: new Api.PeerUser({ userId: self.id }), chats: [], users: [self] });
 }
 
-const affected = (s: ApiServer, c: ApiConn) => new Api.messages.AffectedMessages({ pts: s.pts(c.userId), ptsCount: 0 });
+const affected = (s: ApiServer, c: ApiConn) => new Api.messages.AffectedMessages({ pts: s.updates(c.userId).pts, ptsCount: 0 });
+
+function updatesState(s: ApiServer, c: ApiConn): Api.updates.State {
+  return new Api.updates.State({ pts: s.updates(c.userId).pts, qts: 0, date: s.nowSec(), seq: 0, unreadCount: 0 });
+}
+
+/** What the client missed since its pts: new messages, and edits and deletions as updates. */
+function getDifference(s: ApiServer, c: ApiConn, r: Api.updates.GetDifference): Api.updates.TypeDifference {
+  const missed = s.updates(c.userId).since(r.pts);
+  if (!missed.length) return new Api.updates.DifferenceEmpty({ date: s.nowSec(), seq: 0 });
+  const newMessages = missed.flatMap((u) => (u.kind === "new" ? [apiMessage(u.message)] : []));
+  const otherUpdates = missed.filter((u) => u.kind !== "new").map(apiUpdate);
+  const botIds = missed.flatMap((u) => ("message" in u ? [u.message.botId] : []));
+  return new Api.updates.Difference({
+    newMessages,
+    newEncryptedMessages: [],
+    otherUpdates,
+    chats: [],
+    users: usersFor(s, c.userId, botIds),
+    state: updatesState(s, c),
+  });
+}
+
+/** The user's chats (with bots, and Saved Messages) newest first, each with its last message. */
+function dialogs(s: ApiServer, c: ApiConn, botIds: number[]): { dialogs: Api.Dialog[]; messages: Api.Message[]; users: Api.User[] } {
+  const last = botIds
+    .map((botId) => s.world.history(c.userId, botId).at(-1))
+    .filter((m): m is Message => m !== undefined)
+    .sort((a, b) => b.userMsgId - a.userMsgId);
+  const dialogs = last.map(
+    (m) =>
+      new Api.Dialog({
+        peer: new Api.PeerUser({ userId: big(m.botId || m.userId) }),
+        topMessage: m.userMsgId,
+        readInboxMaxId: m.userMsgId,
+        readOutboxMaxId: m.userMsgId,
+        unreadCount: 0,
+        unreadMentionsCount: 0,
+        unreadReactionsCount: 0,
+        notifySettings: new Api.PeerNotifySettings({}),
+      }),
+  );
+  return { dialogs, messages: last.map(apiMessage), users: usersFor(s, c.userId, last.map((m) => m.botId)) };
+}
+
+function getDialogs(s: ApiServer, c: ApiConn): Api.messages.Dialogs {
+  return new Api.messages.Dialogs({ ...dialogs(s, c, s.world.chatsOf(c.userId)), chats: [] });
+}
+
+function getPeerDialogs(s: ApiServer, c: ApiConn, r: Api.messages.GetPeerDialogs): Api.messages.PeerDialogs {
+  const botIds = r.peers.map((p) => {
+    const peer = peerOf(s, c, p instanceof Api.InputDialogPeer ? p.peer : p);
+    return peer.kind === "bot" ? peer.bot.id : 0;
+  });
+  return new Api.messages.PeerDialogs({ ...dialogs(s, c, botIds), chats: [], state: updatesState(s, c) });
+}
 
 export const handlers: Record<string, Handler> = {
   "help.GetConfig": (s) => config(s),
   "help.GetNearestDc": () => new Api.NearestDc({ country: "XX", thisDc: 2, nearestDc: 2 }),
-  "updates.GetState": (s, c) => new Api.updates.State({ pts: s.pts(c.userId), qts: 0, date: s.nowSec(), seq: 0, unreadCount: 0 }),
-  "updates.GetDifference": (s) => new Api.updates.DifferenceEmpty({ date: s.nowSec(), seq: 0 }),
+  // gramjs asks for it on every connect; the sandbox has no app settings to give.
+  "help.GetAppConfig": () => new Api.help.AppConfig({ hash: 0, config: new Api.JsonObject({ value: [] }) }),
+  "updates.GetState": updatesState,
+  "updates.GetDifference": getDifference,
+  "messages.GetDialogs": getDialogs,
+  "messages.GetPeerDialogs": getPeerDialogs,
+  "auth.LogOut": (s, c) => {
+    s.logOut(c);
+    return new Api.auth.LoggedOut({});
+  },
   "users.GetUsers": getUsers,
   "users.GetFullUser": getFullUser,
   "contacts.ResolveUsername": resolveUsername,

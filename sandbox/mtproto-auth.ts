@@ -91,8 +91,10 @@ export async function keyExchangeStep(
     if (!hs.nonce || !eq(req.nonce, hs.nonce) || !eq(req.serverNonce, hs.serverNonce)) throw new HandshakeError("req_DH_params: nonce mismatch");
     const key = rsa();
     if (!eq(req.publicKeyFingerprint, key.fingerprint)) throw new HandshakeError("req_DH_params: unknown key fingerprint");
-    const inner = decryptRsaPad(key.privateKey, Buffer.from(req.encryptedData));
-    if (!(inner instanceof Api.PQInnerData || inner instanceof Api.PQInnerDataDc)) throw new HandshakeError("req_DH_params: no p_q_inner_data");
+    const inner = decryptInnerData(key.privateKey, Buffer.from(req.encryptedData));
+    if (!(inner instanceof Api.PQInnerData || inner instanceof Api.PQInnerDataDc || inner instanceof Api.PQInnerDataTemp || inner instanceof Api.PQInnerDataTempDc)) {
+      throw new HandshakeError("req_DH_params: no p_q_inner_data");
+    }
     if (!eq(inner.nonce, hs.nonce) || !eq(inner.serverNonce, hs.serverNonce)) throw new HandshakeError("p_q_inner_data: nonce mismatch");
     const p = BigInt(`0x${Buffer.from(req.p).toString("hex")}`);
     const q = BigInt(`0x${Buffer.from(req.q).toString("hex")}`);
@@ -142,17 +144,29 @@ export async function keyExchangeStep(
 }
 
 /**
- * RSA_PAD, the server side (what gramjs 2.26.22 sends, see its network/Authenticator.js):
- * key_aes_encrypted = RSA(temp_key_xor + AES-IGE(data_pad_reversed + SHA256(temp_key + data_with_padding), temp_key, iv 0)).
+ * p_q_inner_data from req_DH_params, in either RSA encoding Telegram accepts: RSA_PAD (gramjs,
+ * mtcute) or the older RSA(SHA1(data) + data + padding) (Telethon v1, Pyrogram). Each is
+ * recognised by its own hash, so a wrong guess cannot pass.
  */
-function decryptRsaPad(privateKey: KeyObject, encrypted: Buffer): unknown {
-  if (encrypted.length !== 256) throw new HandshakeError("encrypted_data is not 256 bytes");
+function decryptInnerData(privateKey: KeyObject, encrypted: Buffer): unknown {
+  if (encrypted.length > 256) throw new HandshakeError("encrypted_data is longer than 256 bytes");
   let m: Buffer;
   try {
-    m = privateDecrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, encrypted);
+    // The older scheme may send fewer than 256 bytes (leading zeros dropped).
+    m = privateDecrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, Buffer.concat([Buffer.alloc(256 - encrypted.length), encrypted]));
   } catch {
     throw new HandshakeError("encrypted_data does not decrypt");
   }
+  const inner = fromRsaPad(m) ?? fromSha1Padded(m);
+  if (inner === undefined) throw new HandshakeError("encrypted_data: bad hash (neither RSA_PAD nor SHA1-padded)");
+  return inner;
+}
+
+/**
+ * RSA_PAD, the server side (see gramjs's network/Authenticator.js):
+ * m = temp_key_xor + AES-IGE(data_pad_reversed + SHA256(temp_key + data_with_padding), temp_key, iv 0).
+ */
+function fromRsaPad(m: Buffer): unknown {
   const tempKeyXor = m.subarray(0, 32);
   const aesEncrypted = m.subarray(32);
   const h = sha256(aesEncrypted);
@@ -160,8 +174,20 @@ function decryptRsaPad(privateKey: KeyObject, encrypted: Buffer): unknown {
   for (let i = 0; i < 32; i++) tempKey[i] = tempKeyXor[i]! ^ h[i]!;
   const dataWithHash = new IGE(tempKey, Buffer.alloc(32)).decryptIge(aesEncrypted);
   const dataWithPadding = Buffer.from(dataWithHash.subarray(0, 192)).reverse();
-  if (!sha256(tempKey, dataWithPadding).equals(dataWithHash.subarray(192, 224))) throw new HandshakeError("encrypted_data: bad hash");
+  if (!sha256(tempKey, dataWithPadding).equals(dataWithHash.subarray(192, 224))) return undefined;
   return new BinaryReader(dataWithPadding).tgReadObject();
+}
+
+/** The older encoding: m = 0x00 + SHA1(data) + data + random padding (255 bytes under RSA). */
+function fromSha1Padded(m: Buffer): unknown {
+  if (m[0] !== 0) return undefined;
+  let inner: { getBytes(): Buffer };
+  try {
+    inner = new BinaryReader(m.subarray(21)).tgReadObject();
+  } catch {
+    return undefined;
+  }
+  return sha1(inner.getBytes()).equals(m.subarray(1, 21)) ? inner : undefined;
 }
 
 // ---- signing in ----

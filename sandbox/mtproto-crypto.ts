@@ -1,47 +1,10 @@
-// MTProto 2.0 transport for the sandbox server: TCP-full framing, the encrypted message envelope
-// (server side of core.telegram.org/mtproto/description) and server message ids.
+// MTProto 2.0 for the sandbox server: the encrypted message envelope (server side of
+// core.telegram.org/mtproto/description) and server message ids. Transports: mtproto-transport.ts.
 // AES-256-IGE comes from gramjs itself, so client and server share one implementation.
 
 import "./gramjs-prelude.ts";
 import { createHash, randomBytes } from "node:crypto";
 import { IGE } from "telegram/crypto/IGE";
-
-// ---- TCP-full framing: len:int32 seq:int32 payload crc32:uint32 (len counts all four parts) ----
-
-export class FrameReader {
-  private buf: Buffer = Buffer.alloc(0);
-
-  /** Appends bytes from the socket and returns every complete frame's payload. */
-  push(chunk: Uint8Array): Buffer[] {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : Buffer.from(chunk);
-    const out: Buffer[] = [];
-    while (this.buf.length >= 4) {
-      const len = this.buf.readInt32LE(0);
-      if (len < 12 || len > 16 * 1024 * 1024) throw new Error(`bad TCP-full frame length ${len}`);
-      if (this.buf.length < len) break;
-      const frame = this.buf.subarray(0, len);
-      const crc = frame.readUInt32LE(len - 4);
-      if (crc32(frame.subarray(0, len - 4)) !== crc) throw new Error("bad TCP-full frame checksum");
-      out.push(frame.subarray(8, len - 4));
-      this.buf = this.buf.subarray(len);
-    }
-    return out;
-  }
-}
-
-export function encodeFrame(payload: Uint8Array, seq: number): Buffer {
-  const len = payload.length + 12;
-  const frame = Buffer.allocUnsafe(len);
-  frame.writeInt32LE(len, 0);
-  frame.writeInt32LE(seq, 4);
-  frame.set(payload, 8);
-  frame.writeUInt32LE(crc32(frame.subarray(0, len - 4)), len - 4);
-  return frame;
-}
-
-function crc32(data: Uint8Array): number {
-  return Bun.hash.crc32(data) >>> 0;
-}
 
 // ---- auth keys ----
 
@@ -82,7 +45,9 @@ function aesKeyIv(authKey: Buffer, msgKey: Buffer, x: 0 | 8): { key: Buffer; iv:
 
 /** Decrypts a client message (the payload after the 8-byte auth_key_id). Throws on a bad msg_key. */
 export function decryptFromClient(authKey: Buffer, payload: Buffer): Envelope {
-  if (payload.length < 24 + 32 || (payload.length - 24) % 16 !== 0) throw new Error("bad encrypted message size");
+  if (payload.length < 24 + 32) throw new Error("bad encrypted message size");
+  // Padded intermediate transport: up to 15 random bytes after the message.
+  payload = payload.subarray(0, payload.length - ((payload.length - 24) % 16));
   const msgKey = payload.subarray(8, 24);
   const { key, iv } = aesKeyIv(authKey, msgKey, 0);
   const plain = new IGE(key, iv).decryptIge(payload.subarray(24));

@@ -1,8 +1,8 @@
-// MTProto 2.0 front of the sandbox: a loopback TCP server that an unmodified gramjs TelegramClient
-// talks to, as it would to a Telegram DC. Sessions are minted by sessionFor() with a preset auth
-// key, or made the real way: key exchange with the sandbox's RSA key, then auth.sendCode /
-// auth.signIn (mtproto-auth.ts). The world's events for a user are pushed to every connection of
-// that user as Updates, so gramjs's NewMessage / EditedMessage handlers fire.
+// MTProto 2.0 front of the sandbox: a loopback TCP server that unmodified clients (gramjs, mtcute,
+// Telethon) talk to as they would to a Telegram DC, each in its own transport and layer. Sessions
+// are minted by sessionFor() with a preset auth key, or made the real way: key exchange with the
+// sandbox's RSA key, then auth.sendCode / auth.signIn (mtproto-auth.ts). The world's events for a
+// user are logged per account (mtproto-updates.ts) and pushed to every connection of that user.
 
 import "./gramjs-prelude.ts";
 import { randomBytes } from "node:crypto";
@@ -10,22 +10,17 @@ import type { Socket, TCPSocketListener } from "bun";
 import { Api } from "telegram";
 import { BinaryReader } from "telegram/extensions";
 import { returnBigInt } from "telegram/Helpers";
-import { GZIPPacked, MessageContainer } from "telegram/tl/core";
+import { TypeNotFoundError } from "telegram/errors";
 import { encodeSession } from "./gramjs-session.ts";
 import { SANDBOX_HOST, sandboxPortFromEnv } from "./defaults.ts";
-import { apiBot, apiMessage, apiSelf, type ApiConn, type ApiServer, invoke, RpcFail, type TlResult } from "./mtproto-api.ts";
+import { UpdateLog } from "./mtproto-updates.ts";
+import { apiBot, apiSelf, apiUpdate, type ApiConn, type ApiServer, invoke, RpcFail } from "./mtproto-api.ts";
 import { type Handshake, HandshakeError, keyExchangeStep, PhoneLogin, UNREGISTERED_OK } from "./mtproto-auth.ts";
 import { generateRsaKey, type SandboxRsaKey } from "./mtproto-rsa.ts";
-import {
-  authKeyId,
-  decryptFromClient,
-  encodeFrame,
-  encryptToClient,
-  FrameReader,
-  MsgIdClock,
-  msgIdTimeSec,
-  newAuthKey,
-} from "./mtproto-crypto.ts";
+import { authKeyId, decryptFromClient, encryptToClient, MsgIdClock, msgIdTimeSec, newAuthKey } from "./mtproto-crypto.ts";
+import { codecForLayer, declaredLayer, DEFAULT_CODEC, type LayerCodec } from "./mtproto-layers.ts";
+import { serviceAnswer, unpackMessages } from "./mtproto-service.ts";
+import { TransportDetector } from "./mtproto-transport.ts";
 import type { Bot, User, UserEvent, World } from "./world.ts";
 
 export interface MtprotoServer {
@@ -57,12 +52,14 @@ interface AuthKeyEntry {
   /** 0 until the key signs in (keys made by key exchange start unbound). */
   userId: number;
   salt: bigint;
+  /** Sessions (session_id) seen with this key, for destroy_session. */
+  sessions: Set<bigint>;
 }
 
 interface Conn extends ApiConn {
   socket: Socket<Conn>;
-  frames: FrameReader;
-  frameSeq: number;
+  /** The client's transport, known from its first bytes. */
+  frames: TransportDetector;
   auth?: AuthKeyEntry;
   /** Key exchange in progress on this connection. */
   handshake?: Handshake;
@@ -71,14 +68,15 @@ interface Conn extends ApiConn {
   /** Bytes Bun could not write yet (socket back-pressure). */
   backlog: Buffer[];
   closed: boolean;
+  /** The layer the client declared (invokeWithLayer), and the codec its requests and answers use. */
+  layer?: number;
+  codec: LayerCodec;
+  /** Recent msg_ids from the client, for msgs_state_req. */
+  received: Set<bigint>;
+  disconnectTimer?: ReturnType<typeof setTimeout>;
 }
 
-const CORE = {
-  rpcResult: 0xf35c6d01,
-  vector: 0x1cb5c415,
-  boolTrue: 0x997275b5,
-  boolFalse: 0xbc799737,
-};
+const RPC_RESULT = 0xf35c6d01;
 
 // Requests whose reply is the inner query's: the connection handshake and invoke wrappers.
 const WRAPPERS = new Set(["InvokeWithLayer", "InitConnection", "InvokeWithoutUpdates", "InvokeAfterMsg", "InvokeAfterMsgs"]);
@@ -86,26 +84,10 @@ const WRAPPERS = new Set(["InvokeWithLayer", "InitConnection", "InvokeWithoutUpd
 const FLOOD_EXEMPT = new Set(["help.GetConfig"]);
 
 const big = (n: bigint) => returnBigInt(n);
-const toBigint = (v: unknown) => BigInt(String(v));
-
-function serialize(r: TlResult): Buffer {
-  if (typeof r === "boolean") {
-    const b = Buffer.allocUnsafe(4);
-    b.writeUInt32LE(r ? CORE.boolTrue : CORE.boolFalse, 0);
-    return b;
-  }
-  if (Array.isArray(r)) {
-    const head = Buffer.allocUnsafe(8);
-    head.writeUInt32LE(CORE.vector, 0);
-    head.writeInt32LE(r.length, 4);
-    return Buffer.concat([head, ...r.map((x) => x.getBytes())]);
-  }
-  return r.getBytes();
-}
 
 function rpcResult(reqMsgId: bigint, body: Buffer): Buffer {
   const head = Buffer.allocUnsafe(12);
-  head.writeUInt32LE(CORE.rpcResult, 0);
+  head.writeUInt32LE(RPC_RESULT, 0);
   head.writeBigInt64LE(reqMsgId, 4);
   return Buffer.concat([head, body]);
 }
@@ -126,7 +108,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
   const clock = new MsgIdClock(opts.clockSkewMs ?? 0);
   const keys = new Map<bigint, AuthKeyEntry>();
   const hashSeed = randomBytes(8).readBigUInt64LE(0);
-  const ptsByUser = new Map<number, number>();
+  const logs = new Map<number, UpdateLog>();
   const connsByUser = new Map<number, Set<Conn>>();
   const unlistenByUser = new Map<number, () => void>();
   const flood = new Map<number, { windowStart: number; count: number }>();
@@ -142,11 +124,16 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
     port: 0,
     nowSec: () => clock.nowSec(),
     accessHash: (id) => BigInt.asIntN(64, Bun.hash.wyhash(String(id), hashSeed)),
-    pts: (userId) => ptsByUser.get(userId) ?? 1,
-    nextPts: (userId) => {
-      const p = (ptsByUser.get(userId) ?? 1) + 1;
-      ptsByUser.set(userId, p);
-      return p;
+    updates: (userId) => updateLog(userId),
+    logOut: (conn) => {
+      const entry = (conn as Conn).auth;
+      if (!entry) return;
+      entry.userId = 0;
+      for (const c of all) {
+        if (c.auth !== entry) continue;
+        leave(c);
+        c.userId = 0;
+      }
     },
   };
 
@@ -160,6 +147,11 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
     }
     const n = c.socket.write(bytes);
     if (n < bytes.length) c.backlog.push(bytes.subarray(Math.max(0, n)));
+  }
+
+  /** One packet in the client's transport. */
+  function writePacket(c: Conn, payload: Buffer): void {
+    if (c.frames.transport) write(c, c.frames.transport.encode(payload));
   }
 
   function flush(c: Conn): void {
@@ -185,7 +177,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
       seqNo,
       body,
     });
-    write(c, encodeFrame(payload, c.frameSeq++));
+    writePacket(c, payload);
   }
 
   function sendError(c: Conn, reqMsgId: bigint, code: number, message: string): void {
@@ -194,33 +186,37 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
 
   // ---- pushed updates ----
 
-  function onUserEvent(userId: number, e: UserEvent): void {
-    const conns = connsByUser.get(userId);
-    if (!conns?.size) return;
-    let update: Api.TypeUpdate;
-    let messageId: number;
-    let botId = 0;
-    if (e.type === "deleteMessages") {
-      const pts = api.nextPts(userId);
-      update = new Api.UpdateDeleteMessages({ messages: e.ids, pts, ptsCount: e.ids.length });
-      messageId = e.ids[0] ?? 0;
-    } else {
-      const m = e.message;
-      botId = m.botId;
-      messageId = m.id;
-      const pts = api.nextPts(userId);
-      update =
-        e.type === "newMessage"
-          ? new Api.UpdateNewMessage({ message: apiMessage(m), pts, ptsCount: 1 })
-          : new Api.UpdateEditMessage({ message: apiMessage(m), pts, ptsCount: 1 });
+  /** The user's update state; from its first use on, the world's events for the user are logged. */
+  function updateLog(userId: number): UpdateLog {
+    let log = logs.get(userId);
+    if (!log) {
+      logs.set(userId, (log = new UpdateLog()));
+      unlistenByUser.set(
+        userId,
+        world.listen(userId, (e) => onUserEvent(userId, log!, e)),
+      );
     }
+    return log;
+  }
+
+  function onUserEvent(userId: number, log: UpdateLog, e: UserEvent): void {
+    const entry = log.record(
+      e.type === "deleteMessages" ? { kind: "delete", userMsgIds: e.userMsgIds } : { kind: e.type === "newMessage" ? "new" : "edit", message: e.message },
+    );
+    const conns = connsByUser.get(userId);
+    if (!conns?.size) return; // a client that reconnects gets it from updates.getDifference
+    const botId = e.type === "deleteMessages" ? 0 : e.message.botId;
+    const messageId = e.type === "deleteMessages" ? (e.ids[0] ?? 0) : e.message.id;
     // Only the users the update refers to: the bot, or the user in Saved Messages.
     const users: Api.TypeUser[] = [];
     const peer = botId ? world.bots.get(botId) : world.users.get(userId);
     if (peer) users.push(botId ? apiBot(api, peer as Bot) : apiSelf(api, peer as User));
-    const body = new Api.Updates({ updates: [update], users, chats: [], date: clock.nowSec(), seq: 0 }).getBytes();
+    const updates = new Api.Updates({ updates: [apiUpdate(entry)], users, chats: [], date: clock.nowSec(), seq: 0 });
+    const bodies = new Map<LayerCodec, Buffer>(); // one serialisation per layer in use
     for (const c of conns) {
       if (c.sendingToSelf && botId === 0) continue; // the sender gets it as its request's result
+      let body = bodies.get(c.codec);
+      if (!body) bodies.set(c.codec, (body = c.codec.write(updates)));
       send(c, body, "content", true);
       if (world.observed) world.trace({ type: "mtprotoPush", userId, messageId, ts: performance.now() });
     }
@@ -234,14 +230,9 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
   /** From now on the connection acts as this user and gets the user's updates. */
   function join(c: Conn, userId: number): void {
     c.userId = userId;
+    updateLog(userId);
     let set = connsByUser.get(userId);
-    if (!set) {
-      connsByUser.set(userId, (set = new Set()));
-      unlistenByUser.set(
-        userId,
-        world.listen(userId, (e) => onUserEvent(userId, e)),
-      );
-    }
+    if (!set) connsByUser.set(userId, (set = new Set()));
     set.add(c);
   }
 
@@ -255,15 +246,17 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
 
   function detach(c: Conn): void {
     c.closed = true;
+    clearTimeout(c.disconnectTimer);
     all.delete(c);
     if (!c.auth || !c.userId) return;
+    leave(c);
+  }
+
+  /** The connection no longer acts as its user (closed, or the key logged out). */
+  function leave(c: Conn): void {
     const set = connsByUser.get(c.userId);
     set?.delete(c);
-    if (set && set.size === 0) {
-      connsByUser.delete(c.userId);
-      unlistenByUser.get(c.userId)?.();
-      unlistenByUser.delete(c.userId);
-    }
+    if (set && set.size === 0) connsByUser.delete(c.userId);
   }
 
   // ---- reading ----
@@ -289,7 +282,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
       try {
         const entry = c.auth!;
         const result = login({ api, conn: c, bindUser: (userId) => bindKey(entry, userId) }, q);
-        return send(c, rpcResult(reqMsgId, serialize(result)), "response", true);
+        return send(c, rpcResult(reqMsgId, c.codec.write(result)), "response", true);
       } catch (e) {
         if (e instanceof RpcFail) return sendError(c, reqMsgId, e.code, e.errorMessage);
         console.error(`[sandbox mtproto] ${method} failed:`, e);
@@ -304,13 +297,10 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
     }
     try {
       const result = await invoke(api, c, method, q);
-      send(c, rpcResult(reqMsgId, serialize(result)), "response", true);
+      send(c, rpcResult(reqMsgId, c.codec.write(result)), "response", true);
     } catch (e) {
       if (e instanceof RpcFail) {
-        if (e.errorMessage === "INPUT_METHOD_INVALID" && !warned.has(method)) {
-          warned.add(method);
-          console.warn(`[sandbox mtproto] unsupported method ${method}: answered 400 INPUT_METHOD_INVALID`);
-        }
+        if (e.errorMessage === "INPUT_METHOD_INVALID") warnOnce(method, `unsupported method ${method}: answered 400 INPUT_METHOD_INVALID`);
         return sendError(c, reqMsgId, e.code, e.errorMessage);
       }
       console.error(`[sandbox mtproto] ${method} failed:`, e);
@@ -318,22 +308,59 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
     }
   }
 
-  async function processObject(c: Conn, msgId: bigint, seqNo: number, obj: any, arrivedAt: number): Promise<void> {
-    obj = await obj; // gramjs reads containers and gzip asynchronously
-    if (obj instanceof MessageContainer) {
-      const inner = (obj as unknown as { messages: { msgId: unknown; seqNo: number; obj: unknown }[] }).messages;
-      for (const m of inner) void processObject(c, toBigint(m.msgId), m.seqNo, m.obj, arrivedAt).catch(logFailure);
-      return;
+  /** One message from the client, out of its container: a service message or an API request. */
+  function onMessage(c: Conn, msgId: bigint, body: Buffer, arrivedAt: number): void {
+    rememberReceived(c, msgId);
+    const layer = declaredLayer(body);
+    if (layer !== undefined && layer !== c.layer) {
+      c.layer = layer;
+      c.codec = codecForLayer(layer);
     }
-    if (obj instanceof GZIPPacked) {
-      return processObject(c, msgId, seqNo, new BinaryReader(obj.data).tgReadObject(), arrivedAt);
+    let obj: unknown;
+    try {
+      obj = c.codec.read(body);
+    } catch (e) {
+      // Never silent: the client gets an error for this msg_id instead of waiting for its timeout.
+      const unknown = e instanceof TypeNotFoundError;
+      const ctor = body.length >= 4 ? body.readUInt32LE(0).toString(16).padStart(8, "0") : "none";
+      warnOnce(`decode:${ctor}`, `cannot decode a request (constructor 0x${ctor}): ${(e as Error).message}; answered 400`);
+      return sendError(c, msgId, 400, unknown ? "INPUT_METHOD_INVALID" : "INPUT_FETCH_ERROR");
     }
-    if (obj instanceof Api.MsgsAck) return;
     if (obj instanceof Api.Ping || obj instanceof Api.PingDelayDisconnect) {
+      if (obj instanceof Api.PingDelayDisconnect) disconnectAfter(c, obj.disconnectDelay);
       send(c, new Api.Pong({ msgId: big(msgId), pingId: obj.pingId }).getBytes(), "response", false);
       return;
     }
-    return handleRequest(c, msgId, obj, arrivedAt);
+    if (obj instanceof Api.RpcDropAnswer) {
+      // Every request is answered as soon as it is done: nothing is left to drop.
+      return send(c, rpcResult(msgId, new Api.RpcAnswerUnknown().getBytes()), "response", false);
+    }
+    const service = serviceAnswer(obj, msgId, {
+      salt: c.auth!.salt,
+      nowSec: clock.nowSec(),
+      received: c.received,
+      destroySession: (id) => c.auth!.sessions.delete(id),
+    });
+    if (service === "none") return;
+    if (service) return send(c, service.body, "response", service.contentRelated);
+    void handleRequest(c, msgId, obj, arrivedAt).catch(logFailure);
+  }
+
+  function rememberReceived(c: Conn, msgId: bigint): void {
+    c.received.add(msgId);
+    if (c.received.size > 1000) c.received.delete(c.received.values().next().value!);
+  }
+
+  /** ping_delay_disconnect: close the connection when no other ping comes within `seconds`. */
+  function disconnectAfter(c: Conn, seconds: number): void {
+    clearTimeout(c.disconnectTimer);
+    c.disconnectTimer = setTimeout(() => c.socket.end(), seconds * 1000);
+  }
+
+  function warnOnce(key: string, text: string): void {
+    if (warned.has(key)) return;
+    warned.add(key);
+    console.warn(`[sandbox mtproto] ${text}`);
   }
 
   function onPayload(c: Conn, payload: Buffer, arrivedAt: number): void {
@@ -348,7 +375,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
       // Telegram's answer to an unknown auth key: a 4-byte packet holding -404.
       const b = Buffer.allocUnsafe(4);
       b.writeInt32LE(-404, 0);
-      write(c, encodeFrame(b, c.frameSeq++));
+      writePacket(c, b);
       return;
     }
     let env;
@@ -361,6 +388,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
     if (c.sessionId !== env.sessionId) {
       c.sessionId = env.sessionId;
       c.contentSeq = 0;
+      entry.sessions.add(env.sessionId);
       const ns = new Api.NewSessionCreated({ firstMsgId: big(env.msgId), uniqueId: big(randomLong()), serverSalt: big(entry.salt) });
       send(c, ns.getBytes(), "content", true);
     }
@@ -377,14 +405,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
       send(c, bad.getBytes(), "response", false);
       return;
     }
-    let obj: unknown;
-    try {
-      obj = new BinaryReader(env.body).tgReadObject();
-    } catch (e) {
-      console.warn(`[sandbox mtproto] cannot decode a request: ${(e as Error).message}`);
-      return;
-    }
-    void processObject(c, env.msgId, env.seqNo, obj, arrivedAt).catch(logFailure);
+    for (const m of unpackMessages(env)) onMessage(c, m.msgId, m.body, arrivedAt);
   }
 
   /** An unencrypted message (auth_key_id 0, msg_id, length, body): a step of the key exchange. */
@@ -398,7 +419,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
       if (step.authKey) {
         const { key, salt } = step.authKey;
         const keyId = authKeyId(key);
-        keys.set(keyId, { key, keyId, userId: 0, salt });
+        keys.set(keyId, { key, keyId, userId: 0, salt, sessions: new Set() });
         c.handshake = undefined;
       }
       reply = step.reply;
@@ -411,7 +432,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
     const head = Buffer.alloc(20);
     head.writeBigInt64LE(clock.next("response"), 8);
     head.writeInt32LE(reply.length, 16);
-    write(c, encodeFrame(Buffer.concat([head, reply]), c.frameSeq++));
+    writePacket(c, Buffer.concat([head, reply]));
   }
 
   const port = opts.port ?? sandboxPortFromEnv("SANDBOX_MTPROTO_PORT");
@@ -424,11 +445,12 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
         open(socket) {
           const c: Conn = {
             socket,
-            frames: new FrameReader(),
-            frameSeq: 0,
+            frames: new TransportDetector(),
             contentSeq: 0,
             backlog: [],
             closed: false,
+            received: new Set(),
+            codec: DEFAULT_CODEC,
             userId: 0,
             sendingToSelf: false,
           };
@@ -442,7 +464,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
           try {
             frames = c.frames.push(chunk);
           } catch (e) {
-            console.warn(`[sandbox mtproto] closing a connection: ${(e as Error).message} (is the client using TCP-full framing?)`);
+            console.warn(`[sandbox mtproto] closing a connection: ${(e as Error).message}`);
             socket.end();
             return;
           }
@@ -475,7 +497,7 @@ export async function startMtproto(world: World, opts: MtprotoOptions = {}): Pro
       world.mustUser(userId);
       const key = newAuthKey();
       const keyId = authKeyId(key);
-      keys.set(keyId, { key, keyId, userId, salt: randomLong() });
+      keys.set(keyId, { key, keyId, userId, salt: randomLong(), sessions: new Set() });
       return encodeSession({ dcId: 2, host, port: listener.port }, key);
     },
     rsaPublicKey() {

@@ -55,7 +55,10 @@ export interface Bot {
 
 /** A message in a private chat between a user and a bot (or a user's Saved Messages, botId 0). */
 export interface Message {
+  /** The id in this chat as the bot sees it (Bot API). */
   id: number;
+  /** The id in the user's account (MTProto): Telegram numbers a user's private-chat messages once per account. */
+  userMsgId: number;
   userId: number;
   botId: number;
   /** true when the bot wrote it, false when the user did. */
@@ -108,7 +111,7 @@ export type Update =
 export type UserEvent =
   | { type: "newMessage"; message: Message }
   | { type: "editMessage"; message: Message }
-  | { type: "deleteMessages"; userId: number; ids: number[] };
+  | { type: "deleteMessages"; userId: number; ids: number[]; userMsgIds: number[] };
 
 /** Everything observable, for benchmarks and traces. */
 export type WorldEvent =
@@ -149,6 +152,9 @@ export class World {
   /** chat key -> messages by id */
   private readonly chats = new Map<string, Map<number, Message>>();
   private readonly lastMessageId = new Map<string, number>();
+  /** Per user: the last account-wide message id, and messages by that id. */
+  private readonly lastUserMsgId = new Map<number, number>();
+  private readonly byUserMsgId = new Map<number, Map<number, Message>>();
   private readonly userListeners = new Map<number, Set<(e: UserEvent) => void>>();
   private readonly observers = new Set<(e: WorldEvent) => void>();
   private readonly queries = new Map<string, CallbackQuery>();
@@ -321,8 +327,11 @@ export class World {
     if (!chat) this.chats.set(key, (chat = new Map()));
     const id = (this.lastMessageId.get(key) ?? 0) + 1;
     this.lastMessageId.set(key, id);
+    const userMsgId = (this.lastUserMsgId.get(userId) ?? 0) + 1;
+    this.lastUserMsgId.set(userId, userMsgId);
     const msg: Message = {
       id,
+      userMsgId,
       userId,
       botId,
       outgoingFromBot,
@@ -332,7 +341,26 @@ export class World {
       ts: performance.now(),
     };
     chat.set(id, msg);
+    let mine = this.byUserMsgId.get(userId);
+    if (!mine) this.byUserMsgId.set(userId, (mine = new Map()));
+    mine.set(userMsgId, msg);
     return msg;
+  }
+
+  /** A message by its id in the user's account (any of their chats). */
+  userMessage(userId: number, userMsgId: number): Message | undefined {
+    const m = this.byUserMsgId.get(userId)?.get(userMsgId);
+    return m && !m.deleted ? m : undefined;
+  }
+
+  /** The bots the user has a chat with (0: Saved Messages), for the dialog list. */
+  chatsOf(userId: number): number[] {
+    const out: number[] = [];
+    for (const key of this.chats.keys()) {
+      const [u, b] = key.split(":").map(Number);
+      if (u === userId && this.history(userId, b!).length) out.push(b!);
+    }
+    return out;
   }
 
   // ---- user actions (what a person, or a userbot over MTProto, does) ----
@@ -457,7 +485,7 @@ export class World {
     const msg = this.getMessage(userId, botId, messageId);
     if (!msg) throw new WorldError(400, "Bad Request: message to delete not found");
     msg.deleted = true;
-    this.emitUser(userId, { type: "deleteMessages", userId, ids: [messageId] });
+    this.emitUser(userId, { type: "deleteMessages", userId, ids: [messageId], userMsgIds: [msg.userMsgId] });
   }
 
   answerCallback(botId: number, queryId: string, answer: Omit<CallbackAnswer, "timeout">): void {

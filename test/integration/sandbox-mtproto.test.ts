@@ -1,16 +1,17 @@
 // An unmodified gramjs TelegramClient (through lib/gramjs.ts) against the sandbox's MTProto front.
 // The bot side is driven straight through the world (botSends / botEdits / answerCallback).
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { connectClient, encodeSession } from "../lib/gramjs.ts";
+import { afterAll, beforeAll, describe, expect, spyOn, test } from "bun:test";
+import { connectClient, encodeSession } from "../../lib/gramjs.ts";
 import { Api, type TelegramClient } from "telegram";
 import { FloodWaitError } from "telegram/errors";
+import { returnBigInt as big } from "telegram/Helpers";
 import { NewMessage, type NewMessageEvent } from "telegram/events";
 import { EditedMessage, type EditedMessageEvent } from "telegram/events/EditedMessage";
-import { startMtproto, type MtprotoServer } from "../sandbox/mtproto.ts";
-import { World, type Update } from "../sandbox/world.ts";
-import { percentile } from "../lib/percentile.ts";
-import { TEST_API } from "./helpers/gramjs.ts";
+import { startMtproto, type MtprotoServer } from "../../sandbox/mtproto.ts";
+import { World, type Update } from "../../sandbox/world.ts";
+import { percentile } from "../../lib/percentile.ts";
+import { TEST_API } from "../helpers/gramjs.ts";
 
 const API = TEST_API;
 const BOT_TOKEN = "7000000042:mtproto-test";
@@ -162,6 +163,22 @@ describe("sandbox MTProto with gramjs", () => {
     expect(u.pts).toBeGreaterThan(1);
   });
 
+  test("the bot's formatting arrives as MTProto entities; a /command as a bot_command entity", async () => {
+    const got = nextEvent<NewMessageEvent>(client, new NewMessage({ incoming: true }), (e) => e.message.message === "Bold and a link");
+    world.botSends(bot.id, ann.id, "Bold and a link", undefined, [
+      { type: "bold", offset: 0, length: 4 },
+      { type: "text_link", offset: 11, length: 4, url: "https://example.org/" },
+    ]);
+    const m = (await got).message;
+    expect(m.entities?.map((e) => [e.className, e.offset, e.length, (e as Api.MessageEntityTextUrl).url ?? ""])).toEqual([
+      ["MessageEntityBold", 0, 4, ""],
+      ["MessageEntityTextUrl", 11, 4, "https://example.org/"],
+    ]);
+    const sent = await client.sendMessage(BOT_NAME, { message: "/start now" });
+    const [back] = await client.getMessages(BOT_NAME, { ids: [sent.id] });
+    expect(back?.entities?.map((e) => [e.className, e.offset, e.length])).toEqual([["MessageEntityBotCommand", 0, 6]]);
+  });
+
   test("getHistory returns the chat newest first; getMessages by id", async () => {
     const msgs = await client.getMessages(BOT_NAME, { limit: 3 });
     const hist = world.history(ann.id, bot.id);
@@ -177,7 +194,7 @@ describe("sandbox MTProto with gramjs", () => {
     const sent = await client.sendMessage("me", { message: "note to self" });
     const saved = world.history(ann.id, 0);
     expect(saved.at(-1)?.text).toBe("note to self");
-    expect(saved.at(-1)?.id).toBe(sent.id);
+    expect(saved.at(-1)?.userMsgId).toBe(sent.id);
     const back = await client.getMessages("me", { limit: 1 });
     expect(back[0]?.text).toBe("note to self");
     expect(back[0]?.out).toBe(true);
@@ -212,9 +229,46 @@ describe("sandbox MTProto with gramjs", () => {
     await expect(connectClient(stale, API)).rejects.toThrow(/does not know this session's auth key/);
   });
 
-  test("an unsupported method is an RPC error, not a crash", async () => {
-    await expect(client.invoke(new Api.help.GetAppConfig({ hash: 0 }))).rejects.toThrow(/INPUT_METHOD_INVALID/);
+  test("an unsupported method is an RPC error, not a crash, and logged once", async () => {
+    const warn = spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      await expect(client.invoke(new Api.help.GetPremiumPromo())).rejects.toThrow(/INPUT_METHOD_INVALID/);
+      await expect(client.invoke(new Api.help.GetPremiumPromo())).rejects.toThrow(/INPUT_METHOD_INVALID/);
+      expect(warn.mock.calls.map((c) => String(c[0]))).toEqual(["[sandbox mtproto] unsupported method help.GetPremiumPromo: answered 400 INPUT_METHOD_INVALID"]);
+    } finally {
+      warn.mockRestore();
+    }
     expect((await client.getMe()).id.toString()).toBe(String(ann.id));
+  });
+
+  test("a request the sandbox cannot decode gets an RPC error for its msg_id, not silence", async () => {
+    // A constructor id no layer has, sent through gramjs's own sender.
+    class Undecodable extends Api.help.GetNearestDc {
+      override getBytes(): Buffer {
+        return Buffer.from([0xef, 0xbe, 0xad, 0xde, 1, 2, 3, 4]);
+      }
+    }
+    const warn = spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      await expect(client.invoke(new Undecodable())).rejects.toThrow(/INPUT_METHOD_INVALID/);
+    // A known method with a truncated body.
+    class Truncated extends Api.messages.GetHistory {
+      override getBytes(): Buffer {
+        return super.getBytes().subarray(0, 8);
+      }
+    }
+      await expect(client.invoke(new Truncated({ peer: new Api.InputPeerSelf(), offsetId: 0, offsetDate: 0, addOffset: 0, limit: 1, maxId: 0, minId: 0, hash: big(0) }))).rejects.toThrow(/INPUT_FETCH_ERROR/);
+      const lines = warn.mock.calls.map((c) => String(c[0]));
+      expect(lines[0]).toStartWith("[sandbox mtproto] cannot decode a request (constructor 0xdeadbeef)");
+      expect(lines[1]).toStartWith("[sandbox mtproto] cannot decode a request (constructor 0x4423e6c5)");
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  test("help.getAppConfig (asked by gramjs on connect) answers an empty config", async () => {
+    const r = await client.invoke(new Api.help.GetAppConfig({ hash: 0 }));
+    expect(r).toBeInstanceOf(Api.help.AppConfig);
   });
 
   test("FLOOD_WAIT_n surfaces as gramjs FloodWaitError with its seconds", async () => {
@@ -246,6 +300,66 @@ describe("sandbox MTProto with gramjs", () => {
       expect(Math.abs(Number(id >> 32n) - (Date.now() + skewMs) / 1000)).toBeLessThan(5);
       expect([1n, 3n]).toContain(id % 4n);
     }
+  });
+
+  test("message ids count once per account across chats, as Telegram's private chats do", async () => {
+    const other = world.botForToken("7000000043:mtproto-other", "mtproto_other_bot");
+    const u = world.createUser({ first_name: "Ids" });
+    const c = await connectClient(server.sessionFor(u.id), API);
+    extra.clients.push(c);
+    const a = await c.sendMessage(BOT_NAME, { message: "/start" });
+    const b = await c.sendMessage("mtproto_other_bot", { message: "/start" });
+    expect(b.id).toBe(a.id + 1);
+    const reply = world.botSends(other.id, u.id, "from the other bot");
+    const [got] = await c.getMessages("mtproto_other_bot", { ids: [b.id + 1] });
+    expect(got?.text).toBe("from the other bot");
+    expect(reply.userMsgId).toBe(b.id + 1);
+  });
+
+  test("a client that was offline gets what it missed from updates.getDifference", async () => {
+    const u = world.createUser({ first_name: "Offline" });
+    const session = server.sessionFor(u.id);
+    let c = await connectClient(session, API);
+    await c.sendMessage(BOT_NAME, { message: "/start" });
+    const state = await c.invoke(new Api.updates.GetState());
+    const shown = world.botSends(bot.id, u.id, "before", { inline_keyboard: [[{ text: "Go", callback_data: "go" }]] });
+    await c.destroy();
+    world.botSends(bot.id, u.id, "while away");
+    world.botEdits(bot.id, u.id, shown.id, { text: "before, edited" });
+    c = await connectClient(session, API);
+    extra.clients.push(c);
+    const diff = await c.invoke(new Api.updates.GetDifference({ pts: state.pts, date: state.date, qts: 0 }));
+    expect(diff).toBeInstanceOf(Api.updates.Difference);
+    const d = diff as Api.updates.Difference;
+    expect(d.newMessages.map((m) => (m as Api.Message).message)).toEqual(["before, edited", "while away"]);
+    expect(d.otherUpdates.map((x) => x.className)).toEqual(["UpdateEditMessage"]);
+    expect(d.state.pts).toBe(state.pts + 3);
+    const again = await c.invoke(new Api.updates.GetDifference({ pts: d.state.pts, date: d.state.date, qts: 0 }));
+    expect(again).toBeInstanceOf(Api.updates.DifferenceEmpty);
+  });
+
+  test("getDialogs lists the user's chats newest first; getPeerDialogs one of them", async () => {
+    const u = world.createUser({ first_name: "Dialogs" });
+    const c = await connectClient(server.sessionFor(u.id), API);
+    extra.clients.push(c);
+    await c.sendMessage("me", { message: "memo" });
+    await c.sendMessage(BOT_NAME, { message: "/start" });
+    world.botSends(bot.id, u.id, "welcome");
+    const dialogs = await c.getDialogs({});
+    expect(dialogs.map((d) => [d.id?.toString(), d.message?.message])).toEqual([
+      [String(bot.id), "welcome"],
+      [String(u.id), "memo"],
+    ]);
+    const peer = await c.invoke(new Api.messages.GetPeerDialogs({ peers: [new Api.InputDialogPeer({ peer: await c.getInputEntity(BOT_NAME) })] }));
+    expect((peer.messages[0] as Api.Message).message).toBe("welcome");
+  });
+
+  test("auth.logOut unbinds the key: the next request is 401 AUTH_KEY_UNREGISTERED", async () => {
+    const c = await connectClient(server.sessionFor(world.createUser({ first_name: "Leaving" }).id), API);
+    extra.clients.push(c);
+    const r = await c.invoke(new Api.auth.LogOut());
+    expect(r).toBeInstanceOf(Api.auth.LoggedOut);
+    await expect(c.invoke(new Api.updates.GetState())).rejects.toThrow(/AUTH_KEY_UNREGISTERED/);
   });
 
   test("20 clients at once each get their own pushes", async () => {

@@ -6,11 +6,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Api, TelegramClient } from "telegram";
 import { _serverKeys } from "telegram/crypto/RSA";
 import { Logger, LogLevel } from "telegram/extensions/Logger";
-import { connectClient, encodeSession, PortSafeStringSession, rsaFingerprint, rsaPublicParts, sessionAddress, socketDialing, trustServerKey } from "../lib/gramjs.ts";
-import { SANDBOX_API_CREDENTIALS, SANDBOX_LOGIN_CODE } from "../sandbox/defaults.ts";
-import { connectSandboxClient } from "./helpers/gramjs.ts";
-import { DH_PRIME } from "../sandbox/mtproto-auth.ts";
-import { startSandbox, type Sandbox } from "../sandbox/index.ts";
+import { connectClient, encodeSession, PortSafeStringSession, rsaFingerprint, rsaPublicParts, sessionAddress, socketDialing, trustServerKey } from "../../lib/gramjs.ts";
+import { SANDBOX_API_CREDENTIALS, SANDBOX_LOGIN_CODE } from "../../sandbox/defaults.ts";
+import { connectSandboxClient } from "../helpers/gramjs.ts";
+import { DH_PRIME } from "../../sandbox/mtproto-auth.ts";
+import { startSandbox, type Sandbox } from "../../sandbox/index.ts";
 
 const BOT_TOKEN = "7000000077:login-test";
 const BOT_NAME = "login_test_bot";
