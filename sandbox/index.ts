@@ -5,10 +5,12 @@ import { BotApi } from "./botapi.ts";
 import { Control } from "./control.ts";
 import { SANDBOX_BOT_API_PORT, SANDBOX_HOST, SANDBOX_MTPROTO_PORT } from "./defaults.ts";
 import { startMtproto, type MtprotoServer } from "./mtproto.ts";
+import { delayDoors, type NetDelay } from "./netem.ts";
 import type { RateLimitOptions } from "./ratelimit.ts";
 import { World } from "./world.ts";
 
 export type { RateLimitOptions } from "./ratelimit.ts";
+export type { NetDelay } from "./netem.ts";
 
 export interface SandboxOptions {
   /** Loopback address to listen on (default 127.0.0.1). */
@@ -29,6 +31,10 @@ export interface SandboxOptions {
   bots?: { token: string; username: string }[];
   /** Use this world instead of a new one (callbackTimeoutMs is then the world's). */
   world?: World;
+  /** A one-way delay (± jitter) each way on the MTProto door (client ↔ DC). Off by default. */
+  mtprotoDelay?: NetDelay;
+  /** A one-way delay (± jitter) each way on the Bot API door (bot ↔ Bot API server). Off by default. */
+  botApiDelay?: NetDelay;
 }
 
 export interface Sandbox {
@@ -90,13 +96,25 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     server.stop(true);
     throw portError(e, opts.mtprotoPort ?? SANDBOX_MTPROTO_PORT, "SANDBOX_MTPROTO_PORT");
   }
+  // With network conditions, the doors the sandbox advertises (health, sessions, botApiUrl) are the delay proxies.
+  let doors;
+  try {
+    doors = delayDoors(host, { botApiPort: server.port!, mtproto }, opts);
+  } catch (e) {
+    server.stop(true);
+    await mtproto.stop();
+    throw e;
+  }
+  const directUrl = botApiUrl;
+  botApiUrl = doors.botApiUrl;
+  mtproto = doors.mtproto;
   const mt = mtproto;
 
   let stopped = false;
   return {
     world,
     botApiUrl,
-    controlUrl: `${botApiUrl}/sandbox`,
+    controlUrl: `${directUrl}/sandbox`,
     mtprotoHost: mt.host,
     mtprotoPort: mt.port,
     mtproto: mt,
@@ -108,6 +126,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     async stop() {
       if (stopped) return;
       stopped = true;
+      doors.stop();
       server.stop(true); // true: also end open long polls
       await mt.stop();
     },
