@@ -28,7 +28,7 @@ export interface NetStack {
   dir: string;
   botId: number;
   /** Starts `bun client.ts ARGS --config <its own config>` for this phone. */
-  client(phone: string, args: string[], config: Omit<SandboxClientConfig, "sandboxUrl" | "botUsername" | "phone">): Child;
+  client(phone: string, args: string[], config: ClientSettings): Child;
   stopBot(): Promise<void>;
   close(): Promise<void>;
 }
@@ -60,18 +60,13 @@ export async function startNetStack(o: { sandbox: SandboxOptions; env: Record<st
     await close();
     throw e;
   }
-  // The client asks the sandbox for its session at the undelayed control URL (setup, not measured).
-  const sandboxUrl = sb.controlUrl.replace(/\/sandbox$/, "");
   return {
     sb,
     db,
     dir,
     botId: bot.id,
     client(phone, args, config) {
-      const home = join(dir, `client-${phone.replace(/\D/g, "")}-${clients.length}`);
-      mkdirSync(home, { recursive: true });
-      const path = writeClientConfig(home, { sandboxUrl, botUsername: NET_BOT.username, phone, ...config });
-      const c = new Child(`client ${phone}`, [process.execPath, join(ROOT, "client.ts"), ...args, "--config", path], { cwd: home, env: { LOG_DIR: join(home, "logs") } });
+      const c = spawnClient(sb, dir, phone, args, config);
       clients.push(c);
       return c;
     },
@@ -81,6 +76,19 @@ export async function startNetStack(o: { sandbox: SandboxOptions; env: Record<st
     close,
   };
 }
+
+type ClientSettings = Omit<SandboxClientConfig, "sandboxUrl" | "botUsername" | "phone">;
+
+/** `bun client.ts ARGS --config FILE` for this phone, in its own directory under `dir`. */
+export function spawnClient(sb: Sandbox, dir: string, phone: string, args: string[], config: ClientSettings): Child {
+  const home = join(dir, `client-${phone.replace(/\D/g, "")}-${++clientCount}`);
+  mkdirSync(home, { recursive: true });
+  // The client asks the sandbox for its session at the undelayed control URL (setup, not measured).
+  const sandboxUrl = sb.controlUrl.replace(/\/sandbox$/, "");
+  const path = writeClientConfig(home, { sandboxUrl, botUsername: NET_BOT.username, phone, ...config });
+  return new Child(`client ${phone}`, [process.execPath, join(ROOT, "client.ts"), ...args, "--config", path], { cwd: home, env: { LOG_DIR: join(home, "logs") } });
+}
+let clientCount = 0;
 
 /** Waits for `c` to exit, at most `ms`; stops it after that. Its exit code, or null if it had to be stopped. */
 export async function exitWithin(c: Child, ms: number): Promise<number | null> {
