@@ -29,6 +29,9 @@ export interface NetworkSetting {
   baseline_ratio: number;
   ours_failed: number;
   baseline_failed: number;
+  /** Every booking's e2e, ms, in booking order (for the picture). */
+  ours_samples_ms: number[];
+  baseline_samples_ms: number[];
 }
 
 const CITIES = ["Екатеринбург"];
@@ -116,13 +119,13 @@ export async function benchNetworkSetting(o: { rttMs: number; botApiDelayMs: num
     handling.close();
 
     const e2e = (userIds: number[]) =>
-      summarise(
-        (stack.db.query(`SELECT total_ms FROM test_runs WHERE status = 'done' AND user_id IN (${userIds.map(() => "?").join(",")})`).all(...userIds) as { total_ms: number }[]).map(
-          (r) => r.total_ms,
-        ),
+      (stack.db.query(`SELECT total_ms FROM test_runs WHERE status = 'done' AND user_id IN (${userIds.map(() => "?").join(",")}) ORDER BY id`).all(...userIds) as { total_ms: number }[]).map(
+        (r) => round(r.total_ms, 1),
       );
-    const oursE2e = e2e(ours.map((x) => x.h.userId));
-    const baseE2e = e2e([baseline.userId]);
+    const oursSamples = e2e(ours.map((x) => x.h.userId));
+    const baseSamples = e2e([baseline.userId]);
+    const oursE2e = summarise(oursSamples);
+    const baseE2e = summarise(baseSamples);
     const start = summarise(handling.start);
     const select = summarise(handling.select);
     const limit = round(6 * (o.botApiDelayMs + o.rttMs / 2) + start.p50 + select.p50, 1);
@@ -137,6 +140,8 @@ export async function benchNetworkSetting(o: { rttMs: number; botApiDelayMs: num
       baseline_ratio: round(baseE2e.p50 / limit, 2),
       ours_failed: oursFailed,
       baseline_failed: baselineFailed,
+      ours_samples_ms: oursSamples,
+      baseline_samples_ms: baseSamples,
     };
   } finally {
     for (const h of humans) h.close();
