@@ -15,7 +15,7 @@ export interface OverNetwork {
 }
 
 const SIZES = {
-  quick: { bookings: 3, clockRuns: 5, races: 1, raceUsers: 500 },
+  quick: { bookings: 2, clockRuns: 4, races: 1, raceUsers: 300 },
   full: { bookings: 6, clockRuns: 12, races: 2, raceUsers: 2000 },
 };
 export const NETWORK_SETTINGS = { rtts: [0, 30, 100], botApiDelayMs: 20, clock: { rttMs: 100, jitterMs: 20, skewMs: 1500 }, race: { rttMs: 60, jitterMs: 10, pollers: 3, seats: 3 } };
