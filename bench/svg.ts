@@ -49,19 +49,19 @@ export function benchSvg(network: SvgNetworkRow[], races: SvgRaces | null, title
   const { end, step } = axis(max);
   const x = (ms: number) => LEFT + (ms / end) * (W - LEFT - RIGHT);
   let y = 30;
-  out.push(text(LEFT, y, title, 'font-size="15" font-weight="bold"'));
+  out.push(text(10, y, title, 'font-size="15" font-weight="bold"'));
   y += 20;
-  out.push(text(LEFT, y, "Test booking e2e (announcement → confirm, the bot's clock): each dot a booking, bar = median", 'fill="#555"'));
+  out.push(text(10, y, "Test booking e2e (announcement → confirm, the bot's clock): each dot a booking, bar = median", 'fill="#555"'));
   y += 14;
   const legend = [
-    [OURS, "ours: bun client.ts"],
-    [BASE, "baseline: 30 ms polling userbot"],
-    [LIMIT, "protocol limit (round trips × delays + bot's handling)"],
+    [OURS, "ours (bun client.ts)"],
+    [BASE, "baseline (30 ms polling userbot)"],
+    [LIMIT, "limit: round trips × delays + the bot's handling"],
   ] as const;
-  let lx = LEFT;
+  let lx = 10;
   for (const [color, label] of legend) {
     out.push(`<rect x="${lx}" y="${y}" width="10" height="10" fill="${color}"/>`, text(lx + 14, y + 9, label));
-    lx += 14 + label.length * 6.2 + 18;
+    lx += 14 + label.length * 6 + 16;
   }
   y += 26;
   const plotTop = y;
@@ -92,14 +92,14 @@ export function benchSvg(network: SvgNetworkRow[], races: SvgRaces | null, title
   y += 56;
 
   if (races) {
-    out.push(text(LEFT, y, `Races: ${races.users} users, paced broadcast (30/s), ${races.seats} seats, RTT ${races.rtt_ms} ms: our seat in each race`, 'font-weight="bold"'));
+    out.push(text(10, y, `Races (${races.users} users, broadcast at 30/s, ${races.seats} seats, RTT ${races.rtt_ms} ms): our seat, time after the opening`, 'font-weight="bold"'));
     y += 16;
     const rows: [string, (number | null)[]][] = [
       ["scheduled", races.scheduled],
       ["immediate", races.immediate],
     ];
     for (const [mode, ranks] of rows) {
-      out.push(text(10, y + 19, `--mode ${mode}`));
+      out.push(text(10, y + 19, mode));
       ranks.forEach((rank, i) => {
         const cx = LEFT + i * 64;
         const won = rank !== null;
