@@ -3,7 +3,7 @@
 // is `bun client.ts --mode scheduled` with target_time a whole second T on the sandbox's clock
 // (UTC); the figure is when its T+0 request (the /start it fires at the instant) reaches the
 // sandbox, on the sandbox's clock, minus T. No bot runs: the request's arrival is all we time.
-// Runs overlap: each client starts a few seconds before its own T, the T's two seconds apart.
+// Runs go in batches started together, their T's a second apart after the batch's start-up.
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,14 +23,16 @@ export interface ClockResult extends Pct {
   not_ready: number;
   /** mean of the signed errors: + is late */
   mean_ms: number;
+  /** every run's signed error, ms, in run order */
+  samples_ms: number[];
 }
 
 /** The first T+0 request must come after the warm-up /start, which the client sends ≥ 1 s ahead. */
 const WARM_UP_GAP_MS = 900;
-/** Each client starts this long before its T: time to start, log in, sync its clock and watch. */
+/** A batch's first T is this far ahead: time for its clients to start, log in, sync their clocks and watch. */
 const START_AHEAD_MS = 12_000;
-/** Between one run's T and the next: firing instants stay apart from each other. */
-const SPACING_MS = 2000;
+/** Clients started together. */
+const BATCH = 4;
 
 const hhmmssUtc = (ms: number) => new Date(ms).toISOString().slice(11, 19);
 
@@ -55,26 +57,31 @@ export async function benchClock(o: { runs: number; rttMs: number; jitterMs: num
   });
   const clients: Child[] = [];
   try {
-    // A pipeline: client i starts START_AHEAD_MS before its own T, T's SPACING_MS apart.
-    const first = Math.ceil((serverNow() + START_AHEAD_MS) / 1000) * 1000;
-    for (let i = 0; i < o.runs; i++) {
-      const t = first + i * SPACING_MS;
-      await sleep(t - START_AHEAD_MS - serverNow());
-      progress(`clock: run ${i + 1}/${o.runs} (skew ${o.skewMs} ms, rtt ${o.rttMs} ± ${o.jitterMs} ms)`);
-      const phone = `+7999200${String(i).padStart(4, "0")}`;
-      const userId = sb.world.userForPhone(phone).id;
-      targets.set(userId, t);
-      const c = spawnClient(sb, dir, phone, ["--mode", "scheduled"], { cities: [["Екатеринбург"]], targetTime: hhmmssUtc(t), timezone: "UTC" });
-      clients.push(c);
-      c.waitFor(/^watching/, START_AHEAD_MS).then(
-        () => serverNow() < t - WARM_UP_GAP_MS && ready.add(userId),
-        () => {},
-      );
-      // Each client has done its part once its T+0 request is in: stop it (no bot answers it).
-      void until(() => arrivals.has(userId) || serverNow() > t + 3000, START_AHEAD_MS + 5000, "").catch(() => {}).then(() => c.stop());
+    // Batches of clients start together; their T's follow each other a second apart once all of
+    // them can be watching, so that no client's start-up competes with another's firing.
+    for (let done = 0; done < o.runs; done += BATCH) {
+      const n = Math.min(BATCH, o.runs - done);
+      progress(`clock: runs ${done + 1}-${done + n} of ${o.runs} (skew ${o.skewMs} ms, rtt ${o.rttMs} ± ${o.jitterMs} ms)`);
+      const first = Math.ceil((serverNow() + START_AHEAD_MS) / 1000) * 1000;
+      const batch: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const t = first + i * 1000;
+        const phone = `+7999200${String(done + i).padStart(4, "0")}`;
+        const userId = sb.world.userForPhone(phone).id;
+        targets.set(userId, t);
+        batch.push(userId);
+        const c = spawnClient(sb, dir, phone, ["--mode", "scheduled"], { cities: [["Екатеринбург"]], targetTime: hhmmssUtc(t), timezone: "UTC" });
+        clients.push(c);
+        c.waitFor(/^watching/, START_AHEAD_MS + n * 1000).then(
+          () => serverNow() < t - WARM_UP_GAP_MS && ready.add(userId),
+          () => {},
+        );
+      }
+      const last = first + (n - 1) * 1000;
+      // Each client has done its part once its T+0 request is in (no bot answers it).
+      await until(() => batch.every((u) => arrivals.has(u)) || serverNow() > last + 3000, START_AHEAD_MS + n * 1000 + 5000, "").catch(() => {});
+      await Promise.all(clients.splice(0).map((c) => c.stop()));
     }
-    const last = first + (o.runs - 1) * SPACING_MS;
-    await until(() => arrivals.size >= o.runs || serverNow() > last + 3000, START_AHEAD_MS + 5000, "the last T+0 request").catch(() => {});
   } finally {
     stopObserving();
     await Promise.all(clients.map((c) => c.stop()));
@@ -98,6 +105,7 @@ export async function benchClock(o: { runs: number; rttMs: number; jitterMs: num
     missed,
     not_ready: notReady,
     mean_ms: round(errors.reduce((a, b) => a + b, 0) / Math.max(1, errors.length), 1),
+    samples_ms: errors.map((e) => round(e, 1)),
   };
 }
 
