@@ -60,7 +60,7 @@ export function overNetworkRows(r: OverNetwork): Row[] {
     rows.push({ figure: `race (${settings}): scheduled, seat`, value: `${ranks(rr.scheduled)} (${at})`, target: "#1 every race", met: rr.scheduled.every((x) => x === 1) });
     const heard = rr.races.map((x) => `+${(x.our_announcement_ms / 1000).toFixed(1)} s`).join(", ");
     const soldOut = rr.races.map((x) => (x.sold_out_ms === null ? "—" : `+${(x.sold_out_ms / 1000).toFixed(1)} s`)).join(", ");
-    rows.push({ figure: "race: immediate, seat (announcement reaches it / sold out)", value: `${ranks(rr.immediate)} (${heard} / ${soldOut})` });
+    rows.push({ figure: "race: immediate, seat (the broadcast reaches it / sold out)", value: `${ranks(rr.immediate)} (${heard} / ${soldOut})` });
   }
   return rows;
 }
