@@ -3,6 +3,7 @@
 // --json, one JSON object) to stdout. Misses are reported as measured: nothing is tuned to pass.
 
 import { cpus } from "node:os";
+import { join } from "node:path";
 import { baselineClient, ourClient } from "./clients.ts";
 import { benchFloor } from "./floor.ts";
 import { benchBroadcast, type BroadcastRun } from "./broadcast.ts";
@@ -12,6 +13,7 @@ import { ms, pct, table, type Row } from "./report.ts";
 import { BENCH_BOT } from "./rig.ts";
 import { benchBotRss, benchClientRss } from "./rss.ts";
 import { benchScheduler } from "./scheduler.ts";
+import { benchOverNetwork, overNetworkRows, writeBenchSvg } from "./over-network.ts";
 import { progress, round } from "./stats.ts";
 
 const args = process.argv.slice(2);
@@ -64,6 +66,8 @@ const limited = await part("broadcast with rate limit", () =>
 );
 const botRss = await part("bot rss", () => benchBotRss(P.rssUsers));
 const clientRss = await part("client rss", () => benchClientRss());
+// Over a simulated network (bun client.ts, bun bot.ts and the sandbox's delay proxies); not in --smoke.
+const overNetwork = smoke ? { network: null, clock_error_ms: null, race_rank: null } : await benchOverNetwork(quick, part);
 
 const unhandled429 = (b: BroadcastRun) => Math.max(0, b.http_429 - b.retried_429) + b.missing + b.duplicates;
 const result = {
@@ -102,6 +106,7 @@ const result = {
     ...(clientRss && "error" in clientRss ? { client_error: clientRss.error } : {}),
     method: "/proc/<pid>/status VmRSS and VmHWM of `bun bot.ts` and `bun client.ts` child processes",
   },
+  ...overNetwork,
   duration_s: 0,
   ...(Object.keys(errors).length ? { errors } : {}),
 };
@@ -141,6 +146,10 @@ if (r.broadcast) {
 }
 rows.push({ figure: `bot RSS (${r.rss_mb.bot_users ?? "?"} users)`, value: r.rss_mb.bot === null ? "—" : `${r.rss_mb.bot} MB (peak ${r.rss_mb.bot_peak} MB)` });
 rows.push({ figure: "client RSS (watching / after a booking)", value: r.rss_mb.client === null ? `— ${r.rss_mb.client_error ?? ""}` : `${r.rss_mb.client_watching} MB / ${r.rss_mb.client} MB (peak ${r.rss_mb.client_peak} MB)` });
+
+rows.push(...overNetworkRows(overNetwork));
+const svg = `Over a simulated network: ${quick ? "bun run bench --quick" : "bun run bench"}, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model ?? "?"}`;
+if (!smoke && writeBenchSvg(overNetwork, join(import.meta.dir, "..", "docs", "bench.svg"), svg)) progress("wrote docs/bench.svg");
 
 const text = `${table(rows)}\n\n${smoke ? "bun run bench --smoke" : quick ? "bun run bench --quick" : "bun run bench"}: ${result.duration_s} s on ${result.machine.cpus} × ${result.machine.cpu}, bun ${result.machine.bun}`;
 if (asJson) {

@@ -32,9 +32,10 @@ const isResult = (m: Message) => m.text.includes(RECOGNISE.booked) || m.text.inc
 export async function compete(p: Person, announcementTimeoutMs: number): Promise<PersonResult> {
   const h = p.human;
   const reply = async (match: (m: Message) => boolean, act: () => unknown): Promise<Message | undefined> => {
-    const r = h.waitFor(match, { timeoutMs: 15_000 });
+    // Caught at once: the reply may time out while act() still waits (a press waits for its answer).
+    const r = h.waitFor(match, { timeoutMs: 15_000 }).catch(() => undefined);
     await act();
-    return r.catch(() => undefined);
+    return r;
   };
   try {
     await h.waitFor(RECOGNISE.announcement, { timeoutMs: announcementTimeoutMs });

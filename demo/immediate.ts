@@ -4,13 +4,14 @@
 import { BUTTON, TEXT } from "../lib/ui.ts";
 import { Human } from "../sandbox/human.ts";
 import { writeClientConfig } from "./client-config.ts";
+import type { SandboxOptions } from "../sandbox/index.ts";
 import { BOT_USERNAME, say, startClient, startStack } from "./stack.ts";
 
 const PHONE = "+79990000001";
 const SMS_DELAY_MS = 1500;
 
-export async function demoImmediate(): Promise<number> {
-  const stack = await startStack({ env: { TEST_SMS_DELAY_MS: String(SMS_DELAY_MS), BOOKING_TIME: "23:59:59" } });
+export async function demoImmediate(sandbox?: SandboxOptions): Promise<number> {
+  const stack = await startStack({ env: { TEST_SMS_DELAY_MS: String(SMS_DELAY_MS), BOOKING_TIME: "23:59:59" }, sandbox });
   const { sb } = stack;
   try {
     const user = sb.world.userForPhone(PHONE, "Анна");

@@ -5,6 +5,7 @@
 import { Database } from "bun:sqlite";
 import type { TransportSeed } from "../lib/db.ts";
 import { systemTimeZone } from "../lib/timing.ts";
+import type { SandboxOptions } from "../sandbox/index.ts";
 import { compete, makeCrowd, type PersonResult } from "./crowd.ts";
 import { writeClientConfig } from "./client-config.ts";
 import { BOT_USERNAME, say, startClient, startStack } from "./stack.ts";
@@ -27,10 +28,10 @@ function openingAhead(aheadMs: number): { text: string; at: number } {
   return { text: `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`, at };
 }
 
-export async function demoScheduled(crowdSize: number): Promise<number> {
+export async function demoScheduled(crowdSize: number, sandbox?: SandboxOptions): Promise<number> {
   const seats = SEATS.reduce((n, t) => n + t.seats, 0);
   const open = openingAhead(OPEN_AHEAD_MS);
-  const race = await startStack({ env: { BOOKING_TIME: open.text }, transports: SEATS, showBotLine: (l) => BOT_LINES.test(l) });
+  const race = await startStack({ env: { BOOKING_TIME: open.text }, transports: SEATS, showBotLine: (l) => BOT_LINES.test(l), sandbox });
   const { sb } = race;
   let clientCode = -1;
   try {

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { TransportSeed } from "../lib/db.ts";
 import { SANDBOX_BOT_TOKEN, SANDBOX_BOT_USERNAME } from "../sandbox/defaults.ts";
-import { startSandbox, type Sandbox } from "../sandbox/index.ts";
+import { startSandbox, type Sandbox, type SandboxOptions } from "../sandbox/index.ts";
 import { atExit, Child } from "./procs.ts";
 
 export const ROOT = resolve(import.meta.dir, "..");
@@ -26,17 +26,19 @@ export function say(line: string): void {
   console.log(line);
 }
 
-export async function startStack(o: { env: Record<string, string>; transports?: TransportSeed[]; showBotLine?: (line: string) => boolean }): Promise<Stack> {
+export async function startStack(o: { env: Record<string, string>; transports?: TransportSeed[]; showBotLine?: (line: string) => boolean; sandbox?: SandboxOptions }): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), "aprel-demo-"));
   atExit(() => rmSync(dir, { recursive: true, force: true }));
   let sb: Sandbox;
   try {
-    sb = await startSandbox({ botApiPort: 0, mtprotoPort: 0, bots: [{ token: SANDBOX_BOT_TOKEN, username: SANDBOX_BOT_USERNAME }] });
+    sb = await startSandbox({ botApiPort: 0, mtprotoPort: 0, bots: [{ token: SANDBOX_BOT_TOKEN, username: SANDBOX_BOT_USERNAME }], ...o.sandbox });
   } catch (e) {
     throw new Error(`cannot start the sandbox on loopback: ${(e as Error).message}`);
   }
   say(`sandbox: Bot API ${sb.botApiUrl}, MTProto ${sb.mtprotoHost}:${sb.mtprotoPort} (ephemeral ports, loopback only)`);
   say(`web: ${sb.botApiUrl}/?watch=${SANDBOX_BOT_USERNAME} shows every chat live${process.env.DISPLAY || process.env.WAYLAND_DISPLAY || process.platform !== "linux" ? ": open it in your browser to watch the booking happen" : ""}`);
+  const d = o.sandbox?.mtprotoDelay;
+  if (d) say(`network: client ↔ Telegram round trip ${2 * d.delayMs} ms (the sandbox delays its MTProto door ${d.delayMs} ms each way)`);
   const env: Record<string, string> = {
     BOT_TOKEN: SANDBOX_BOT_TOKEN,
     BOT_API_URL: sb.botApiUrl,

@@ -5,11 +5,13 @@ import { BotApi } from "./botapi.ts";
 import { Control } from "./control.ts";
 import { SANDBOX_HOST, sandboxPortFromEnv } from "./defaults.ts";
 import { startMtproto, type MtprotoServer } from "./mtproto.ts";
+import { delayDoors, type NetDelay } from "./netem.ts";
 import type { RateLimitSetting } from "./ratelimit.ts";
 import { WebPage } from "./web/server.ts";
 import { World } from "./world.ts";
 
 export type { RateLimitOptions, RateLimitSetting } from "./ratelimit.ts";
+export type { NetDelay } from "./netem.ts";
 
 export interface SandboxOptions {
   /** Loopback address to listen on (default 127.0.0.1). */
@@ -30,6 +32,10 @@ export interface SandboxOptions {
   bots?: { token: string; username: string }[];
   /** Use this world instead of a new one (callbackTimeoutMs is then the world's). */
   world?: World;
+  /** A one-way delay (± jitter) each way on the MTProto door (client ↔ DC). Off by default. */
+  mtprotoDelay?: NetDelay;
+  /** A one-way delay (± jitter) each way on the Bot API door (bot ↔ Bot API server). Off by default. */
+  botApiDelay?: NetDelay;
 }
 
 export interface Sandbox {
@@ -94,13 +100,25 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     server.stop(true);
     throw portError(e, mtprotoPort, "SANDBOX_MTPROTO_PORT");
   }
+  // With network conditions, the doors the sandbox advertises (health, sessions, botApiUrl) are the delay proxies.
+  let doors;
+  try {
+    doors = delayDoors(host, { botApiPort: server.port!, mtproto }, opts);
+  } catch (e) {
+    server.stop(true);
+    await mtproto.stop();
+    throw e;
+  }
+  const directUrl = botApiUrl;
+  botApiUrl = doors.botApiUrl;
+  mtproto = doors.mtproto;
   const mt = mtproto;
 
   let stopped = false;
   return {
     world,
     botApiUrl,
-    controlUrl: `${botApiUrl}/sandbox`,
+    controlUrl: `${directUrl}/sandbox`,
     mtprotoHost: mt.host,
     mtprotoPort: mt.port,
     mtproto: mt,
@@ -113,6 +131,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       if (stopped) return;
       stopped = true;
       web.close();
+      doors.stop();
       server.stop(true); // true: also end open long polls
       await mt.stop();
     },
