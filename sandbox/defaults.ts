@@ -34,3 +34,9 @@ export const SANDBOX_DB_PATH = "bot-sandbox.db";
 export const SANDBOX_LOGIN_CODE = "12345";
 /** The sandbox checks no api_id/api_hash, but gramjs needs some: these. */
 export const SANDBOX_API_CREDENTIALS = { apiId: 1, apiHash: "sandbox" } as const;
+/**
+ * How the watch view recognises the default bot's opening (its announcement and results). They are
+ * that bot's texts (lib/ui.ts RECOGNISE, which the sandbox may not import): a test keeps them equal;
+ * startSandbox({ watchTexts }) sets others.
+ */
+export const SANDBOX_WATCH_TEXTS = { announcement: "Бронирование открыто", booked: "Забронировано", soldOut: "Мест нет" };

@@ -7,6 +7,7 @@ import { SANDBOX_HOST, sandboxPortFromEnv } from "./defaults.ts";
 import { startMtproto, type MtprotoServer } from "./mtproto.ts";
 import { delayDoors, type NetDelay } from "./netem.ts";
 import type { RateLimitSetting } from "./ratelimit.ts";
+import type { WatchTexts } from "./web/protocol.ts";
 import { WebPage } from "./web/server.ts";
 import { World } from "./world.ts";
 
@@ -14,6 +15,8 @@ export type { RateLimitOptions, RateLimitSetting } from "./ratelimit.ts";
 export type { NetDelay } from "./netem.ts";
 
 export interface SandboxOptions {
+  /** How the web page's watch view recognises an opening (default: the default bot's texts). */
+  watchTexts?: WatchTexts;
   /** Loopback address to listen on (default 127.0.0.1). */
   host?: string;
   /** Bot API + control port; default $SANDBOX_BOT_API_PORT (read when the sandbox starts), else 8081; 0 = ephemeral. */
@@ -64,7 +67,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   let mtproto: MtprotoServer | undefined;
   let botApiUrl = "";
   const control = new Control(world, { botApiUrl: () => botApiUrl, mtproto: () => mtproto });
-  const web = new WebPage(world);
+  const web = new WebPage(world, opts.watchTexts);
 
   const port = opts.botApiPort ?? sandboxPortFromEnv("SANDBOX_BOT_API_PORT");
   const mtprotoPort = opts.mtprotoPort ?? sandboxPortFromEnv("SANDBOX_MTPROTO_PORT");

@@ -49,9 +49,17 @@ export type TraceRecord =
   /** The MTProto front wrote message `messageId` to the user's client (its chat's bot is not known). */
   | { kind: "push"; ts: number; userId: number; messageId: number };
 
+/** How the watch view tells the opening's messages apart (substrings of the bot's texts). */
+export interface WatchTexts {
+  announcement: string;
+  booked: string;
+  soldOut: string;
+}
+
 /** The first event of a watch stream. */
 export interface WatchInit {
   bot: BotView;
+  texts: WatchTexts;
   chats: { user: UserView; messages: MessageView[] }[];
   records: TraceRecord[];
   /** performance.timeOrigin of the server: ts + timeOrigin is a wall-clock time in ms. */

@@ -3,10 +3,10 @@
 // Everything a bot writes travels as JSON data and is put on the page as text, never as HTML.
 
 import { join } from "node:path";
-import { SANDBOX_BOT_USERNAME } from "../defaults.ts";
+import { SANDBOX_BOT_USERNAME, SANDBOX_WATCH_TEXTS } from "../defaults.ts";
 import { optBool, optInt, optStr, readParams, type Params } from "../params.ts";
 import { WorldError, type Bot, type User, type World } from "../world.ts";
-import type { CallbackAnswerView, ChatInit, Directory, TraceRecord, WatchInit } from "./protocol.ts";
+import type { CallbackAnswerView, ChatInit, Directory, TraceRecord, WatchInit, WatchTexts } from "./protocol.ts";
 import { Recorder } from "./recorder.ts";
 import { eventStream, type EventStream } from "./sse.ts";
 import { botView, messageView, userView } from "./views.ts";
@@ -21,7 +21,10 @@ export class WebPage {
   private readonly routes: Record<string, Route>;
   private bundle: Promise<string> | undefined;
 
-  constructor(private readonly world: World) {
+  constructor(
+    private readonly world: World,
+    private readonly texts: WatchTexts = SANDBOX_WATCH_TEXTS,
+  ) {
     this.recorder = new Recorder(world);
     this.routes = {
       "GET /": () => new Response(Bun.file(join(import.meta.dir, "index.html")), { headers: HTML }),
@@ -164,6 +167,7 @@ export class WebPage {
       const ofThisBot = (r: TraceRecord) => r.kind === "push" || r.botId === bot.id;
       const init: WatchInit = {
         bot: botView(bot),
+        texts: this.texts,
         chats: [...known].map((id) => ({
           user: userView(this.world.mustUser(id)),
           messages: this.world.history(id, bot.id).map(messageView),

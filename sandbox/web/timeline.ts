@@ -1,8 +1,7 @@
 // The last opening of a bot as a timeline: when the announcement reached each user, what each one
 // sent and pressed, and who got a seat. Pure: built from trace records, for the watch view.
 
-import { RECOGNISE } from "../../lib/ui.ts";
-import type { TraceRecord } from "./protocol.ts";
+import type { TraceRecord, WatchTexts } from "./protocol.ts";
 
 /** Announcements further apart than this belong to different openings. */
 const BURST_GAP_MS = 10_000;
@@ -22,9 +21,9 @@ export interface Opening {
   rows: TimelineRow[];
 }
 
-export function lastOpening(records: readonly TraceRecord[], botId: number): Opening | undefined {
+export function lastOpening(records: readonly TraceRecord[], botId: number, texts: WatchTexts): Opening | undefined {
   const announcements = records.filter(
-    (r) => r.kind === "botMessage" && r.botId === botId && r.message.text.includes(RECOGNISE.announcement),
+    (r) => r.kind === "botMessage" && r.botId === botId && r.message.text.includes(texts.announcement),
   );
   if (!announcements.length) return undefined;
   let first = announcements.length - 1;
@@ -56,11 +55,11 @@ export function lastOpening(records: readonly TraceRecord[], botId: number): Ope
     }
     const m = r.message;
     if (r.kind === "userMessage") row(m.userId).actions.push({ at, what: m.text });
-    else if (r.kind === "botMessage" && m.text.includes(RECOGNISE.announcement)) {
+    else if (r.kind === "botMessage" && m.text.includes(texts.announcement)) {
       row(m.userId).announcedAt = at;
       announced.add(`${m.userId}:${m.id}`);
-    } else if (m.text.includes(RECOGNISE.booked) || m.text.includes(RECOGNISE.soldOut)) {
-      row(m.userId).result = { at, text: m.text, booked: m.text.includes(RECOGNISE.booked) };
+    } else if (m.text.includes(texts.booked) || m.text.includes(texts.soldOut)) {
+      row(m.userId).result = { at, text: m.text, booked: m.text.includes(texts.booked) };
     }
   }
   return { t0, rows: [...rows.values()].sort(byOutcome) };

@@ -72,7 +72,7 @@ export function openWatch(root: HTMLElement, botRef: string): void {
 
   function renderTimeline() {
     if (!init) return;
-    const opening = lastOpening(records, init.bot.id);
+    const opening = lastOpening(records, init.bot.id, init.texts);
     const since = new Date(init.timeOrigin + init.recordingSince).toLocaleTimeString([], { hourCycle: "h23" });
     if (!opening) {
       timeline.replaceChildren(el("p", { class: "muted" }, `No opening seen since ${since} (the sandbox records from when its first web page opened).`));

@@ -7,17 +7,6 @@ import { dirname, join, relative, resolve } from "node:path";
 const ROOT = resolve(import.meta.dir, "../..");
 /** Files that run when imported (command lines): not imported by the env check. */
 const ENTRYPOINTS = new Set(["sandbox/main.ts", "sandbox/cli.ts", "sandbox/overhead.ts"]);
-/**
- * Imports across the wall that exist on main today, from the web view (issue 13), not the MTProto
- * door: listed so that no new one slips in; its owner removes them and then this list.
- */
-const KNOWN_CROSSINGS = new Set([
-  "sandbox/web/screenshots.ts -> demo/crowd.ts",
-  "sandbox/web/screenshots.ts -> demo/stack.ts",
-  "sandbox/web/screenshots.ts -> lib/ui.ts",
-  "sandbox/web/timeline.ts -> lib/ui.ts",
-]);
-
 function tsFiles(dir: string): string[] {
   return [...new Bun.Glob(`${dir}/**/*.ts`).scanSync({ cwd: ROOT })].sort();
 }
@@ -43,11 +32,10 @@ describe("sandbox/ and lib/ are separate houses", () => {
     for (const f of tsFiles("sandbox")) {
       for (const target of await relativeImports(f)) if (!target.startsWith("sandbox/")) bad.push(`${f} -> ${target}`);
     }
-    expect(bad.filter((b) => !KNOWN_CROSSINGS.has(b))).toEqual([]);
+    expect(bad).toEqual([]);
   });
 
-  // For the lead to turn on (test instead of test.todo) once lib/ finds the sandbox by URL only.
-  test.todo("no file under lib/ imports sandbox/", async () => {
+  test("no file under lib/ imports sandbox/", async () => {
     expect(await importsInto("lib", "sandbox")).toEqual([]);
   });
 

@@ -1,7 +1,8 @@
 // The watch view's timeline of the last opening, from trace records as the sandbox records them.
 
 import { describe, expect, test } from "bun:test";
-import { BUTTON, TEXT } from "../../lib/ui.ts";
+import { BUTTON, RECOGNISE, TEXT } from "../../lib/ui.ts";
+import { SANDBOX_WATCH_TEXTS } from "../../sandbox/defaults.ts";
 import type { MessageView, TraceRecord } from "../../sandbox/web/protocol.ts";
 import { lastOpening } from "../../sandbox/web/timeline.ts";
 
@@ -16,9 +17,13 @@ const user = (ts: number, userId: number, text: string): TraceRecord => ({ kind:
 const press = (ts: number, userId: number, label: string): TraceRecord => ({ kind: "press", ts, botId: BOT, userId, messageId: 1, label });
 const route = { from_city: "Челябинск", to_city: "Магнитогорск", departure: "09:00" };
 
+test("the sandbox's watch texts are the default bot's (lib/ui.ts), which the sandbox may not import", () => {
+  expect(SANDBOX_WATCH_TEXTS).toEqual({ announcement: RECOGNISE.announcement, booked: RECOGNISE.booked, soldOut: RECOGNISE.soldOut });
+});
+
 describe("lastOpening", () => {
   test("no announcement recorded: no opening", () => {
-    expect(lastOpening([user(1, 1, "/start"), bot(2, 1, TEXT.hint)], BOT)).toBeUndefined();
+    expect(lastOpening([user(1, 1, "/start"), bot(2, 1, TEXT.hint)], BOT, SANDBOX_WATCH_TEXTS)).toBeUndefined();
   });
 
   test("times are from the first announcement of the last burst; the winner comes first", () => {
@@ -40,7 +45,7 @@ describe("lastOpening", () => {
       { kind: "botEdit", ts: 61_095, botId: BOT, message: msg(1, true, TEXT.soldOut(route)) },
       user(61_100, 3, "привет"), // someone who never got the announcement but wrote
     ];
-    const o = lastOpening(records, BOT)!;
+    const o = lastOpening(records, BOT, SANDBOX_WATCH_TEXTS)!;
     expect(o.t0).toBe(61_000);
     expect(o.rows.map((r) => r.userId)).toEqual([2, 1, 3]);
     const [winner, loser] = o.rows;
@@ -58,9 +63,9 @@ describe("lastOpening", () => {
 
   test("another bot's messages and presses are not this bot's opening", () => {
     const other: TraceRecord = { kind: "botMessage", ts: 5, botId: BOT + 1, message: msg(1, true, TEXT.announcement) };
-    expect(lastOpening([other], BOT)).toBeUndefined();
+    expect(lastOpening([other], BOT, SANDBOX_WATCH_TEXTS)).toBeUndefined();
     const elsewhere: TraceRecord = { kind: "press", ts: 2, botId: BOT + 1, userId: 1, messageId: 1, label: "x" };
-    const o = lastOpening([bot(1, 1, TEXT.testAnnouncement), elsewhere], BOT)!;
+    const o = lastOpening([bot(1, 1, TEXT.testAnnouncement), elsewhere], BOT, SANDBOX_WATCH_TEXTS)!;
     expect(o.rows[0]!.actions).toEqual([]);
   });
 });

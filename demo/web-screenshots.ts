@@ -1,4 +1,4 @@
-// bun sandbox/web/screenshots.ts [dir]: the README's pictures of the web page (default dir: docs/).
+// bun demo/web-screenshots.ts [dir]: the README's pictures of the web page (default dir: docs/).
 // A small opening on the demo's stack (sandbox + `bun bot.ts`): Анна books by clicking in headless
 // chromium while eight simulated people race her for four seats; then the chat and the watch view.
 
@@ -6,10 +6,10 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { ElementHandle, Page } from "puppeteer-core";
-import { compete, makeCrowd } from "../../demo/crowd.ts";
-import { BOT_USERNAME, ROOT, startStack } from "../../demo/stack.ts";
-import { RECOGNISE, TEXT } from "../../lib/ui.ts";
-import { launchBrowser } from "./browser.ts";
+import { compete, makeCrowd } from "./crowd.ts";
+import { BOT_USERNAME, ROOT, startStack } from "./stack.ts";
+import { RECOGNISE, TEXT } from "../lib/ui.ts";
+import { launchBrowser } from "../sandbox/web/browser.ts";
 
 const OUT = resolve(process.argv[2] ?? join(ROOT, "docs"));
 const PHONE = "+79990000001";
