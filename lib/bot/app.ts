@@ -23,9 +23,10 @@ export interface StartDeps {
   pollTimeoutS?: number;
   /** Per-chat pacing and bursts (the global and broadcast rates come from the config). */
   limits?: Partial<SendLimits>;
-  /** Timeout of every Bot API call but the long poll (default 10 s). */
+  /** Timeout of every Bot API call but the long poll (default 10 s), and the poll's margin (default 5 s). */
   callTimeoutMs?: number;
-  /** How long stop() lets sends in flight finish (default 8 s). */
+  pollMarginMs?: number;
+  /** How long stop() lets sends in flight finish (default 3 s). */
   stopGraceMs?: number;
 }
 
@@ -58,7 +59,7 @@ export async function startBot(config: BotConfig, deps: StartDeps): Promise<Runn
   if (abandoned) log.info("test_runs_abandoned", { count: abandoned });
 
   const pollTimeoutS = deps.pollTimeoutS ?? 25;
-  const tg = telegramBot({ token: config.token, url: config.botApiUrl, log, pollTimeoutS, callTimeoutMs: deps.callTimeoutMs ?? 10_000 });
+  const tg = telegramBot({ token: config.token, url: config.botApiUrl, log, pollTimeoutS, callTimeoutMs: deps.callTimeoutMs ?? 10_000, pollMarginMs: deps.pollMarginMs ?? 5_000 });
   const bot = tg.bot;
   let handlers: Handlers | undefined;
   const limits = { ...TELEGRAM_LIMITS, ...deps.limits, perS: config.sendRatePerS, broadcastPerS: config.broadcastRatePerS };
@@ -166,7 +167,7 @@ export async function startBot(config: BotConfig, deps: StartDeps): Promise<Runn
         tests.stop();
         tg.stopPolling();
         await bot.stop(1_000);
-        await sender.stop(t0 + (deps.stopGraceMs ?? 8_000));
+        await sender.stop(t0 + (deps.stopGraceMs ?? 3_000));
         tg.abortSends();
         await broadcaster.idle();
         db.close();

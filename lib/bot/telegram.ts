@@ -17,10 +17,9 @@ export interface TelegramOptions {
   pollTimeoutS: number;
   /** Timeout of every call but the long poll. */
   callTimeoutMs: number;
+  /** How much longer than its own timeout a long poll may take before it counts as hung. */
+  pollMarginMs: number;
 }
-
-/** A long poll gets this much longer than its own timeout before it counts as hung. */
-const POLL_MARGIN_MS = 5_000;
 
 export function telegramBot(o: TelegramOptions): { bot: Bot; stopPolling(): void; abortSends(): void } {
   const pollAbort = new AbortController();
@@ -29,7 +28,7 @@ export function telegramBot(o: TelegramOptions): { bot: Bot; stopPolling(): void
   const fetchOptions = {
     get signal() {
       return polling
-        ? AbortSignal.any([pollAbort.signal, AbortSignal.timeout(o.pollTimeoutS * 1000 + POLL_MARGIN_MS)])
+        ? AbortSignal.any([pollAbort.signal, AbortSignal.timeout(o.pollTimeoutS * 1000 + o.pollMarginMs)])
         : AbortSignal.any([sendAbort.signal, AbortSignal.timeout(o.callTimeoutMs)]);
     },
   } as RequestInit;

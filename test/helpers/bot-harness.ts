@@ -3,19 +3,22 @@
 // not paced unless a test asks for limits (most tests press faster than Telegram lets a bot reply).
 
 import { Database } from "bun:sqlite";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startBot, type RunningBot, type StartDeps } from "../../lib/bot/app.ts";
 import { parseConfig, type BotConfig } from "../../lib/bot/config.ts";
 import { createLogger, type Logger } from "../../lib/log.ts";
 import { Human } from "../../sandbox/human.ts";
+import { startFaultProxy, type FaultProxy, type FaultRule } from "./bot-api-proxy.ts";
 import { startSandbox, type Sandbox, type SandboxOptions } from "../../sandbox/index.ts";
 
 export const TEST_BOT = { token: "7100000001:test-booking-bot", username: "test_booking_bot" };
 
 export interface Harness {
   sb: Sandbox;
+  /** Between the bot and the sandbox when the harness was given a fault rule. */
+  proxy?: FaultProxy;
   dir: string;
   config: BotConfig;
   bot: RunningBot;
@@ -32,13 +35,14 @@ export interface Harness {
 
 const UNPACED: StartDeps["limits"] = { chatPerS: 10_000, chatBurst: 10_000, burst: 10_000 };
 
-export async function startHarness(env: Record<string, string> = {}, sandbox: SandboxOptions = {}, deps: Partial<StartDeps> = {}): Promise<Harness> {
+export async function startHarness(env: Record<string, string> = {}, sandbox: SandboxOptions = {}, deps: Partial<StartDeps> = {}, fault?: FaultRule): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), "aprel-bot-"));
   const sb = await startSandbox({ botApiPort: 0, mtprotoPort: 0, bots: [TEST_BOT], ...sandbox });
+  const proxy = fault ? startFaultProxy(sb.botApiUrl, fault) : undefined;
   const configFor = (extra: Record<string, string>) =>
     parseConfig({
       BOT_TOKEN: TEST_BOT.token,
-      BOT_API_URL: sb.botApiUrl,
+      BOT_API_URL: proxy?.url ?? sb.botApiUrl,
       DB_PATH: join(dir, "bot.db"),
       LOG_DIR: join(dir, "logs"),
       TEST_SMS_DELAY_MS: "200",
@@ -55,6 +59,7 @@ export async function startHarness(env: Record<string, string> = {}, sandbox: Sa
   let n = 0;
   const h: Harness = {
     sb,
+    proxy,
     dir,
     config,
     get bot() {
@@ -80,10 +85,12 @@ export async function startHarness(env: Record<string, string> = {}, sandbox: Sa
       }
     },
     jsonLog() {
+      if (!existsSync(log.jsonPath)) return [];
       return readFileSync(log.jsonPath, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
     },
     async close() {
       for (const p of humans) p.close();
+      proxy?.stop();
       await bot.stop();
       await log.close();
       await sb.stop();
