@@ -62,7 +62,7 @@ export async function startBot(config: BotConfig, deps: StartDeps): Promise<Runn
   const tg = telegramBot({ token: config.token, url: config.botApiUrl, log, pollTimeoutS, callTimeoutMs: deps.callTimeoutMs ?? 10_000, pollMarginMs: deps.pollMarginMs ?? 5_000 });
   const bot = tg.bot;
   let handlers: Handlers | undefined;
-  const limits = { ...TELEGRAM_LIMITS, ...deps.limits, perS: config.sendRatePerS, broadcastPerS: config.broadcastRatePerS };
+  const limits = { ...TELEGRAM_LIMITS, chatPerS: config.chatRatePerS, ...deps.limits, perS: config.sendRatePerS, broadcastPerS: config.broadcastRatePerS };
   const sender = new Sender(bot.api, log, limits, (userId) => {
     db.setInactive(userId);
     handlers?.forgetUser(userId);
@@ -91,25 +91,27 @@ export async function startBot(config: BotConfig, deps: StartDeps): Promise<Runn
     adminIds: config.adminIds,
     testModeEnabled: config.testModeEnabled,
     opensAt: hhmm(config.bookingTime),
+    ui: config.ui,
   }));
 
   /** The sender of an update, stamped on arrival (before any other work). */
-  const from = (u: { from?: { id: number; first_name: string; username?: string }; chat?: { id: number } }): From | undefined => {
+  type Raw = { from?: { id: number; first_name: string; username?: string }; chat?: { id: number }; message_id?: number };
+  const from = (u: Raw): From | undefined => {
     if (!u.from) return undefined;
-    const f: From = { userId: u.from.id, chatId: u.chat?.id ?? u.from.id, firstName: u.from.first_name, username: u.from.username, at: now() };
+    const f: From = { userId: u.from.id, chatId: u.chat?.id ?? u.from.id, firstName: u.from.first_name, username: u.from.username, at: now(), messageId: u.message_id };
     h.touchUser(f);
     return f;
   };
   const command = (names: string[], run: (f: From) => void) =>
     bot.command(names, (ctx) => {
-      const f = from(ctx.payload);
+      const f = from({ from: ctx.payload.from, chat: ctx.payload.chat });
       if (f) run(f);
     });
   command(["start", "menu"], (f) => h.showMenu(f));
   for (const c of ["admin", "admin_stats", "admin_test_stats"] as const) command([c], (f) => h.admin(f, c));
   bot.on("message", (ctx) => {
-    const f = from(ctx.payload);
-    if (f) h.unknownText(f, ctx.payload.text ?? "");
+    const f = from({ from: ctx.payload.from, chat: ctx.payload.chat });
+    if (f) h.onText(f, ctx.payload.text ?? "");
   });
   // Every press is answered at once, exactly once; a booking's answer carries its result.
   bot.on("callback_query", (ctx, next) => {
@@ -121,7 +123,7 @@ export async function startBot(config: BotConfig, deps: StartDeps): Promise<Runn
   for (const action of Object.values(ACTION)) {
     bot.callbackQuery(action, (ctx) => {
       const q = ctx.payload;
-      const toast = h.onAction(from({ from: q.from, chat: q.message?.chat })!, parseAction(q.data)!);
+      const toast = h.onAction(from({ from: q.from, chat: q.message?.chat, message_id: q.message?.message_id })!, parseAction(q.data)!);
       sender.answer(q.id, toast?.text, toast?.alert);
     });
   }

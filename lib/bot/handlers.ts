@@ -2,14 +2,14 @@
 // in-process), so an update costs well under a millisecond before its reply is queued; gramio
 // runs updates concurrently, so a slow send never holds up anyone else.
 
-import type { InlineKeyboard } from "gramio";
 import type { BotDb, TestRunRow, TransportRow } from "../db.ts";
 import type { Logger } from "../log.ts";
 import { BOT_TEXT, TEXT, routeText } from "../ui.ts";
 import { adminStatsText, testStatsText } from "./stats.ts";
-import { backKeyboard, confirmKeyboard, mainMenu, type Action, type MenuState } from "./keyboards.ts";
+import type { BotUi } from "./config.ts";
+import { actionOfLabel, backButtons, inlineKeyboard, confirmButtons, mainMenu, markup, type Action, type Buttons, type MenuState } from "./keyboards.ts";
 import type { Calendar, DailyOpening } from "./opening.ts";
-import type { Sender } from "./sender.ts";
+import type { Priority, Sender } from "./sender.ts";
 import { runIsOpen, testStages, type TestMode } from "./test-mode.ts";
 
 export interface From {
@@ -19,6 +19,8 @@ export interface From {
   username?: string;
   /** When the update reached the bot (epoch ms): the server-side clock of test runs. */
   at: number;
+  /** The bot's message whose button was pressed (the `edit` UI edits it). */
+  messageId?: number;
 }
 
 export interface HandlerDeps {
@@ -33,6 +35,7 @@ export interface HandlerDeps {
   testModeEnabled: boolean;
   /** BOOKING_TIME as users read it, e.g. "11:30". */
   opensAt: string;
+  ui: BotUi;
 }
 
 export type AdminCommand = "admin" | "admin_stats" | "admin_test_stats";
@@ -61,7 +64,10 @@ export class Handlers {
     this.known.set(u.userId, key);
   }
 
-  unknownText(u: From, text: string): void {
+  /** Text that is not a command: in the `reply` UI a pressed label, else a hint. */
+  onText(u: From, text: string): void {
+    const action = this.d.ui === "reply" ? actionOfLabel(text, this.menuState(u).transports ?? [], this.d.db.selectedTransport(u.userId)) : null;
+    if (action) return void this.onAction(u, action);
     this.d.log.debug("unknown_text", { user_id: u.userId, text: text.slice(0, 100) });
     this.reply(u, TEXT.hint);
   }
@@ -80,7 +86,7 @@ export class Handlers {
         return this.confirm(q, a.transportId);
       case "cancel":
         this.d.db.clearSelection(q.userId);
-        return this.reply(q, TEXT.cancelled, backKeyboard());
+        return this.reply(q, TEXT.cancelled, backButtons());
       case "myBookings":
         return this.myBookings(q);
       case "test":
@@ -91,20 +97,20 @@ export class Handlers {
     }
   }
 
-  showMenu(u: From): void {
+  /** What the user may book now: their open test run's transports, or today's once open. */
+  private menuState(u: From): MenuState & { transports?: TransportRow[]; run?: TestRunRow } {
     const { db, opening, calendar } = this.d;
     const run = db.activeRun(u.userId);
-    let state: MenuState;
-    if (run && runIsOpen(run, u.at)) {
-      db.runStart(run.id, u.at);
-      state = { kind: "open", transports: db.runTransports(run.id) };
-    } else if (opening.isOpen(u.at)) {
-      state = { kind: "open", transports: db.dayTransports(calendar.at(u.at).day) };
-    } else {
-      state = { kind: "closed", opensAt: this.d.opensAt };
-    }
+    if (run && runIsOpen(run, u.at)) return { kind: "open", transports: db.runTransports(run.id), run };
+    if (opening.isOpen(u.at)) return { kind: "open", transports: db.dayTransports(calendar.at(u.at).day) };
+    return { kind: "closed", opensAt: this.d.opensAt };
+  }
+
+  showMenu(u: From): void {
+    const state = this.menuState(u);
+    if (state.run) this.d.db.runStart(state.run.id, u.at);
     const menu = mainMenu(state, this.d.testModeEnabled);
-    this.reply(u, menu.text, menu.keyboard);
+    this.reply(u, menu.text, menu.buttons);
   }
 
   /** Whether this user may book this transport now; the reason to show when not. */
@@ -133,7 +139,7 @@ export class Handlers {
     }
     if (b.run) db.runSelect(b.run.id, q.at);
     db.setSelection(q.userId, transportId, q.at);
-    this.reply(q, TEXT.confirmPrompt(t!), confirmKeyboard(transportId));
+    this.reply(q, TEXT.confirmPrompt(t!), confirmButtons(transportId));
   }
 
   private confirm(q: From, transportId: number): Toast | void {
@@ -167,23 +173,25 @@ export class Handlers {
       db.runDone(run.id, q.at, stages);
       attempt(result, { test_run_id: run.id, ...roundAll(stages) });
     } else attempt(result, { seats: t!.seats });
-    return this.tellBooked(q.userId, q.chatId, t!);
+    return this.tellBooked(q, t!);
   }
 
   /**
    * A booking's result: persisted (bookings.told_at stays null until it is delivered), sent ahead
-   * of everything else, and carried by the callback answer at once.
+   * of everything else, and carried by the callback answer at once (in the `alert` UI, only there).
    */
-  private tellBooked(userId: number, chatId: number, t: TransportRow): Toast {
-    const { db, send, now } = this.d;
+  private tellBooked(u: From, t: TransportRow): Toast {
+    const { db, now } = this.d;
     const run = t.test_run_id !== null ? db.getRun(t.test_run_id) : null;
     let text = TEXT.booked(t);
     if (run?.total_ms != null) {
       text += "\n\n" + TEXT.testResult({ smsToStart: run.sms_to_start_ms ?? 0, startToSelect: run.start_to_select_ms ?? 0, selectToConfirm: run.select_to_confirm_ms ?? 0, total: run.total_ms });
     }
-    void send.message(chatId, text, { userId, keyboard: backKeyboard(), priority: "won" }).then((o) => {
-      if (o === "sent") db.markTold(userId, t.id, now());
-    });
+    if (this.d.ui === "alert" && u.messageId !== undefined) {
+      db.markTold(u.userId, t.id, now());
+      return { text, alert: true };
+    }
+    void this.send(u, text, backButtons(), "won").then((o) => o === "sent" && db.markTold(u.userId, t.id, now()));
     return { text: TEXT.booked(t) };
   }
 
@@ -192,22 +200,23 @@ export class Handlers {
     const owed = this.d.db.untoldBookings(sinceMs);
     for (const b of owed) {
       const t = this.d.db.getTransport(b.transport_id);
-      if (t) this.tellBooked(b.user_id, b.user_id, t);
+      if (t) this.tellBooked({ userId: b.user_id, chatId: b.user_id, firstName: "", at: this.d.now() }, t);
     }
     return owed.length;
   }
 
   /** A result that is not a new booking: the message, and the same words in the callback answer. */
   private result(q: From, text: string): Toast {
-    void this.d.send.message(q.chatId, text, { userId: q.userId, keyboard: backKeyboard(), priority: "result" });
+    if (this.d.ui === "alert" && q.messageId !== undefined) return { text, alert: true };
+    void this.send(q, text, backButtons(), "result");
     return { text };
   }
 
   private myBookings(q: From): void {
     const rows = this.d.db.bookingsOf(q.userId, this.d.calendar.at(q.at).dayStart);
-    if (!rows.length) return this.reply(q, TEXT.noBookings, backKeyboard());
+    if (!rows.length) return this.reply(q, TEXT.noBookings, backButtons());
     const lines = rows.map((r) => (r.test_run_id !== null ? BOT_TEXT.testLabel(routeText(r)) : routeText(r)));
-    this.reply(q, TEXT.myBookings(lines), backKeyboard());
+    this.reply(q, TEXT.myBookings(lines), backButtons());
   }
 
   admin(m: From, cmd: AdminCommand): void {
@@ -219,8 +228,16 @@ export class Handlers {
     this.reply(m, testStatsText(this.d.db));
   }
 
-  private reply(u: From, text: string, keyboard?: InlineKeyboard): void {
-    void this.d.send.message(u.chatId, text, { keyboard, userId: u.userId });
+  private reply(u: From, text: string, buttons?: Buttons): void {
+    void this.send(u, text, buttons, "reply");
+  }
+
+  /** A new message, or in the `edit` UI the pressed message edited in place. */
+  private send(u: From, text: string, buttons: Buttons | undefined, priority: Priority) {
+    const { send, ui } = this.d;
+    const o = { userId: u.userId, priority, keyboard: buttons && markup(buttons, ui) };
+    if (ui === "edit" && u.messageId !== undefined) return send.edit(u.chatId, u.messageId, text, { ...o, keyboard: buttons && inlineKeyboard(buttons) });
+    return send.message(u.chatId, text, o);
   }
 }
 

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Database } from "bun:sqlite";
 import { loadTransports, parseTransports } from "../../lib/bot/config.ts";
-import { ACTION, mainMenu, parseAction } from "../../lib/bot/keyboards.ts";
+import { ACTION, actionOfLabel, mainMenu, markup, parseAction } from "../../lib/bot/keyboards.ts";
 import { Calendar, DailyOpening, WallAnchoredClock, dayInfo } from "../../lib/bot/opening.ts";
 import { median, summariseTestRuns } from "../../lib/bot/stats.ts";
 import { testStages } from "../../lib/bot/test-mode.ts";
@@ -42,19 +42,29 @@ const row = (id: number, seats: number, booked: number): TransportRow => ({
 describe("menu", () => {
   test("open: one button per transport with free seats, then my bookings and test", () => {
     const m = mainMenu({ kind: "open", transports: [row(1, 3, 1), row(2, 2, 2)] }, true);
-    const buttons = m.keyboard.toJSON().inline_keyboard.flat();
+    const buttons = m.buttons.flat();
     expect(buttons.map((b) => b.text)).toEqual(["Челябинск → Москва 18:05 (мест: 2)", BUTTON.myBookings, BUTTON.test]);
-    expect(parseAction((buttons[0] as { callback_data: string }).callback_data)).toEqual({ kind: "select", transportId: 1 });
+    expect(parseAction(buttons[0]!.data)).toEqual({ kind: "select", transportId: 1 });
+    expect(markup(m.buttons, "classic").toJSON()).toEqual({ inline_keyboard: m.buttons.map((r) => r.map((b) => ({ text: b.text, callback_data: b.data }))) });
+    expect(markup(m.buttons, "reply").toJSON()).toMatchObject({ keyboard: m.buttons.map((r) => r.map((b) => ({ text: b.text }))) });
   });
   test("closed: says when it opens; no test button when test mode is off", () => {
     const m = mainMenu({ kind: "closed", opensAt: "11:30" }, false);
     expect(m.text).toContain("Бронирование откроется в 11:30");
     expect(m.text).toContain(RECOGNISE.notOpen);
-    expect(m.keyboard.toJSON().inline_keyboard.flat().map((b) => b.text)).toEqual([BUTTON.myBookings]);
+    expect(m.buttons.flat().map((b) => b.text)).toEqual([BUTTON.myBookings]);
   });
   test("every callback_data fits Telegram's 64 bytes", () => {
     const m = mainMenu({ kind: "open", transports: [row(999_999_999_999_999, 3, 0)] }, true);
-    for (const b of m.keyboard.toJSON().inline_keyboard.flat()) expect(Buffer.byteLength((b as { callback_data: string }).callback_data)).toBeLessThanOrEqual(64);
+    for (const b of m.buttons.flat()) expect(Buffer.byteLength(b.data)).toBeLessThanOrEqual(64);
+  });
+  test("reply UI: a pressed label is the action of its button, whatever the seats left say now", () => {
+    const ts = [row(1, 3, 1), { ...row(2, 2, 0), to_city: "Курган" }];
+    expect(actionOfLabel("Челябинск → Курган 18:05 (мест: 1)", ts, undefined)).toEqual({ kind: "select", transportId: 2 });
+    expect(actionOfLabel(BUTTON.confirm, ts, 2)).toEqual({ kind: "confirm", transportId: 2 });
+    expect(actionOfLabel(BUTTON.confirm, ts, undefined)).toBeNull();
+    expect(actionOfLabel(BUTTON.back, ts, undefined)).toEqual({ kind: "menu" });
+    expect(actionOfLabel("Челябинск → Тверь 18:05 (мест: 1)", ts, undefined)).toBeNull();
   });
 });
 
