@@ -4,8 +4,8 @@
 
 import { accessSync, constants } from "node:fs";
 import { resolve } from "node:path";
-import { parseConfig, REAL_DB_PATH, usage, type BotConfig } from "./lib/bot/config.ts";
 import { startBot, type RunningBot } from "./lib/bot/app.ts";
+import { parseConfig, REAL_DB_PATH, usage, type BotConfig } from "./lib/bot/config.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
 import { ConfigError } from "./lib/settings.ts";
 import { BUTTON } from "./lib/ui.ts";
@@ -17,73 +17,65 @@ if (process.argv.includes("--help") || process.argv.includes("-h")) {
 }
 
 function refuse(e: ConfigError): never {
-  console.error(`Invalid configuration:\n${e.problems.map((p) => `  - ${p.text}`).join("\n")}\nFix these in .env or the environment (see .env.example, or bun bot.ts --help) and start again.`);
+  const problems = e.problems.map((p) => `  - ${p.text}`).join("\n");
+  console.error(`Invalid configuration:\n${problems}\nFix these in .env or the environment (see bun bot.ts --help) and start again.`);
   process.exit(2);
 }
 
 let config: BotConfig;
+let log: Logger;
 try {
   config = parseConfig(process.env);
+  try {
+    log = createLogger({ dir: config.logDir, name: "bot", console: true, minLevel: config.logLevel });
+    accessSync(config.logDir, constants.W_OK);
+  } catch (e) {
+    throw new ConfigError([{ path: "LOG_DIR", text: `LOG_DIR=${JSON.stringify(config.logDir)}: cannot create or write the log directory (${(e as Error).message}), e.g. LOG_DIR=logs` }]);
+  }
 } catch (e) {
   if (!(e instanceof ConfigError)) throw e;
   refuse(e);
 }
 
-let log: Logger;
-try {
-  log = createLogger({ dir: config.logDir, name: "bot", console: true, minLevel: config.logLevel });
-  accessSync(config.logDir, constants.W_OK);
-} catch (e) {
-  refuse(new ConfigError([{ path: "LOG_DIR", text: `LOG_DIR=${JSON.stringify(config.logDir)}: cannot create or write the log directory (${(e as Error).message}), e.g. LOG_DIR=logs` }]));
+async function fail(action: string, e: unknown, sandbox?: { stop(): Promise<void> }): Promise<never> {
+  await sandbox?.stop();
+  log.error(action, { error: e as Error }, `Cannot start: ${(e as Error).message}`);
+  await log.close();
+  if (e instanceof ConfigError) refuse(e);
+  process.exit(1);
 }
 
 let sandbox: { stop(): Promise<void> } | undefined;
 if (!config.token) {
-  try {
-    // Imported only here so that a bot on real Telegram never loads the sandbox.
-    const { startSandbox } = await import("./sandbox/index.ts");
-    const sb = await startSandbox({
-      botApiPort: config.sandboxBotApiPort ?? SANDBOX_PORT_DEFAULTS.SANDBOX_BOT_API_PORT,
-      mtprotoPort: config.sandboxMtprotoPort ?? SANDBOX_PORT_DEFAULTS.SANDBOX_MTPROTO_PORT,
-      bots: [{ token: SANDBOX_BOT_TOKEN, username: SANDBOX_BOT_USERNAME }],
-    });
-    sandbox = sb;
-    const isDefaultUrl = sb.botApiUrl === `http://${SANDBOX_HOST}:${SANDBOX_PORT_DEFAULTS.SANDBOX_BOT_API_PORT}`;
-    const cli = `bun sandbox/cli.ts${isDefaultUrl ? "" : ` --url ${sb.botApiUrl}`}`;
-    log.info(
-      "sandbox_mode",
-      { bot_api: sb.botApiUrl, mtproto: `${sb.mtprotoHost}:${sb.mtprotoPort}`, bot: `@${SANDBOX_BOT_USERNAME}` },
-      `No BOT_TOKEN: running on the local sandbox (Bot API ${sb.botApiUrl}, MTProto ${sb.mtprotoHost}:${sb.mtprotoPort}, bot @${SANDBOX_BOT_USERNAME}). ` +
-        `Act as a user (the client's default phone): ${cli} new-user --name Me --phone +79990000001 (the first user of a fresh sandbox gets id 1000001: ADMIN_IDS=1000001 makes it an admin); ` +
-        `then ${cli} send --user +79990000001 /start; ${cli} press --user +79990000001 "${BUTTON.test}"; ${cli} history --user +79990000001` +
-        (isDefaultUrl ? "" : `. Point the client at it with sandbox.url: "${sb.botApiUrl}" in config.yaml`),
-    );
-    // An explicit DB_PATH is obeyed, but a real bot's database is worth a warning.
-    if (resolve(config.dbPath) === resolve(REAL_DB_PATH)) {
-      log.warn("sandbox_real_db", { db: config.dbPath }, `DB_PATH=${config.dbPath} is the real bot's database: sandbox users will be stored in it (unset DB_PATH to use the sandbox's own)`);
-    }
-    config = { ...config, token: SANDBOX_BOT_TOKEN, botApiUrl: sb.botApiUrl };
-  } catch (e) {
-    log.error("sandbox_failed", { error: e as Error }, `Cannot start the sandbox: ${(e as Error).message}`);
-    await log.close();
-    process.exit(1);
+  // Imported only here so that a bot on real Telegram never loads the sandbox.
+  const sb = await import("./sandbox/index.ts")
+    .then(({ startSandbox }) =>
+      startSandbox({
+        botApiPort: config.sandboxBotApiPort ?? SANDBOX_PORT_DEFAULTS.SANDBOX_BOT_API_PORT,
+        mtprotoPort: config.sandboxMtprotoPort ?? SANDBOX_PORT_DEFAULTS.SANDBOX_MTPROTO_PORT,
+        bots: [{ token: SANDBOX_BOT_TOKEN, username: SANDBOX_BOT_USERNAME }],
+      }),
+    )
+    .catch((e) => fail("sandbox_failed", e));
+  sandbox = sb;
+  const isDefaultUrl = sb.botApiUrl === `http://${SANDBOX_HOST}:${SANDBOX_PORT_DEFAULTS.SANDBOX_BOT_API_PORT}`;
+  const cli = `bun sandbox/cli.ts${isDefaultUrl ? "" : ` --url ${sb.botApiUrl}`}`;
+  log.info(
+    "sandbox_mode",
+    { bot_api: sb.botApiUrl, mtproto: `${sb.mtprotoHost}:${sb.mtprotoPort}`, bot: `@${SANDBOX_BOT_USERNAME}` },
+    `No BOT_TOKEN: running on the local sandbox (Bot API ${sb.botApiUrl}, MTProto ${sb.mtprotoHost}:${sb.mtprotoPort}, bot @${SANDBOX_BOT_USERNAME}). ` +
+      `Act as a user: ${cli} new-user --name Me --phone +79990000001 (on a fresh sandbox the first user gets id 1000001: ADMIN_IDS=1000001 makes it an admin); ` +
+      `then ${cli} send --user +79990000001 /start; ${cli} press --user +79990000001 "${BUTTON.test}"; ${cli} history --user +79990000001` +
+      (isDefaultUrl ? "" : `. Point the client at it with sandbox.url: "${sb.botApiUrl}" in config.yaml`),
+  );
+  // An explicit DB_PATH is obeyed, but a real bot's database is worth a warning.
+  if (resolve(config.dbPath) === resolve(REAL_DB_PATH)) {
+    log.warn("sandbox_real_db", { db: config.dbPath }, `DB_PATH=${config.dbPath} is the real bot's database: sandbox users will be stored in it (unset DB_PATH to use the sandbox's own)`);
   }
+  config = { ...config, token: SANDBOX_BOT_TOKEN, botApiUrl: sb.botApiUrl };
 }
 
-let running: RunningBot;
-try {
-  running = await startBot(config, { log });
-} catch (e) {
-  await sandbox?.stop();
-  if (e instanceof ConfigError) {
-    log.error("start_failed", { problems: e.problems.map((p) => p.text) }, "Cannot start: invalid configuration");
-    await log.close();
-    refuse(e);
-  }
-  log.error("start_failed", { error: e as Error }, `Cannot start: ${(e as Error).message}`);
-  await log.close();
-  process.exit(1);
-}
+const running: RunningBot = await startBot(config, { log }).catch((e) => fail("start_failed", e, sandbox));
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

@@ -7,7 +7,6 @@ import { join } from "node:path";
 import type { TransportSeed } from "../db.ts";
 import type { LogLevel } from "../log.ts";
 import { bool, ConfigError, dailyTime, httpUrl, int, list, num, oneOf, optional, readEnv, text, timeZone } from "../settings.ts";
-import { formatDailyTime } from "../timing.ts";
 
 /** Where the bot keeps sandbox users when there is no token: never in a real bot's database. */
 export const SANDBOX_DB_PATH = "bot-sandbox.db";
@@ -20,7 +19,7 @@ export type BotUi = (typeof BOT_UIS)[number];
 
 const port = (example: string) => optional(int({ min: 0, max: 65535, example }));
 
-const ENV = {
+export const ENV = {
   BOT_TOKEN: optional(text({ pattern: /^\d+:[A-Za-z0-9_-]+$/, hint: "expected the token from @BotFather (<digits>:<secret>)", example: "123456789:AAE...", secret: true })),
   ADMIN_IDS: list(int({ min: 1, example: "123456789" }), { default: [], example: "123456789,987654321" }),
   BOOKING_TIME: dailyTime({ default: { hour: 11, minute: 30, second: 0 }, example: "11:30" }),
@@ -40,41 +39,16 @@ const ENV = {
   SANDBOX_MTPROTO_PORT: port("8443"),
 };
 
-/** What `bun bot.ts --help` says about each variable. */
-const HELP: Record<keyof typeof ENV, string> = {
-  BOT_TOKEN: "token from @BotFather; unset: run on the local sandbox (no internet needed)",
-  ADMIN_IDS: "user ids allowed /admin, /admin_stats, /admin_test_stats (comma-separated)",
-  BOOKING_TIME: "when booking opens every day, HH:MM or HH:MM:SS in TZ",
-  TZ: "IANA time zone of BOOKING_TIME (default: the system zone)",
-  TEST_MODE_ENABLED: "show the 🧪 Тест button",
-  TEST_SMS_DELAY_MS: "delay between 🧪 Тест and the test announcement",
-  DB_PATH: `SQLite file (default: ${REAL_DB_PATH} with a token, ${SANDBOX_DB_PATH} on the sandbox)`,
-  BOT_API_URL: "Bot API server root",
-  SEND_RATE_PER_S: "messages per second for everything the bot sends (Telegram allows about 30)",
-  CHAT_RATE_PER_S: "messages per second to one chat, after a burst of 3 (Telegram: about 1)",
-  BROADCAST_RATE_PER_S: "the daily announcement's share of that budget",
-  BOT_UI: `how the bot talks: ${BOT_UIS.join(", ")}`,
-  LOG_DIR: "where bot.log and bot_json.log go",
-  LOG_LEVEL: "least level logged: debug, info, warn, error",
-  TRANSPORTS_FILE: "routes, departure times and seats of the daily transports (default: data/transports.json)",
-  SANDBOX_BOT_API_PORT: "sandbox Bot API port when there is no token (0: any free port)",
-  SANDBOX_MTPROTO_PORT: "sandbox MTProto port when there is no token (0: any free port)",
-};
-
+/** `bun bot.ts --help`: the variables as .env.example describes them (one place for their meaning). */
 export function usage(): string {
-  const rows = Object.entries(ENV).map(([name, s]) => {
-    const d = s.default === undefined ? "" : ` (default ${name === "BOOKING_TIME" ? formatDailyTime(s.default as never) : name === "TRANSPORTS_FILE" ? "data/transports.json" : String(s.default) || "none"})`;
-    return `  ${name.padEnd(22)} ${HELP[name as keyof typeof ENV]}${d}\n  ${"".padEnd(22)} e.g. ${name}=${s.example}`;
-  });
+  const example = readFileSync(join(import.meta.dir, "..", "..", ".env.example"), "utf8");
   return [
     "Usage: bun bot.ts          the booking simulator bot (SIGINT/SIGTERM: stop, exit 0)",
     "       bun bot.ts --help   this text",
-    "",
-    "Configuration comes from the environment; Bun loads .env from the working directory (see .env.example).",
-    "",
-    ...rows,
-    "",
     "Exit codes: 0 stopped by a signal; 1 cannot start (Bot API unreachable, token rejected); 2 invalid configuration.",
+    "Configuration comes from the environment; Bun loads .env from the working directory. The variables (.env.example):",
+    "",
+    example.trim(),
   ].join("\n");
 }
 

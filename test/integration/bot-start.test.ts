@@ -84,8 +84,8 @@ test("--help prints the variables and exits 0 without starting", async () => {
   const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
   expect(code).toBe(0);
   expect(out).toContain("Usage: bun bot.ts");
-  expect(out).toContain("e.g. BOT_TOKEN=");
-  expect(out).toContain("e.g. ADMIN_IDS=");
+  expect(out).toContain("BOT_TOKEN=");
+  expect(out).toContain("BOT_UI=classic");
   expect(existsSync(join(cwd, "logs"))).toBe(false);
 });
 
