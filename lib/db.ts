@@ -218,12 +218,9 @@ export class BotDb {
     return this.write(`UPDATE test_runs SET sms_at = ?, status = 'open' WHERE id = ? AND status = 'waiting'`, at, runId) > 0;
   }
 
-  runStart(runId: number, at: number): boolean {
-    return this.write(`UPDATE test_runs SET start_at = ? WHERE id = ? AND status = 'open' AND start_at IS NULL`, at, runId) > 0;
-  }
-
-  runSelect(runId: number, at: number): boolean {
-    return this.write(`UPDATE test_runs SET select_at = ? WHERE id = ? AND status = 'open' AND select_at IS NULL`, at, runId) > 0;
+  /** Stamps the run's first /start or first choice; later ones do not count. */
+  runStamp(runId: number, stage: "start_at" | "select_at", at: number): boolean {
+    return this.write(`UPDATE test_runs SET ${stage} = ? WHERE id = ? AND status = 'open' AND ${stage} IS NULL`, at, runId) > 0;
   }
 
   runDone(runId: number, at: number, s: TestStages): boolean {

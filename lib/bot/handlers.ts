@@ -108,7 +108,7 @@ export class Handlers {
 
   showMenu(u: From): void {
     const state = this.menuState(u);
-    if (state.run) this.d.db.runStart(state.run.id, u.at);
+    if (state.run) this.d.db.runStamp(state.run.id, "start_at", u.at);
     const menu = mainMenu(state, this.d.testModeEnabled);
     this.reply(u, menu.text, menu.buttons);
   }
@@ -137,7 +137,7 @@ export class Handlers {
       log.info("select_refused", { user_id: q.userId, transport_id: transportId, reason: b.reason });
       return this.reply(q, b.text);
     }
-    if (b.run) db.runSelect(b.run.id, q.at);
+    if (b.run) db.runStamp(b.run.id, "select_at", q.at);
     db.setSelection(q.userId, transportId, q.at);
     this.reply(q, TEXT.confirmPrompt(t!), confirmButtons(transportId));
   }

@@ -5,7 +5,7 @@
 // Transient errors (5xx, resets, timeouts) are retried with backoff until the message's deadline;
 // other errors are final (403: the user blocked the bot).
 
-import { TelegramError, type InlineKeyboard, type Keyboard, type RemoveKeyboard } from "gramio";
+import { TelegramError, type Bot, type InlineKeyboard, type Keyboard, type RemoveKeyboard } from "gramio";
 import type { Logger } from "../log.ts";
 import { backoffMs } from "../retry.ts";
 
@@ -36,12 +36,8 @@ export interface SendOptions {
   retryForMs?: number;
 }
 
-/** The Bot API calls the sender makes (gramio's bot.api). */
-export interface SendApi {
-  sendMessage(p: { chat_id: number; text: string; reply_markup?: Markup }): Promise<{ message_id: number }>;
-  editMessageText(p: { chat_id: number; message_id: number; text: string; reply_markup?: InlineKeyboard }): Promise<unknown>;
-  answerCallbackQuery(p: { callback_query_id: string; text?: string; show_alert?: boolean }): Promise<unknown>;
-}
+/** The Bot API calls the sender makes. */
+export type SendApi = Pick<Bot["api"], "sendMessage" | "editMessageText" | "answerCallbackQuery">;
 
 interface Job extends SendOptions {
   chatId: number;

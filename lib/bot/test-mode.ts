@@ -7,8 +7,6 @@ import type { Logger } from "../log.ts";
 import { TEXT } from "../ui.ts";
 import type { Sender } from "./sender.ts";
 
-/** How many routes (from the top of the transports file) a test run gets. */
-export const TEST_TRANSPORT_COUNT = 3;
 /** An announced run nobody finished is over after this long. */
 export const TEST_RUN_TTL_MS = 10 * 60_000;
 
@@ -23,10 +21,6 @@ export function testStages(run: Pick<TestRunRow, "sms_at" | "start_at" | "select
 /** Whether a run is announced and not finished or expired at `at`. */
 export function runIsOpen(run: TestRunRow, at: number): boolean {
   return run.status === "open" && run.sms_at !== null && at - run.sms_at < TEST_RUN_TTL_MS;
-}
-
-export function testSeed(seed: readonly TransportSeed[]): TransportSeed[] {
-  return seed.slice(0, TEST_TRANSPORT_COUNT);
 }
 
 export interface TestModeDeps {
@@ -51,7 +45,7 @@ export class TestMode {
       void send.message(chatId, TEXT.testRunning, { userId });
       return;
     }
-    const { run, transports } = db.createTestRun(userId, at, testSeed(this.d.seed));
+    const { run, transports } = db.createTestRun(userId, at, this.d.seed.slice(0, 3)); // the first three routes
     log.info("test_run_created", { run_id: run.id, user_id: userId, transports: transports.map((t) => t.id), sms_in_ms: this.d.delayMs });
     const timer = setTimeout(() => {
       this.timers.delete(timer);

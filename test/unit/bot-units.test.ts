@@ -187,8 +187,8 @@ describe("database", () => {
     expect(db.activeRun(7)!.id).toBe(b.run.id);
     expect(b.transports[0]!.owner_id).toBe(7);
     expect(db.runSmsSent(b.run.id, 10)).toBe(true);
-    expect(db.runStart(b.run.id, 20)).toBe(true);
-    expect(db.runStart(b.run.id, 30)).toBe(false); // the first /start counts
+    expect(db.runStamp(b.run.id, "start_at", 20)).toBe(true);
+    expect(db.runStamp(b.run.id, "start_at", 30)).toBe(false); // the first /start counts
     expect(db.abandonStaleRuns(5)).toBe(0);
     expect(db.abandonStaleRuns(11)).toBe(1);
     db.close();
