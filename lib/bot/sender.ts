@@ -75,6 +75,9 @@ class Bucket {
   take(): void {
     this.tokens -= 1;
   }
+  idle(now: number): boolean {
+    return this.waitMs(now) === 0 && this.tokens >= this.size;
+  }
 }
 
 export class Sender {
@@ -82,6 +85,7 @@ export class Sender {
   private readonly global: Bucket;
   private readonly broadcast: Bucket;
   private readonly chats = new Map<number, Bucket>();
+  private prunedAt = 0;
   private pausedUntil = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerAt = Infinity;
@@ -168,7 +172,13 @@ export class Sender {
 
   private chat(chatId: number, now: number): Bucket {
     let b = this.chats.get(chatId);
-    if (!b) this.chats.set(chatId, (b = new Bucket(this.limits.chatPerS, this.limits.chatBurst, now)));
+    if (b) return b;
+    // A chat whose bucket has refilled is like a new one: forget those now and then.
+    if (this.chats.size >= 10_000 && now - this.prunedAt > 1000) {
+      this.prunedAt = now;
+      for (const [id, c] of this.chats) if (c.idle(now)) this.chats.delete(id);
+    }
+    this.chats.set(chatId, (b = new Bucket(this.limits.chatPerS, this.limits.chatBurst, now)));
     return b;
   }
 
