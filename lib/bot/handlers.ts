@@ -166,9 +166,8 @@ export class Handlers {
       attempt(result);
       return this.result(q, result === "already" ? TEXT.alreadyBooked(t!) : TEXT.soldOut(t!));
     }
-    let run: TestRunRow | undefined;
     if (b.run) {
-      run = db.getRun(b.run.id) ?? b.run;
+      const run = db.getRun(b.run.id) ?? b.run;
       const stages = testStages(run, q.at);
       db.runDone(run.id, q.at, stages);
       attempt(result, { test_run_id: run.id, ...roundAll(stages) });

@@ -6,7 +6,7 @@ import { Sender, type SendApi, type SendLimits } from "../../lib/bot/sender.ts";
 import { nullLogger } from "../../lib/log.ts";
 
 const apiError = (code: number, retry_after?: number) =>
-  new TelegramError({ ok: false, error_code: code, description: `error ${code}`, ...(retry_after ? { parameters: { retry_after } } : {}) }, "sendMessage", {});
+  new TelegramError({ ok: false, error_code: code, description: `error ${code}`, ...(retry_after ? { parameters: { retry_after } } : {}) }, "sendMessage", { chat_id: 1, text: "" });
 
 function fakeApi(fail: (text: string, n: number) => Error | undefined = () => undefined) {
   const sent: { chat: number; text: string; at: number }[] = [];
