@@ -1,89 +1,81 @@
 // The booking simulator bot. Configuration comes from the environment (.env is loaded by Bun);
 // without BOT_TOKEN it starts the local sandbox in this process and runs on it.
-//   bun bot.ts            SIGINT/SIGTERM: stop polling, finish handlers, close the DB, exit 0
+//   bun bot.ts [--help]     SIGINT/SIGTERM: stop polling, finish or keep what is queued, exit 0
 
 import { accessSync, constants } from "node:fs";
 import { resolve } from "node:path";
-import { ConfigError, DEFAULTS, parseConfig, type BotConfig } from "./lib/bot/config.ts";
 import { startBot, type RunningBot } from "./lib/bot/app.ts";
+import { parseConfig, REAL_DB_PATH, usage, type BotConfig } from "./lib/bot/config.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
+import { ConfigError } from "./lib/settings.ts";
 import { BUTTON } from "./lib/ui.ts";
 import { SANDBOX_BOT_TOKEN, SANDBOX_BOT_USERNAME, SANDBOX_HOST, SANDBOX_PORT_DEFAULTS } from "./sandbox/defaults.ts";
 
-// What `bun sandbox/cli.ts` and the client's config reach without being told otherwise.
-const SANDBOX_DEFAULT_URL = `http://${SANDBOX_HOST}:${SANDBOX_PORT_DEFAULTS.SANDBOX_BOT_API_PORT}`;
-const cliUrl = (url: string) => (url === SANDBOX_DEFAULT_URL ? "" : ` --url ${url}`);
+if (process.argv.includes("--help") || process.argv.includes("-h")) {
+  console.log(usage());
+  process.exit(0);
+}
 
 function refuse(e: ConfigError): never {
-  console.error(`${e.message}\nFix these in .env or the environment (see .env.example) and start again.`);
+  const problems = e.problems.map((p) => `  - ${p.text}`).join("\n");
+  console.error(`Invalid configuration:\n${problems}\nFix these in .env or the environment (see bun bot.ts --help) and start again.`);
   process.exit(2);
 }
 
 let config: BotConfig;
+let log: Logger;
 try {
   config = parseConfig(process.env);
+  try {
+    log = createLogger({ dir: config.logDir, name: "bot", console: true, minLevel: config.logLevel });
+    accessSync(config.logDir, constants.W_OK);
+  } catch (e) {
+    throw new ConfigError([{ path: "LOG_DIR", text: `LOG_DIR=${JSON.stringify(config.logDir)}: cannot create or write the log directory (${(e as Error).message}), e.g. LOG_DIR=logs` }]);
+  }
 } catch (e) {
   if (!(e instanceof ConfigError)) throw e;
   refuse(e);
 }
 
-let log: Logger;
-try {
-  log = createLogger({ dir: config.logDir, name: "bot", console: true, minLevel: config.logLevel });
-  accessSync(config.logDir, constants.W_OK);
-} catch (e) {
-  refuse(new ConfigError([
-    `LOG_DIR=${JSON.stringify(config.logDir)}: cannot create or write the log directory (${(e as Error).message}); ` +
-      `expected a directory the bot can write, e.g. LOG_DIR=logs`,
-  ]));
-}
-let sandbox: { stop(): Promise<void> } | undefined;
-
-try {
-  if (!config.token) {
-    // Imported only here so that a bot on real Telegram never loads the sandbox.
-    const { startSandbox } = await import("./sandbox/index.ts");
-    const sb = await startSandbox({
-      botApiPort: config.sandboxBotApiPort,
-      mtprotoPort: config.sandboxMtprotoPort,
-      bots: [{ token: SANDBOX_BOT_TOKEN, username: SANDBOX_BOT_USERNAME }],
-    });
-    sandbox = sb;
-    log.info(
-      "sandbox_mode",
-      { bot_api: sb.botApiUrl, mtproto: `${sb.mtprotoHost}:${sb.mtprotoPort}`, bot: `@${SANDBOX_BOT_USERNAME}` },
-      `No BOT_TOKEN: running on the local sandbox (Bot API ${sb.botApiUrl}, MTProto ${sb.mtprotoHost}:${sb.mtprotoPort}, bot @${SANDBOX_BOT_USERNAME}). ` +
-        `Act as a user (the client's default is +79990000001): bun sandbox/cli.ts${cliUrl(sb.botApiUrl)} send --user +79990000001 /start; ` +
-        `bun sandbox/cli.ts${cliUrl(sb.botApiUrl)} press --user +79990000001 "${BUTTON.test}"; bun sandbox/cli.ts${cliUrl(sb.botApiUrl)} history --user +79990000001` +
-        (sb.botApiUrl === SANDBOX_DEFAULT_URL ? "" : `. Point the client at it with sandbox.url: "${sb.botApiUrl}" in config.yaml`),
-    );
-    // Without DB_PATH the config picks bot-sandbox.db here; an explicit DB_PATH is obeyed, but a
-    // real bot's database is worth a warning (e.g. a .env copied with DB_PATH=bot.db and no token).
-    if (resolve(config.dbPath) === resolve(DEFAULTS.dbPath)) {
-      log.warn("sandbox_real_db", { db: config.dbPath }, `DB_PATH=${config.dbPath} is the real bot's database: sandbox users will be stored in it (unset DB_PATH to use the sandbox's own)`);
-    }
-    config = { ...config, token: SANDBOX_BOT_TOKEN, botApiUrl: sb.botApiUrl };
-  }
-} catch (e) {
-  log.error("sandbox_failed", { error: e as Error }, `Cannot start the sandbox: ${(e as Error).message}`);
-  await log.close();
-  process.exit(1);
-}
-
-let running: RunningBot;
-try {
-  running = await startBot(config, { log });
-} catch (e) {
+async function fail(action: string, e: unknown, sandbox?: { stop(): Promise<void> }): Promise<never> {
   await sandbox?.stop();
-  if (e instanceof ConfigError) {
-    log.error("start_failed", { problems: e.problems }, "Cannot start: invalid configuration");
-    await log.close();
-    refuse(e);
-  }
-  log.error("start_failed", { error: e as Error }, `Cannot start: ${(e as Error).message}`);
+  log.error(action, { error: e as Error }, `Cannot start: ${(e as Error).message}`);
   await log.close();
+  if (e instanceof ConfigError) refuse(e);
   process.exit(1);
 }
+
+let sandbox: { stop(): Promise<void> } | undefined;
+if (!config.token) {
+  // Imported only here so that a bot on real Telegram never loads the sandbox.
+  const sb = await import("./sandbox/index.ts")
+    .then(({ startSandbox }) =>
+      startSandbox({
+        botApiPort: config.sandboxBotApiPort ?? SANDBOX_PORT_DEFAULTS.SANDBOX_BOT_API_PORT,
+        mtprotoPort: config.sandboxMtprotoPort ?? SANDBOX_PORT_DEFAULTS.SANDBOX_MTPROTO_PORT,
+        bots: [{ token: SANDBOX_BOT_TOKEN, username: SANDBOX_BOT_USERNAME }],
+      }),
+    )
+    .catch((e) => fail("sandbox_failed", e));
+  sandbox = sb;
+  const isDefaultUrl = sb.botApiUrl === `http://${SANDBOX_HOST}:${SANDBOX_PORT_DEFAULTS.SANDBOX_BOT_API_PORT}`;
+  const cli = `bun sandbox/cli.ts${isDefaultUrl ? "" : ` --url ${sb.botApiUrl}`}`;
+  log.info(
+    "sandbox_mode",
+    { bot_api: sb.botApiUrl, mtproto: `${sb.mtprotoHost}:${sb.mtprotoPort}`, bot: `@${SANDBOX_BOT_USERNAME}` },
+    `No BOT_TOKEN: running on the local sandbox (Bot API ${sb.botApiUrl}, MTProto ${sb.mtprotoHost}:${sb.mtprotoPort}, bot @${SANDBOX_BOT_USERNAME}). ` +
+      `Act as a user: ${cli} new-user --name Me --phone +79990000001 (on a fresh sandbox the first user gets id 1000001: ADMIN_IDS=1000001 makes it an admin); ` +
+      `then ${cli} send --user +79990000001 /start; ${cli} press --user +79990000001 "${BUTTON.test}"; ${cli} history --user +79990000001` +
+      (isDefaultUrl ? "" : `. Point the client at it with sandbox.url: "${sb.botApiUrl}" in config.yaml`),
+  );
+  // An explicit DB_PATH is obeyed, but a real bot's database is worth a warning.
+  if (resolve(config.dbPath) === resolve(REAL_DB_PATH)) {
+    log.warn("sandbox_real_db", { db: config.dbPath }, `DB_PATH=${config.dbPath} is the real bot's database: sandbox users will be stored in it (unset DB_PATH to use the sandbox's own)`);
+  }
+  config = { ...config, token: SANDBOX_BOT_TOKEN, botApiUrl: sb.botApiUrl };
+}
+
+const running: RunningBot = await startBot(config, { log }).catch((e) => fail("start_failed", e, sandbox));
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

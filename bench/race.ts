@@ -2,6 +2,7 @@
 // at BOOKING_TIME they all send /start, press the transport as soon as the menu shows it and
 // confirm as soon as the prompt comes. The database and the callback answers are the referee.
 
+import { Database } from "bun:sqlite";
 import { preciseAt } from "../lib/timing.ts";
 import { BUTTON, RECOGNISE, TEXT } from "../lib/ui.ts";
 import { Human, inlineButtons } from "../sandbox/human.ts";
@@ -92,10 +93,11 @@ export async function benchRace(users = 1000, seats = 10): Promise<RaceResult> {
     await done;
     for (const p of people) p.close();
 
-    const db = rig.bot.db.db;
+    const db = new Database(rig.bot.config.dbPath, { readonly: true });
     const t = db.query("SELECT id, seats, booked FROM transports WHERE day IS NOT NULL").get() as { id: number; seats: number; booked: number };
     const sales = db.query("SELECT COUNT(*) AS n, MAX(created_at) AS last FROM bookings WHERE transport_id = ?").get(t.id) as { n: number; last: number | null };
     const open = db.query("SELECT scheduled_at FROM openings").get() as { scheduled_at: number } | null;
+    db.close();
     const r = summarise(response);
     return {
       users,

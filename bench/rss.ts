@@ -41,6 +41,7 @@ export async function benchBotRss(users: number): Promise<Rss & { users: number 
       DB_PATH: join(dir, "bot.db"),
       LOG_DIR: join(dir, "logs"),
       BOOKING_TIME: "00:00:00",
+      SEND_RATE_PER_S: "1000", // memory is measured here, not Telegram's pacing
     },
     stdout: "ignore",
     stderr: "ignore",

@@ -44,6 +44,9 @@ export async function startStack(o: { env: Record<string, string>; transports?: 
     BOT_API_URL: sb.botApiUrl,
     DB_PATH: join(dir, "bot.db"),
     LOG_DIR: join(dir, "bot-logs"),
+    // This sandbox enforces no rate limit: the bot need not pace itself like on Telegram.
+    SEND_RATE_PER_S: "1000",
+    CHAT_RATE_PER_S: "1000",
     ...o.env,
   };
   if (o.transports) {

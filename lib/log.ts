@@ -1,5 +1,5 @@
 // Logging for the bot and the client: a readable log and a JSON-lines log under one directory.
-// Writes never block the caller: lines are buffered and flushed asynchronously in batches, and
+// Writes never block the caller: lines are buffered and appended in batches a moment later, and
 // whatever is still buffered is written synchronously when the process exits.
 
 import { appendFileSync, mkdirSync } from "node:fs";
@@ -7,8 +7,7 @@ import { appendFile } from "node:fs/promises";
 import { join } from "node:path";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
-
-const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export interface LoggerOptions {
   dir: string;
@@ -16,15 +15,15 @@ export interface LoggerOptions {
   /** Also print readable lines to stdout (warn and error to stderr). Default false. */
   console?: boolean;
   minLevel?: LogLevel;
-  /** How long lines may wait in the buffer before a flush starts. Default 20 ms. */
-  flushDelayMs?: number;
 }
 
+type Write = (action: string, details?: object, message?: string) => void;
+
 export interface Logger {
-  debug(action: string, details?: object, message?: string): void;
-  info(action: string, details?: object, message?: string): void;
-  warn(action: string, details?: object, message?: string): void;
-  error(action: string, details?: object, message?: string): void;
+  debug: Write;
+  info: Write;
+  warn: Write;
+  error: Write;
   /** Resolves when everything logged so far is on disk. */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -32,18 +31,17 @@ export interface Logger {
   readonly jsonPath: string;
 }
 
-export function isLogLevel(s: string): s is LogLevel {
-  return s in LEVEL_RANK;
-}
-
 const pad = (n: number, w = 2) => String(n).padStart(w, "0");
 
-/** "2025-04-01 11:30:00,123" in local time, as Python's logging prints it. */
-function localStamp(d: Date): string {
-  return (
-    `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
-    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())},${pad(d.getMilliseconds(), 3)}`
-  );
+/** "2025-04-01 11:30:00,123 - bot - INFO - message [action k=v ...]", as Python's logging prints it. */
+function readableLine(name: string, level: LogLevel, action: string, details: object | undefined, message: string | undefined, d: Date): string {
+  const stamp = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())},${pad(d.getMilliseconds(), 3)}`;
+  const kv = Object.entries(details ?? {})
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${formatValue(v)}`)
+    .join(" ");
+  const tail = message ? ` [${action}${kv ? " " + kv : ""}]` : kv ? ` ${kv}` : "";
+  return `${stamp} - ${name} - ${level.toUpperCase()} - ${message ?? action}${tail}`;
 }
 
 function formatValue(v: unknown): string {
@@ -53,125 +51,73 @@ function formatValue(v: unknown): string {
   return JSON.stringify(v) ?? String(v);
 }
 
-/** JSON.stringify that turns Errors into their message (they serialise to {} otherwise). */
-function toJson(o: unknown): string {
-  return JSON.stringify(o, (_k, v) => (v instanceof Error ? { name: v.name, message: v.message } : typeof v === "bigint" ? String(v) : v));
-}
+/** JSON.stringify that turns Errors into their name and message (they serialise to {} otherwise). */
+const toJson = (o: unknown) => JSON.stringify(o, (_k, v) => (v instanceof Error ? { name: v.name, message: v.message } : typeof v === "bigint" ? String(v) : v));
 
-export function readableLine(name: string, level: LogLevel, action: string, details: object | undefined, message: string | undefined, at: Date): string {
-  const kv = details ? Object.entries(details).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${formatValue(v)}`).join(" ") : "";
-  const head = `${localStamp(at)} - ${name} - ${level.toUpperCase()} - ${message ?? action}`;
-  const tail = message ? ` [${action}${kv ? " " + kv : ""}]` : kv ? ` ${kv}` : "";
-  return head + tail;
-}
+const open = new Set<() => void>();
+process.on("exit", () => open.forEach((flushSync) => flushSync()));
 
-const openLoggers = new Set<BufferedLogger>();
-let exitHookInstalled = false;
+export function createLogger(o: LoggerOptions): Logger {
+  mkdirSync(o.dir, { recursive: true });
+  const textPath = join(o.dir, `${o.name}.log`);
+  const jsonPath = join(o.dir, `${o.name}_json.log`);
+  const min = RANK[o.minLevel ?? "info"];
+  let batch = { text: "", json: "", out: "", err: "" };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let writing = Promise.resolve();
+  let closed = false;
 
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on("exit", () => {
-    for (const l of openLoggers) l.flushSync();
-  });
-}
-
-class BufferedLogger implements Logger {
-  readonly textPath: string;
-  readonly jsonPath: string;
-  private text: string[] = [];
-  private json: string[] = [];
-  private out: string[] = [];
-  private err: string[] = [];
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private writing: Promise<void> = Promise.resolve();
-  private closed = false;
-  private readonly min: number;
-
-  constructor(private readonly o: LoggerOptions) {
-    mkdirSync(o.dir, { recursive: true });
-    this.textPath = join(o.dir, `${o.name}.log`);
-    this.jsonPath = join(o.dir, `${o.name}_json.log`);
-    this.min = LEVEL_RANK[o.minLevel ?? "info"];
-    openLoggers.add(this);
-    installExitHook();
-  }
-
-  debug(action: string, details?: object, message?: string): void {
-    this.log("debug", action, details, message);
-  }
-  info(action: string, details?: object, message?: string): void {
-    this.log("info", action, details, message);
-  }
-  warn(action: string, details?: object, message?: string): void {
-    this.log("warn", action, details, message);
-  }
-  error(action: string, details?: object, message?: string): void {
-    this.log("error", action, details, message);
-  }
-
-  private log(level: LogLevel, action: string, details: object | undefined, message: string | undefined): void {
-    if (LEVEL_RANK[level] < this.min || this.closed) return;
-    const at = new Date();
-    const line = readableLine(this.o.name, level, action, details, message, at);
-    this.text.push(line);
-    this.json.push(toJson({ timestamp: at.toISOString(), level: level.toUpperCase(), action, details: details ?? {}, ...(message ? { message } : {}) }));
-    if (this.o.console) (LEVEL_RANK[level] >= LEVEL_RANK.warn ? this.err : this.out).push(line);
-    this.timer ??= setTimeout(() => void this.flush(), this.o.flushDelayMs ?? 20);
-  }
-
-  private take(): { text: string; json: string; out: string; err: string } | undefined {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    if (!this.text.length) return undefined;
-    const join = (a: string[]) => (a.length ? a.join("\n") + "\n" : "");
-    const batch = { text: join(this.text), json: join(this.json), out: join(this.out), err: join(this.err) };
-    this.text = [];
-    this.json = [];
-    this.out = [];
-    this.err = [];
-    return batch;
-  }
-
-  flush(): Promise<void> {
-    const batch = this.take();
-    if (batch) {
-      // Chained so batches land in order.
-      this.writing = this.writing.then(async () => {
-        if (batch.out) process.stdout.write(batch.out);
-        if (batch.err) process.stderr.write(batch.err);
-        try {
-          await Promise.all([appendFile(this.textPath, batch.text), appendFile(this.jsonPath, batch.json)]);
-        } catch (e) {
-          process.stderr.write(`logger ${this.o.name}: cannot write ${this.o.dir}: ${(e as Error).message}\n`);
-        }
-      });
-    }
-    return this.writing;
-  }
-
-  flushSync(): void {
-    const batch = this.take();
-    if (!batch) return;
-    if (batch.out) process.stdout.write(batch.out);
-    if (batch.err) process.stderr.write(batch.err);
+  const take = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    const b = batch;
+    batch = { text: "", json: "", out: "", err: "" };
+    if (b.out) process.stdout.write(b.out);
+    if (b.err) process.stderr.write(b.err);
+    return b.text ? b : undefined;
+  };
+  const flush = () => {
+    const b = take();
+    // Chained so batches land in order.
+    if (b) writing = writing.then(() => Promise.all([appendFile(textPath, b.text), appendFile(jsonPath, b.json)]).then(() => {}, (e: Error) => void process.stderr.write(`logger ${o.name}: cannot write ${o.dir}: ${e.message}\n`)));
+    return writing;
+  };
+  const flushSync = () => {
+    const b = take();
+    if (!b) return;
     try {
-      appendFileSync(this.textPath, batch.text);
-      appendFileSync(this.jsonPath, batch.json);
+      appendFileSync(textPath, b.text);
+      appendFileSync(jsonPath, b.json);
     } catch {
       // exiting: nowhere left to report it
     }
-  }
+  };
+  open.add(flushSync);
 
-  async close(): Promise<void> {
-    await this.flush();
-    this.closed = true;
-    openLoggers.delete(this);
-  }
-}
+  const at = (level: LogLevel): Write => (action, details, message) => {
+    if (RANK[level] < min || closed) return;
+    const now = new Date();
+    const line = readableLine(o.name, level, action, details, message, now) + "\n";
+    batch.text += line;
+    batch.json += toJson({ timestamp: now.toISOString(), level: level.toUpperCase(), action, details: details ?? {}, ...(message ? { message } : {}) }) + "\n";
+    if (o.console) batch[RANK[level] >= RANK.warn ? "err" : "out"] += line;
+    timer ??= setTimeout(flush, 20);
+  };
 
-export function createLogger(o: LoggerOptions): Logger {
-  return new BufferedLogger(o);
+  return {
+    debug: at("debug"),
+    info: at("info"),
+    warn: at("warn"),
+    error: at("error"),
+    flush,
+    async close() {
+      await flush();
+      closed = true;
+      open.delete(flushSync);
+    },
+    textPath,
+    jsonPath,
+  };
 }
 
 /** A logger that drops everything (tests, libraries used without logging). */

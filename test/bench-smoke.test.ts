@@ -23,6 +23,7 @@ test("bench --smoke --json prints one JSON object with every figure", async () =
   expect(r.scheduler_lateness_ms).toEqual(expect.objectContaining({ p50: expect.any(Number), p99: expect.any(Number), max: expect.any(Number), early: 0 }));
   expect(r.race).toEqual(expect.objectContaining({ users: 100, seats: 5, sold: 5, overbooked: 0, unanswered: 0 }));
   expect(r.race.bookings_per_s).toBeGreaterThan(0);
+  expect(r.race_limited).toEqual(expect.objectContaining({ users: 20, seats: 5, answered: 20, untold: 0, overbooked: 0, in_order: true }));
   expect(r.race.bot_response_p99_ms).toBeGreaterThan(0);
   expect(r.broadcast.messages_per_s).toBeGreaterThan(0);
   expect(r.broadcast.delivered_once).toBe(r.broadcast.users);

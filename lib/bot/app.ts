@@ -1,63 +1,56 @@
-// Assembles the bot: database, transports, gramio long polling, handlers, daily opening and
-// broadcast. `startBot` is what bot.ts runs and what tests run in-process against a sandbox.
+// Assembles the bot: database, transports, gramio long polling, routes, the send queue, the daily
+// opening and broadcast. `startBot` is what bot.ts runs and what tests run in-process against a sandbox.
 
-import { Bot } from "gramio";
+import { TelegramError } from "gramio";
 import { openDb, type BotDb, type TransportSeed } from "../db.ts";
-import { createLogger, type Logger } from "../log.ts";
+import type { Logger } from "../log.ts";
 import { formatDailyTime, systemTimeZone } from "../timing.ts";
 import { TEXT, hhmm } from "../ui.ts";
 import { Broadcaster } from "./broadcast.ts";
-import { Calendar } from "./calendar.ts";
-import { ConfigError, type BotConfig } from "./config.ts";
-import { Handlers } from "./handlers.ts";
-import type { BotIO } from "./io.ts";
-import { UpdateMetrics, type TimingSummary } from "./metrics.ts";
-import { DailyOpening, WallAnchoredClock } from "./opening.ts";
-import { loadTransports } from "./seed.ts";
+import { configProblem, loadTransports, type BotConfig } from "./config.ts";
+import { Handlers, type AdminCommand, type From } from "./handlers.ts";
+import { ACTION, parseAction } from "./keyboards.ts";
+import { Calendar, DailyOpening, WallAnchoredClock } from "./opening.ts";
+import { Sender, TELEGRAM_LIMITS, type SendLimits } from "./sender.ts";
+import { telegramBot } from "./telegram.ts";
 import { TEST_RUN_TTL_MS, TestMode } from "./test-mode.ts";
 
 export interface StartDeps {
-  /** Default: a logger writing `<LOG_DIR>/bot.log` and `bot_json.log`, echoing to the console. */
-  log?: Logger;
+  log: Logger;
   /** Default: the file at config.transportsPath. */
   transports?: TransportSeed[];
   /** Long-poll timeout in seconds (default 25). */
   pollTimeoutS?: number;
+  /** Per-chat pacing and bursts (the global and broadcast rates come from the config). */
+  limits?: Partial<SendLimits>;
+  /** Timeout of every Bot API call but the long poll (default 10 s), and the poll's margin (default 5 s). */
+  callTimeoutMs?: number;
+  pollMarginMs?: number;
+  /** How long stop() lets sends in flight finish (default 3 s). */
+  stopGraceMs?: number;
 }
 
 export interface RunningBot {
   username: string;
+  /** The bot's database (tests and tools ask it through its methods). */
   db: BotDb;
-  log: Logger;
   config: BotConfig;
-  /** Synchronous handling time per update (parse, SQL, build the reply). */
-  metrics(): TimingSummary;
+  sender: Sender;
   /** Resolves when no announcement broadcast is running. */
   broadcastIdle(): Promise<void>;
-  /** Stops polling (aborting the long poll), lets handlers and sends finish, closes the DB. */
+  /** Stops polling at once, gives sends in flight a bounded time, keeps what was not sent, closes the DB. */
   stop(): Promise<void>;
 }
 
-interface RawUser {
-  id: number;
-  first_name: string;
-  username?: string;
-}
-
-export async function startBot(config: BotConfig, deps: StartDeps = {}): Promise<RunningBot> {
+export async function startBot(config: BotConfig, deps: StartDeps): Promise<RunningBot> {
   if (!config.token) throw new Error("startBot needs a token: without BOT_TOKEN, bot.ts starts the sandbox and passes its token");
-  const ownLog = !deps.log;
-  const log = deps.log ?? createLogger({ dir: config.logDir, name: "bot", console: true, minLevel: config.logLevel });
+  const { log } = deps;
   const seed = deps.transports ?? loadTransports(config.transportsPath);
   let db: BotDb;
   try {
     db = openDb(config.dbPath);
   } catch (e) {
-    if (ownLog) await log.close();
-    throw new ConfigError([
-      `DB_PATH=${JSON.stringify(config.dbPath)}: cannot open the database (${(e as Error).message}); ` +
-        `expected a database file in a directory the bot can write, e.g. DB_PATH=bot.db`,
-    ]);
+    throw configProblem("DB_PATH", config.dbPath, `cannot open the database (${(e as Error).message}); expected a file in a directory the bot can write, e.g. DB_PATH=bot.db`);
   }
   // The bot's one clock: monotonic, re-anchored to the wall clock before each day's scheduling.
   const clock = new WallAnchoredClock();
@@ -65,55 +58,18 @@ export async function startBot(config: BotConfig, deps: StartDeps = {}): Promise
   const abandoned = db.abandonStaleRuns(now() - TEST_RUN_TTL_MS);
   if (abandoned) log.info("test_runs_abandoned", { count: abandoned });
 
-  // The long poll gets its own abort signal so stop() ends it at once; the other calls (replies,
-  // the broadcast) must not be cut off by it. gramio spreads fetchOptions synchronously when a
-  // call starts, so the getter below hands the signal to getUpdates only.
-  const pollAbort = new AbortController();
-  let polling = false;
-  const fetchOptions = {
-    get signal() {
-      return polling ? pollAbort.signal : undefined;
-    },
-  } as RequestInit;
-  const bot = new Bot(config.token, { api: { baseURL: `${config.botApiUrl}/bot`, fetchOptions } });
-  bot.onApiCall("getUpdates", (_ctx, next) => {
-    polling = true;
-    let p: Promise<unknown>;
-    try {
-      p = next();
-    } finally {
-      polling = false;
-    }
-    return p.catch((e: unknown) => {
-      if (pollAbort.signal.aborted) return [];
-      throw e;
-    }) as ReturnType<typeof next>;
+  const pollTimeoutS = deps.pollTimeoutS ?? 25;
+  const tg = telegramBot({ token: config.token, url: config.botApiUrl, log, pollTimeoutS, callTimeoutMs: deps.callTimeoutMs ?? 10_000, pollMarginMs: deps.pollMarginMs ?? 5_000 });
+  const bot = tg.bot;
+  let handlers: Handlers | undefined;
+  const limits = { ...TELEGRAM_LIMITS, chatPerS: config.chatRatePerS, ...deps.limits, perS: config.sendRatePerS, broadcastPerS: config.broadcastRatePerS };
+  const sender = new Sender(bot.api, log, limits, (userId) => {
+    db.setInactive(userId);
+    handlers?.forgetUser(userId);
   });
-
-  const io: BotIO = {
-    async sendOnce(chatId, text, keyboard) {
-      const m = await bot.api.sendMessage({ chat_id: chatId, text, ...(keyboard ? { reply_markup: keyboard } : {}) });
-      return m.message_id;
-    },
-    answer(queryId, text) {
-      bot.api.answerCallbackQuery({ callback_query_id: queryId, ...(text ? { text } : {}) }).catch((e: unknown) =>
-        log.warn("answer_callback_failed", { query_id: queryId, error: e as Error }),
-      );
-    },
-  };
-
   const timeZone = config.timeZone ?? systemTimeZone();
   const calendar = new Calendar(config.bookingTime, timeZone);
-  let handlers: Handlers | undefined;
-  const broadcaster = new Broadcaster({
-    db,
-    io,
-    log,
-    ratePerS: config.broadcastRatePerS,
-    text: TEXT.announcement,
-    now,
-    onBlocked: (id) => handlers?.forgetUser(id),
-  });
+  const broadcaster = new Broadcaster({ db, send: sender, log, text: TEXT.announcement, now });
   const opening = new DailyOpening({
     db,
     calendar,
@@ -123,105 +79,102 @@ export async function startBot(config: BotConfig, deps: StartDeps = {}): Promise
     reanchor: () => clock.reanchor(),
     onOpen: (day) => void broadcaster.run(day).catch((e) => log.error("broadcast_failed", { day, error: e as Error })),
   });
-  const tests = new TestMode({ db, io, log, delayMs: config.testSmsDelayMs, seed, now });
-  handlers = new Handlers({
+  const tests = new TestMode({ db, send: sender, log, delayMs: config.testSmsDelayMs, seed, now });
+  const h = (handlers = new Handlers({
     db,
-    io,
+    send: sender,
     log,
+    now,
     calendar,
     opening,
     tests,
     adminIds: config.adminIds,
     testModeEnabled: config.testModeEnabled,
     opensAt: hhmm(config.bookingTime),
-  });
-  const h = handlers;
+    ui: config.ui,
+  }));
 
-  const metrics = new UpdateMetrics();
-  const inFlight = new Set<Promise<void>>();
-  const track = (run: () => Promise<void>, kind: string) => {
-    const t0 = performance.now();
-    const p = run();
-    // Everything before the first await is our own work; the rest is waiting on the network.
-    const ms = performance.now() - t0;
-    metrics.record(ms);
-    log.debug("update_handled", { kind, sync_ms: Number(ms.toFixed(3)) });
-    const done = p.catch((e: unknown) => log.error("handler_failed", { kind, error: e as Error })).finally(() => inFlight.delete(done));
-    inFlight.add(done);
-    return done;
+  /** The sender of an update, stamped on arrival (before any other work). */
+  type Raw = { from?: { id: number; first_name: string; username?: string }; chat?: { id: number }; message_id?: number };
+  const from = (u: Raw): From | undefined => {
+    if (!u.from) return undefined;
+    const f: From = { userId: u.from.id, chatId: u.chat?.id ?? u.from.id, firstName: u.from.first_name, username: u.from.username, at: now(), messageId: u.message_id };
+    h.touchUser(f);
+    return f;
   };
-
-  bot.use((ctx, next) => {
-    const at = now();
-    const u = (ctx as { update?: { message?: { chat: { id: number }; from?: RawUser; text?: string }; callback_query?: { id: string; from: RawUser; data?: string; message?: { chat: { id: number } } } } }).update;
-    if (!u) return next();
-    if (u.message?.from) {
-      const m = u.message;
-      const from = m.from!;
-      return track(() => h.onText({ userId: from.id, chatId: m.chat.id, firstName: from.first_name, username: from.username, at, text: m.text ?? "" }), "message");
-    }
-    if (u.callback_query) {
-      const q = u.callback_query;
-      return track(
-        () => h.onCallback({ userId: q.from.id, chatId: q.message?.chat.id ?? q.from.id, firstName: q.from.first_name, username: q.from.username, at, queryId: q.id, data: q.data }),
-        "callback_query",
-      );
-    }
-    return next();
+  const command = (names: string[], run: (f: From) => void) =>
+    bot.command(names, (ctx) => {
+      const f = from({ from: ctx.payload.from, chat: ctx.payload.chat });
+      if (f) run(f);
+    });
+  command(["start", "menu"], (f) => h.showMenu(f));
+  for (const c of ["admin", "admin_stats", "admin_test_stats"] as const) command([c], (f) => h.admin(f, c));
+  bot.on("message", (ctx) => {
+    const f = from({ from: ctx.payload.from, chat: ctx.payload.chat });
+    if (f) h.onText(f, ctx.payload.text ?? "");
   });
+  // Every press is answered at once, exactly once; a booking's answer carries its result.
+  bot.on("callback_query", (ctx, next) => {
+    if (parseAction(ctx.payload.data)) return next();
+    sender.answer(ctx.payload.id);
+    const f = from({ from: ctx.payload.from, chat: ctx.payload.message?.chat });
+    if (f) h.staleButton(f, ctx.payload.data);
+  });
+  for (const action of Object.values(ACTION)) {
+    bot.callbackQuery(action, (ctx) => {
+      const q = ctx.payload;
+      const toast = h.onAction(from({ from: q.from, chat: q.message?.chat, message_id: q.message?.message_id })!, parseAction(q.data)!);
+      sender.answer(q.id, toast?.text, toast?.alert);
+    });
+  }
   bot.onError(({ error, kind }) => log.error("update_error", { kind, error: error as Error }));
 
   // The spec's start order: database and transports (above), the daily scheduler, then the long
   // poll. getMe (bot.init) comes first so that a rejected token stops start-up before the
   // scheduler opens a day or announces anything; bot.start() then reuses that info.
-  let info;
   try {
     await bot.init();
-    opening.start();
-    info = await bot.start({ longPolling: { timeout: deps.pollTimeoutS ?? 25 } });
   } catch (e) {
-    opening.stop();
-    await broadcaster.stop();
     db.close();
-    if (ownLog) await log.close();
-    const code = (e as { code?: number }).code;
+    const code = e instanceof TelegramError ? e.code : undefined;
     if (code === 401 || code === 404) throw new Error(`BOT_TOKEN was rejected by the Bot API at ${config.botApiUrl}: check it with @BotFather`);
     throw new Error(`cannot reach the Bot API at ${config.botApiUrl} (BOT_API_URL): ${(e as Error).message}`);
   }
+  const told = h.resendUntold(now() - 86_400_000);
+  if (told) log.info("untold_results_resent", { count: told }, `${told} booking result(s) not delivered before the last stop: sending them now`);
+  opening.start();
+  const info = await bot.start({ longPolling: { timeout: pollTimeoutS } });
   const username = info.username ?? "";
   log.info("bot_started", {
     username,
     bot_api: config.botApiUrl,
     booking_time: formatDailyTime(config.bookingTime),
     time_zone: timeZone,
-    test_mode: config.testModeEnabled,
-    test_sms_delay_ms: config.testSmsDelayMs,
-    broadcast_rate_per_s: config.broadcastRatePerS,
+    send_rate_per_s: limits.perS,
+    ui: config.ui,
     db: config.dbPath,
-    transports: seed.length,
-    admins: config.adminIds.size,
   }, `Bot @${username} is polling ${config.botApiUrl}; booking opens daily at ${formatDailyTime(config.bookingTime)} (${timeZone})`);
 
   let stopped: Promise<void> | undefined;
   return {
     username,
     db,
-    log,
     config,
-    metrics: () => metrics.summary(),
+    sender,
     broadcastIdle: () => broadcaster.idle(),
     stop() {
       stopped ??= (async () => {
+        const t0 = Date.now();
         opening.stop();
-        pollAbort.abort();
-        await bot.stop(5_000);
-        await Promise.allSettled([broadcaster.stop(), tests.stop()]);
-        while (inFlight.size) await Promise.allSettled([...inFlight]);
+        tests.stop();
+        tg.stopPolling();
+        await bot.stop(1_000);
+        await sender.stop(t0 + (deps.stopGraceMs ?? 3_000));
+        tg.abortSends();
+        await broadcaster.idle();
         db.close();
-        const m = metrics.summary();
-        log.info("bot_stopped", { updates: m.count, p50_ms: Number(m.p50Ms.toFixed(3)), p99_ms: Number(m.p99Ms.toFixed(3)) });
-        if (ownLog) await log.close();
-        else await log.flush();
+        log.info("bot_stopped", { ms: Date.now() - t0, sent: sender.counts.sent, n429: sender.counts.n429, retried: sender.counts.retried, failed: sender.counts.failed });
+        await log.flush();
       })();
       return stopped;
     },

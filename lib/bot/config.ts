@@ -1,163 +1,120 @@
-// The bot's configuration, parsed from the environment (Bun loads .env by itself).
-// Pure: takes an env record, returns a Config or throws ConfigError listing every bad variable.
+// The bot's configuration: one declaration per environment variable (Bun loads .env by itself),
+// and the transports file. Pure: takes an env record, returns a config or throws ConfigError
+// listing every bad variable.
 
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { isLogLevel, type LogLevel } from "../log.ts";
-import { isValidTimeZone, parseDailyTime, type DailyTime } from "../timing.ts";
-import { SANDBOX_DB_PATH, SANDBOX_PORT_DEFAULTS, sandboxPortFromEnv, type SandboxPortVar } from "../../sandbox/defaults.ts";
+import type { TransportSeed } from "../db.ts";
+import type { LogLevel } from "../log.ts";
+import { bool, ConfigError, dailyTime, httpUrl, int, list, num, oneOf, optional, readEnv, text, timeZone } from "../settings.ts";
 
-export interface BotConfig {
-  /** undefined: run on the in-process sandbox. */
-  token: string | undefined;
-  adminIds: ReadonlySet<number>;
-  bookingTime: DailyTime;
-  /** IANA zone BOOKING_TIME is read in (TZ, else the system zone). */
-  timeZone: string | undefined;
-  testModeEnabled: boolean;
-  /** DB_PATH; unset: bot.db with a token, bot-sandbox.db on the sandbox (its users are not real). */
-  dbPath: string;
-  /** Bot API server root without a trailing slash, e.g. https://api.telegram.org */
-  botApiUrl: string;
-  testSmsDelayMs: number;
-  broadcastRatePerS: number;
-  logDir: string;
-  logLevel: LogLevel;
-  transportsPath: string;
-  /** Where the in-process sandbox listens when there is no token (0: any free port). */
-  sandboxBotApiPort: number;
-  sandboxMtprotoPort: number;
-}
+/** Where the bot keeps sandbox users when there is no token: never in a real bot's database. */
+export const SANDBOX_DB_PATH = "bot-sandbox.db";
+export const REAL_DB_PATH = "bot.db";
+/** The repo's own transports file, wherever the bot is started from. */
+export const DEFAULT_TRANSPORTS = join(import.meta.dir, "..", "..", "data", "transports.json");
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-    this.name = "ConfigError";
-  }
-}
+export const BOT_UIS = ["classic", "edit", "reply", "alert"] as const;
+export type BotUi = (typeof BOT_UIS)[number];
 
-export const DEFAULTS = {
-  bookingTime: "11:30",
-  dbPath: "bot.db",
-  botApiUrl: "https://api.telegram.org",
-  testSmsDelayMs: 1500,
-  broadcastRatePerS: 30,
-  logDir: "logs",
-  logLevel: "info" as LogLevel,
-  // The repo's own file, wherever the bot is started from.
-  transportsPath: join(import.meta.dir, "..", "..", "data", "transports.json"),
+const port = (example: string) => optional(int({ min: 0, max: 65535, example }));
+
+export const ENV = {
+  BOT_TOKEN: optional(text({ pattern: /^\d+:[A-Za-z0-9_-]+$/, hint: "expected the token from @BotFather (<digits>:<secret>)", example: "123456789:AAE...", secret: true })),
+  ADMIN_IDS: list(int({ min: 1, example: "123456789" }), { default: [], example: "123456789,987654321" }),
+  BOOKING_TIME: dailyTime({ default: { hour: 11, minute: 30, second: 0 }, example: "11:30" }),
+  TZ: optional(timeZone({ example: "Asia/Yekaterinburg" })),
+  TEST_MODE_ENABLED: bool({ default: true, example: "true" }),
+  TEST_SMS_DELAY_MS: int({ min: 0, default: 1500, example: "1500" }),
+  DB_PATH: optional(text({ example: REAL_DB_PATH })),
+  BOT_API_URL: httpUrl({ default: "https://api.telegram.org", example: "http://127.0.0.1:8081" }),
+  SEND_RATE_PER_S: num({ above: 0, max: 1000, default: 25, example: "25" }),
+  CHAT_RATE_PER_S: num({ above: 0, max: 1000, default: 1, example: "1" }),
+  BROADCAST_RATE_PER_S: num({ above: 0, max: 1000, default: 25, example: "25" }),
+  BOT_UI: oneOf(BOT_UIS, { default: "classic", example: "classic" }),
+  LOG_DIR: text({ default: "logs", example: "logs" }),
+  LOG_LEVEL: oneOf(["debug", "info", "warn", "error"] as const, { default: "info", example: "info" }),
+  TRANSPORTS_FILE: text({ default: DEFAULT_TRANSPORTS, example: "data/transports.json" }),
+  SANDBOX_BOT_API_PORT: port("8081"),
+  SANDBOX_MTPROTO_PORT: port("8443"),
 };
 
-const TRUE = new Set(["1", "true", "yes", "on"]);
-const FALSE = new Set(["0", "false", "no", "off"]);
+/** `bun bot.ts --help`: the variables as .env.example describes them (one place for their meaning). */
+export function usage(): string {
+  const example = readFileSync(join(import.meta.dir, "..", "..", ".env.example"), "utf8");
+  return [
+    "Usage: bun bot.ts          the booking simulator bot (SIGINT/SIGTERM: stop, exit 0)",
+    "       bun bot.ts --help   this text",
+    "Exit codes: 0 stopped by a signal; 1 cannot start (Bot API unreachable, token rejected); 2 invalid configuration.",
+    "Configuration comes from the environment; Bun loads .env from the working directory. The variables (.env.example):",
+    "",
+    example.trim(),
+  ].join("\n");
+}
 
-type Env = Record<string, string | undefined>;
+export type BotConfig = ReturnType<typeof parseConfig>;
 
-export function parseConfig(env: Env): BotConfig {
-  const problems: string[] = [];
-  const get = (k: string): string | undefined => {
-    const v = env[k]?.trim();
-    return v === "" ? undefined : v;
-  };
-  const bad = (k: string, v: string, expected: string, example: string) =>
-    problems.push(`${k}=${JSON.stringify(v)}: ${expected}, e.g. ${k}=${example}`);
-
-  const token = get("BOT_TOKEN");
-  if (token !== undefined && !/^\d+:[A-Za-z0-9_-]+$/.test(token)) {
-    bad("BOT_TOKEN", token, "expected the token from @BotFather (<digits>:<secret>)", "123456789:AAE...");
-  }
-
-  const adminIds = new Set<number>();
-  const adminRaw = get("ADMIN_IDS");
-  if (adminRaw !== undefined) {
-    for (const part of adminRaw.split(",").map((s) => s.trim()).filter(Boolean)) {
-      if (/^\d{1,16}$/.test(part) && Number(part) > 0) adminIds.add(Number(part));
-      else {
-        bad("ADMIN_IDS", adminRaw, `"${part}" is not a numeric Telegram user id; expected comma-separated ids`, "123456789,987654321");
-        break;
-      }
-    }
-  }
-
-  const timeRaw = get("BOOKING_TIME") ?? DEFAULTS.bookingTime;
-  let bookingTime: DailyTime = { hour: 11, minute: 30, second: 0 };
-  try {
-    bookingTime = parseDailyTime(timeRaw);
-  } catch {
-    bad("BOOKING_TIME", timeRaw, "expected HH:MM or HH:MM:SS on a 24-hour clock", "11:30");
-  }
-
-  const timeZone = get("TZ")?.replace(/^:/, "");
-  if (timeZone !== undefined && !isValidTimeZone(timeZone)) {
-    bad("TZ", timeZone, "expected an IANA time zone", "Asia/Yekaterinburg");
-  }
-
-  let testModeEnabled = true;
-  const testRaw = get("TEST_MODE_ENABLED");
-  if (testRaw !== undefined) {
-    const v = testRaw.toLowerCase();
-    if (TRUE.has(v)) testModeEnabled = true;
-    else if (FALSE.has(v)) testModeEnabled = false;
-    else bad("TEST_MODE_ENABLED", testRaw, "expected true or false", "true");
-  }
-
-  let botApiUrl = (get("BOT_API_URL") ?? DEFAULTS.botApiUrl).replace(/\/+$/, "");
-  try {
-    const u = new URL(botApiUrl);
-    if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error("scheme");
-  } catch {
-    bad("BOT_API_URL", botApiUrl, "expected an http(s) URL of the Bot API server root", "http://127.0.0.1:8081");
-    botApiUrl = DEFAULTS.botApiUrl;
-  }
-
-  const int = (k: string, def: number, min: number, example: string): number => {
-    const raw = get(k);
-    if (raw === undefined) return def;
-    if (!/^\d+$/.test(raw) || Number(raw) < min) {
-      bad(k, raw, `expected a whole number >= ${min}`, example);
-      return def;
-    }
-    return Number(raw);
-  };
-  const testSmsDelayMs = int("TEST_SMS_DELAY_MS", DEFAULTS.testSmsDelayMs, 0, "1500");
-
-  let broadcastRatePerS = DEFAULTS.broadcastRatePerS;
-  const rateRaw = get("BROADCAST_RATE_PER_S");
-  if (rateRaw !== undefined) {
-    const n = Number(rateRaw);
-    if (!/^\d+(\.\d+)?$/.test(rateRaw) || !(n > 0) || n > 1000) bad("BROADCAST_RATE_PER_S", rateRaw, "expected messages per second, > 0 and <= 1000", "30");
-    else broadcastRatePerS = n;
-  }
-
-  const levelRaw = get("LOG_LEVEL")?.toLowerCase() ?? DEFAULTS.logLevel;
-  let logLevel: LogLevel = DEFAULTS.logLevel;
-  if (isLogLevel(levelRaw)) logLevel = levelRaw;
-  else bad("LOG_LEVEL", levelRaw, "expected debug, info, warn or error", "info");
-
-  // Only the sandbox (no token) listens on these; sandbox/defaults.ts owns their names and defaults.
-  const port = (k: SandboxPortVar): number => {
-    const n = sandboxPortFromEnv(k, env);
-    if (token === undefined && Number.isNaN(n)) bad(k, env[k]!.trim(), "expected a port number 0-65535 (0: any free port)", String(SANDBOX_PORT_DEFAULTS[k]));
-    return n;
-  };
-  const sandboxBotApiPort = port("SANDBOX_BOT_API_PORT");
-  const sandboxMtprotoPort = port("SANDBOX_MTPROTO_PORT");
-
-  if (problems.length) throw new ConfigError(problems);
+export function parseConfig(env: Record<string, string | undefined>) {
+  // The sandbox ports matter only to a bot without a token: a real bot never listens on them.
+  const withToken = !!env.BOT_TOKEN?.trim();
+  const v = readEnv(ENV, withToken ? { ...env, SANDBOX_BOT_API_PORT: undefined, SANDBOX_MTPROTO_PORT: undefined } : env);
   return {
-    token,
-    adminIds,
-    bookingTime,
-    timeZone,
-    testModeEnabled,
-    // Sandbox users vanish with the sandbox: keep them out of a real bot's database.
-    dbPath: get("DB_PATH") ?? (token === undefined ? SANDBOX_DB_PATH : DEFAULTS.dbPath),
-    botApiUrl,
-    testSmsDelayMs,
-    broadcastRatePerS,
-    logDir: get("LOG_DIR") ?? DEFAULTS.logDir,
-    logLevel,
-    transportsPath: get("TRANSPORTS_FILE") ?? DEFAULTS.transportsPath,
-    sandboxBotApiPort,
-    sandboxMtprotoPort,
+    token: v.BOT_TOKEN,
+    adminIds: new Set(v.ADMIN_IDS) as ReadonlySet<number>,
+    bookingTime: v.BOOKING_TIME,
+    timeZone: v.TZ,
+    testModeEnabled: v.TEST_MODE_ENABLED,
+    testSmsDelayMs: v.TEST_SMS_DELAY_MS,
+    dbPath: v.DB_PATH ?? (v.BOT_TOKEN === undefined ? SANDBOX_DB_PATH : REAL_DB_PATH),
+    botApiUrl: v.BOT_API_URL,
+    sendRatePerS: v.SEND_RATE_PER_S,
+    chatRatePerS: v.CHAT_RATE_PER_S,
+    broadcastRatePerS: v.BROADCAST_RATE_PER_S,
+    ui: v.BOT_UI,
+    logDir: v.LOG_DIR,
+    logLevel: v.LOG_LEVEL as LogLevel,
+    transportsPath: v.TRANSPORTS_FILE,
+    /** undefined: the sandbox's own default port. */
+    sandboxBotApiPort: v.SANDBOX_BOT_API_PORT,
+    sandboxMtprotoPort: v.SANDBOX_MTPROTO_PORT,
   };
+}
+
+/** A problem with a variable that only using its value shows (a file that cannot be read ...). */
+export const configProblem = (name: string, value: string, problem: string) =>
+  new ConfigError([{ path: name, text: `${name}=${JSON.stringify(value)}: ${problem}` }]);
+
+// ---- the transports file: validated once at start-up, so a typo stops the bot with a clear message ----
+
+export function parseTransports(json: unknown, source: string): TransportSeed[] {
+  if (!Array.isArray(json) || json.length === 0) throw new Error(`${source}: expected a non-empty JSON array of transports`);
+  return json.map((t, i) => {
+    const where = `${source}[${i}]`;
+    if (typeof t !== "object" || t === null) throw new Error(`${where}: expected an object`);
+    const o = t as Record<string, unknown>;
+    const str = (k: string) => {
+      if (typeof o[k] !== "string" || !o[k].trim()) throw new Error(`${where}.${k}: expected a non-empty string`);
+      return o[k];
+    };
+    const [from_city, to_city, departure] = [str("from_city"), str("to_city"), str("departure")];
+    if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(departure)) throw new Error(`${where}.departure: expected "HH:MM", e.g. "07:30"`);
+    const seats = o.seats;
+    if (typeof seats !== "number" || !Number.isInteger(seats) || seats < 1 || seats > 1000) throw new Error(`${where}.seats: expected a whole number from 1 to 1000`);
+    return { from_city, to_city, departure, seats };
+  });
+}
+
+/** Reads and checks TRANSPORTS_FILE; any problem is a ConfigError naming the variable. */
+export function loadTransports(path: string): TransportSeed[] {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw configProblem("TRANSPORTS_FILE", path, `cannot read the transports file (${(e as Error).message}); expected a JSON file like data/transports.json`);
+  }
+  try {
+    return parseTransports(JSON.parse(text), path);
+  } catch (e) {
+    throw configProblem("TRANSPORTS_FILE", path, (e as Error).message);
+  }
 }

@@ -1,16 +1,15 @@
 // What the bot does with each update. Everything up to the reply is synchronous (SQLite is
-// in-process), so an update costs well under a millisecond before its send goes out; gramio runs
-// updates concurrently, so a slow send never holds up anyone else.
+// in-process), so an update costs well under a millisecond before its reply is queued; gramio
+// runs updates concurrently, so a slow send never holds up anyone else.
 
 import type { BotDb, TestRunRow, TransportRow } from "../db.ts";
 import type { Logger } from "../log.ts";
 import { BOT_TEXT, TEXT, routeText } from "../ui.ts";
-import { parseCallback } from "./callback.ts";
-import type { Calendar } from "./calendar.ts";
-import { classifySendError, sendWithRetry, type BotIO } from "./io.ts";
-import { backKeyboard, confirmKeyboard, mainMenu, type Keyboard, type MenuState } from "./menu.ts";
-import type { DailyOpening } from "./opening.ts";
 import { adminStatsText, testStatsText } from "./stats.ts";
+import type { BotUi } from "./config.ts";
+import { actionOfLabel, backButtons, inlineKeyboard, confirmButtons, mainMenu, markup, type Action, type Buttons, type MenuState } from "./keyboards.ts";
+import type { Calendar, DailyOpening } from "./opening.ts";
+import type { Priority, Sender } from "./sender.ts";
 import { runIsOpen, testStages, type TestMode } from "./test-mode.ts";
 
 export interface From {
@@ -20,19 +19,15 @@ export interface From {
   username?: string;
   /** When the update reached the bot (epoch ms): the server-side clock of test runs. */
   at: number;
-}
-export interface TextUpdate extends From {
-  text: string;
-}
-export interface CallbackUpdate extends From {
-  queryId: string;
-  data?: string;
+  /** The bot's message whose button was pressed (the `edit` UI edits it). */
+  messageId?: number;
 }
 
 export interface HandlerDeps {
   db: BotDb;
-  io: BotIO;
+  send: Sender;
   log: Logger;
+  now: () => number;
   calendar: Calendar;
   opening: DailyOpening;
   tests: TestMode;
@@ -40,12 +35,14 @@ export interface HandlerDeps {
   testModeEnabled: boolean;
   /** BOOKING_TIME as users read it, e.g. "11:30". */
   opensAt: string;
+  ui: BotUi;
 }
 
-/** "/start@my_bot payload" → "start"; undefined when the text is not a command. */
-export function commandOf(text: string): string | undefined {
-  const m = /^\/([A-Za-z0-9_]{1,64})(?:@[A-Za-z0-9_]+)?(?:\s|$)/.exec(text.trim());
-  return m ? m[1]!.toLowerCase() : undefined;
+export type AdminCommand = "admin" | "admin_stats" | "admin_test_stats";
+
+export interface Toast {
+  text: string;
+  alert?: boolean;
 }
 
 type Bookable = { ok: true; run?: TestRunRow } | { ok: false; text: string; reason: string };
@@ -60,39 +57,28 @@ export class Handlers {
     this.known.delete(userId);
   }
 
-  private touchUser(u: From): void {
+  touchUser(u: From): void {
     const key = `${u.firstName}\0${u.username ?? ""}`;
     if (this.known.get(u.userId) === key) return;
     this.d.db.upsertUser(u.userId, u.firstName, u.username, u.at);
     this.known.set(u.userId, key);
   }
 
-  async onText(m: TextUpdate): Promise<void> {
-    this.touchUser(m);
-    const cmd = commandOf(m.text);
-    switch (cmd) {
-      case "start":
-      case "menu":
-        return this.showMenu(m);
-      case "admin":
-      case "admin_stats":
-      case "admin_test_stats":
-        return this.admin(m, cmd);
-      default:
-        this.d.log.debug("unknown_text", { user_id: m.userId, text: m.text.slice(0, 100) });
-        return this.reply(m, TEXT.hint);
-    }
+  /** Text that is not a command: in the `reply` UI a pressed label, else a hint. */
+  onText(u: From, text: string): void {
+    const action = this.d.ui === "reply" ? actionOfLabel(text, this.menuState(u).transports ?? [], this.d.db.selectedTransport(u.userId)) : null;
+    if (action) return void this.onAction(u, action);
+    this.d.log.debug("unknown_text", { user_id: u.userId, text: text.slice(0, 100) });
+    this.reply(u, TEXT.hint);
   }
 
-  async onCallback(q: CallbackUpdate): Promise<void> {
-    // Answer first: the user's app shows a spinner until we do, and nothing below changes that.
-    this.d.io.answer(q.queryId);
-    this.touchUser(q);
-    const a = parseCallback(q.data);
-    if (!a) {
-      this.d.log.warn("bad_callback", { user_id: q.userId, data: String(q.data ?? "").slice(0, 80) });
-      return this.reply(q, TEXT.staleButton);
-    }
+  staleButton(u: From, data: string | undefined): void {
+    this.d.log.warn("bad_callback", { user_id: u.userId, data: String(data ?? "").slice(0, 80) });
+    this.reply(u, TEXT.staleButton);
+  }
+
+  /** Handles a press; what the callback answer should say (a booking's result), if anything. */
+  onAction(q: From, a: Action): Toast | void {
     switch (a.kind) {
       case "select":
         return this.select(q, a.transportId);
@@ -100,31 +86,31 @@ export class Handlers {
         return this.confirm(q, a.transportId);
       case "cancel":
         this.d.db.clearSelection(q.userId);
-        return this.reply(q, TEXT.cancelled, backKeyboard());
+        return this.reply(q, TEXT.cancelled, backButtons());
       case "myBookings":
         return this.myBookings(q);
       case "test":
         if (!this.d.testModeEnabled) return this.reply(q, TEXT.testDisabled);
-        return this.d.tests.begin(q.userId, q.chatId, q.at).catch((e) => this.sendFailed(q, e));
+        return this.d.tests.begin(q.userId, q.chatId, q.at);
       case "menu":
         return this.showMenu(q);
     }
   }
 
-  private showMenu(u: From): Promise<void> {
+  /** What the user may book now: their open test run's transports, or today's once open. */
+  private menuState(u: From): MenuState & { transports?: TransportRow[]; run?: TestRunRow } {
     const { db, opening, calendar } = this.d;
     const run = db.activeRun(u.userId);
-    let state: MenuState;
-    if (run && runIsOpen(run, u.at)) {
-      db.runStart(run.id, u.at);
-      state = { kind: "open", transports: db.runTransports(run.id) };
-    } else if (opening.isOpen(u.at)) {
-      state = { kind: "open", transports: db.dayTransports(calendar.at(u.at).day) };
-    } else {
-      state = { kind: "closed", opensAt: this.d.opensAt };
-    }
+    if (run && runIsOpen(run, u.at)) return { kind: "open", transports: db.runTransports(run.id), run };
+    if (opening.isOpen(u.at)) return { kind: "open", transports: db.dayTransports(calendar.at(u.at).day) };
+    return { kind: "closed", opensAt: this.d.opensAt };
+  }
+
+  showMenu(u: From): void {
+    const state = this.menuState(u);
+    if (state.run) this.d.db.runStamp(state.run.id, "start_at", u.at);
     const menu = mainMenu(state, this.d.testModeEnabled);
-    return this.reply(u, menu.text, menu.keyboard);
+    this.reply(u, menu.text, menu.buttons);
   }
 
   /** Whether this user may book this transport now; the reason to show when not. */
@@ -143,7 +129,7 @@ export class Handlers {
     return { ok: true };
   }
 
-  private select(q: CallbackUpdate, transportId: number): Promise<void> {
+  private select(q: From, transportId: number): void {
     const { db, log } = this.d;
     const t = db.getTransport(transportId);
     const b = this.bookable(q.userId, t, q.at);
@@ -151,12 +137,12 @@ export class Handlers {
       log.info("select_refused", { user_id: q.userId, transport_id: transportId, reason: b.reason });
       return this.reply(q, b.text);
     }
-    if (b.run) db.runSelect(b.run.id, q.at);
+    if (b.run) db.runStamp(b.run.id, "select_at", q.at);
     db.setSelection(q.userId, transportId, q.at);
-    return this.reply(q, TEXT.confirmPrompt(t!), confirmKeyboard(transportId));
+    this.reply(q, TEXT.confirmPrompt(t!), confirmButtons(transportId));
   }
 
-  private confirm(q: CallbackUpdate, transportId: number): Promise<void> {
+  private confirm(q: From, transportId: number): Toast | void {
     const { db, log } = this.d;
     const t0 = performance.now();
     const attempt = (result: string, extra: object = {}) =>
@@ -164,10 +150,9 @@ export class Handlers {
     const t = db.getTransport(transportId);
     if (t && db.hasBooking(q.userId, transportId)) {
       attempt("already");
-      return this.reply(q, TEXT.alreadyBooked(t), backKeyboard());
+      return this.result(q, TEXT.alreadyBooked(t));
     }
-    const sel = db.getSelection(q.userId);
-    if (!sel || sel.transport_id !== transportId) {
+    if (db.selectedTransport(q.userId) !== transportId) {
       attempt("no_selection");
       return this.reply(q, TEXT.selectFirst);
     }
@@ -177,57 +162,81 @@ export class Handlers {
       return this.reply(q, b.text);
     }
     const result = db.book(q.userId, transportId, q.at);
-    let text: string;
-    if (result === "booked") {
-      text = TEXT.booked(t!);
-      if (b.run) {
-        const run = db.getRun(b.run.id) ?? b.run;
-        const stages = testStages(run, q.at);
-        db.runDone(run.id, q.at, stages);
-        text += "\n\n" + TEXT.testResult(stages);
-        attempt(result, { test_run_id: run.id, ...roundAll(stages) });
-      } else attempt(result, { seats: t!.seats });
-    } else if (result === "already") {
+    if (result !== "booked") {
       attempt(result);
-      text = TEXT.alreadyBooked(t!);
-    } else {
-      attempt(result);
-      text = TEXT.soldOut(t!);
+      return this.result(q, result === "already" ? TEXT.alreadyBooked(t!) : TEXT.soldOut(t!));
     }
-    return this.reply(q, text, backKeyboard());
+    if (b.run) {
+      const run = db.getRun(b.run.id) ?? b.run;
+      const stages = testStages(run, q.at);
+      db.runDone(run.id, q.at, stages);
+      attempt(result, { test_run_id: run.id, ...roundAll(stages) });
+    } else attempt(result, { seats: t!.seats });
+    return this.tellBooked(q, t!);
   }
 
-  private myBookings(q: CallbackUpdate): Promise<void> {
+  /**
+   * A booking's result: persisted (bookings.told_at stays null until it is delivered), sent ahead
+   * of everything else, and carried by the callback answer at once (in the `alert` UI, only there).
+   */
+  private tellBooked(u: From, t: TransportRow): Toast {
+    const { db, now } = this.d;
+    const run = t.test_run_id !== null ? db.getRun(t.test_run_id) : null;
+    let text = TEXT.booked(t);
+    if (run?.total_ms != null) {
+      text += "\n\n" + TEXT.testResult({ smsToStart: run.sms_to_start_ms ?? 0, startToSelect: run.start_to_select_ms ?? 0, selectToConfirm: run.select_to_confirm_ms ?? 0, total: run.total_ms });
+    }
+    if (this.d.ui === "alert" && u.messageId !== undefined) {
+      db.markTold(u.userId, t.id, now());
+      return { text, alert: true };
+    }
+    void this.send(u, text, backButtons(), "won").then((o) => o === "sent" && db.markTold(u.userId, t.id, now()));
+    return { text: TEXT.booked(t) };
+  }
+
+  /** At start-up: results owed from before the last stop or crash. */
+  resendUntold(sinceMs: number): number {
+    const owed = this.d.db.untoldBookings(sinceMs);
+    for (const b of owed) {
+      const t = this.d.db.getTransport(b.transport_id);
+      if (t) this.tellBooked({ userId: b.user_id, chatId: b.user_id, firstName: "", at: this.d.now() }, t);
+    }
+    return owed.length;
+  }
+
+  /** A result that is not a new booking: the message, and the same words in the callback answer. */
+  private result(q: From, text: string): Toast {
+    if (this.d.ui === "alert" && q.messageId !== undefined) return { text, alert: true };
+    void this.send(q, text, backButtons(), "result");
+    return { text };
+  }
+
+  private myBookings(q: From): void {
     const rows = this.d.db.bookingsOf(q.userId, this.d.calendar.at(q.at).dayStart);
-    if (!rows.length) return this.reply(q, TEXT.noBookings, backKeyboard());
+    if (!rows.length) return this.reply(q, TEXT.noBookings, backButtons());
     const lines = rows.map((r) => (r.test_run_id !== null ? BOT_TEXT.testLabel(routeText(r)) : routeText(r)));
-    return this.reply(q, TEXT.myBookings(lines), backKeyboard());
+    this.reply(q, TEXT.myBookings(lines), backButtons());
   }
 
-  private admin(m: TextUpdate, cmd: "admin" | "admin_stats" | "admin_test_stats"): Promise<void> {
+  admin(m: From, cmd: AdminCommand): void {
     const isAdmin = this.d.adminIds.has(m.userId);
     this.d.log.info("admin_command", { user_id: m.userId, command: cmd, allowed: isAdmin });
     if (!isAdmin) return this.reply(m, TEXT.adminOnly);
     if (cmd === "admin") return this.reply(m, TEXT.adminMenu);
     if (cmd === "admin_stats") return this.reply(m, adminStatsText(this.d.db, this.d.calendar.at(m.at).day));
-    return this.reply(m, testStatsText(this.d.db));
+    this.reply(m, testStatsText(this.d.db));
   }
 
-  private async reply(u: From, text: string, keyboard?: Keyboard): Promise<void> {
-    try {
-      await sendWithRetry(this.d.io, u.chatId, text, keyboard);
-    } catch (e) {
-      this.sendFailed(u, e);
-    }
+  private reply(u: From, text: string, buttons?: Buttons): void {
+    void this.send(u, text, buttons, "reply");
   }
 
-  private sendFailed(u: From, e: unknown): void {
-    const f = classifySendError(e);
-    if (f.kind === "blocked") {
-      this.d.db.setInactive(u.userId);
-      this.forgetUser(u.userId);
-    }
-    this.d.log.warn("reply_failed", { user_id: u.userId, kind: f.kind, error: "description" in f ? f.description : `retry_after ${f.retryAfterS}` });
+  /** A new message, or in the `edit` UI the pressed message edited in place. */
+  private send(u: From, text: string, buttons: Buttons | undefined, priority: Priority) {
+    const { send, ui } = this.d;
+    const o = { userId: u.userId, priority, keyboard: buttons && markup(buttons, ui) };
+    if (ui === "edit" && u.messageId !== undefined) return send.edit(u.chatId, u.messageId, text, { ...o, keyboard: buttons && inlineKeyboard(buttons) });
+    return send.message(u.chatId, text, o);
   }
 }
 

@@ -5,8 +5,46 @@
 
 import type { BotDb, TransportSeed } from "../db.ts";
 import type { Logger } from "../log.ts";
-import { nextDailyInstant, nowMs, preciseAt, type Cancellable } from "../timing.ts";
-import type { Calendar, DayInfo } from "./calendar.ts";
+import { nextDailyInstant, nowMs, preciseAt, wallTimeIn, zonedInstant, type Cancellable, type DailyTime } from "../timing.ts";
+
+export interface DayInfo {
+  /** "YYYY-MM-DD" in the zone */
+  day: string;
+  dayStart: number;
+  dayEnd: number;
+  /** Today's BOOKING_TIME as epoch ms. */
+  openAt: number;
+}
+
+const p2 = (n: number) => String(n).padStart(2, "0");
+const MIDNIGHT: DailyTime = { hour: 0, minute: 0, second: 0 };
+
+export function dayInfo(epochMs: number, bookingTime: DailyTime, timeZone: string): DayInfo {
+  const w = wallTimeIn(epochMs, timeZone);
+  const next = new Date(Date.UTC(w.year, w.month - 1, w.day + 1));
+  return {
+    day: `${w.year}-${p2(w.month)}-${p2(w.day)}`,
+    dayStart: zonedInstant(w.year, w.month, w.day, MIDNIGHT, timeZone),
+    dayEnd: zonedInstant(next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate(), MIDNIGHT, timeZone),
+    openAt: zonedInstant(w.year, w.month, w.day, bookingTime, timeZone),
+  };
+}
+
+/** "Today" in the configured zone, cached per day so the hot path does not format dates on every update. */
+export class Calendar {
+  private cached: DayInfo | undefined;
+
+  constructor(
+    readonly bookingTime: DailyTime,
+    readonly timeZone: string,
+  ) {}
+
+  at(epochMs: number): DayInfo {
+    const c = this.cached;
+    if (c && epochMs >= c.dayStart && epochMs < c.dayEnd) return c;
+    return (this.cached = dayInfo(epochMs, this.bookingTime, this.timeZone));
+  }
+}
 
 export interface OpeningDeps {
   db: BotDb;
@@ -21,14 +59,10 @@ export interface OpeningDeps {
 }
 
 /**
- * The bot's clock: `nowMs()` (monotonic, so one wait of the precise scheduler never jumps) plus an
- * offset to the wall clock. `nowMs()` alone is anchored to the wall clock once, at process start:
- * a bot that runs for weeks under systemd drifts from it after NTP slews, a clock step or a
- * suspend (the monotonic clock stops while suspended), and BOOKING_TIME would be hit that far off.
- * So the daily scheduler calls reanchor() before it computes each next opening: the next instant
- * comes from today's Date.now(), and the offset stays fixed for the whole wait that follows.
- * Re-anchoring moves `now` by the drift; a drift under 2 ms is left alone so that Date.now()'s
- * whole-millisecond resolution adds no jitter (the precise scheduler aims at a few ms).
+ * The bot's clock: monotonic `nowMs()` (one wait of the precise scheduler never jumps) plus an
+ * offset to the wall clock, re-anchored before each day's opening is scheduled, so that weeks of
+ * NTP slews, clock steps or suspends do not move BOOKING_TIME. Drifts under 2 ms are left alone
+ * (Date.now() has whole-millisecond resolution).
  */
 export class WallAnchoredClock {
   private offset = 0;
@@ -39,7 +73,7 @@ export class WallAnchoredClock {
 
   /** Moves the clock onto the wall clock if they differ by 2 ms or more; returns the correction (ms). */
   reanchor(): number {
-    // Date.now() is floored to the millisecond: its reading is, on average, half a ms behind.
+    // Date.now() is floored: on average half a millisecond behind.
     const drift = this.wall() + 0.5 - this.now();
     if (Math.abs(drift) < 2) return 0;
     this.offset += drift;

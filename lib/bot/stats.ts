@@ -1,6 +1,6 @@
 // Admin reports: pure arithmetic over rows from the database, rendered with lib/ui.ts texts.
 
-import type { BotDb, TestRunRow } from "../db.ts";
+import type { BotDb, NamedRun } from "../db.ts";
 import { BOT_TEXT } from "../ui.ts";
 
 export function median(xs: readonly number[]): number {
@@ -15,8 +15,6 @@ export function mean(xs: readonly number[]): number {
 }
 
 const r = (x: number) => Math.round(x);
-
-type NamedRun = TestRunRow & { first_name: string | null; username: string | null };
 
 export interface TestSummary {
   count: number;
@@ -66,23 +64,17 @@ export function clockText(epochMs: number): string {
 }
 
 export function adminStatsText(db: BotDb, day: string): string {
-  const users = db.userCounts();
-  const seats = db.daySeats(day);
-  const sales = db.daySales(day);
-  const opening = db.getOpening(day);
+  const s = db.dayStats(day);
+  const openedAt = db.openedAt(day);
   const ann = db.announcementCounts(day);
-  const since = (t: number | null) => (t === null || !opening ? null : r(t - opening.opened_at));
+  const since = (t: number | null) => (t === null || openedAt === undefined ? null : r(t - openedAt));
   return BOT_TEXT.adminStats({
-    usersTotal: users.total,
-    usersActive: users.active,
+    ...s,
     day,
-    transports: seats.transports,
-    seats: seats.seats,
-    sold: seats.sold,
-    bookingsToday: sales.n,
-    openedAt: opening ? clockText(opening.opened_at) : null,
-    firstSoldMs: since(sales.first),
-    lastSoldMs: since(sales.last),
+    bookingsToday: s.bookings,
+    openedAt: openedAt === undefined ? null : clockText(openedAt),
+    firstSoldMs: since(s.first),
+    lastSoldMs: since(s.last),
     announcements: { sent: ann.sent ?? 0, pending: ann.pending ?? 0, blocked: ann.blocked ?? 0, failed: ann.failed ?? 0 },
   });
 }

@@ -7,8 +7,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const BOT = join(import.meta.dir, "..", "bot.ts");
-const OWN_VARS = /^(BOT_TOKEN|ADMIN_IDS|BOOKING_TIME|TEST_MODE_ENABLED|TEST_SMS_DELAY_MS|DB_PATH|BOT_API_URL|BROADCAST_RATE_PER_S|LOG_DIR|LOG_LEVEL|TRANSPORTS_FILE|SANDBOX_\w+)$/;
+const BOT = join(import.meta.dir, "..", "..", "bot.ts");
+const OWN_VARS = /^(BOT_TOKEN|ADMIN_IDS|BOOKING_TIME|TEST_MODE_ENABLED|TEST_SMS_DELAY_MS|DB_PATH|BOT_API_URL|BROADCAST_RATE_PER_S|SEND_RATE_PER_S|BOT_UI|TZ|LOG_DIR|LOG_LEVEL|TRANSPORTS_FILE|SANDBOX_\w+)$/;
 
 const dirs: string[] = [];
 const procs: Bun.Subprocess[] = [];
@@ -77,6 +77,18 @@ async function jsonLog(cwd: string, action: string): Promise<any[]> {
   }
 }
 
+test("--help prints the variables and exits 0 without starting", async () => {
+  const cwd = tempDir();
+  const p = Bun.spawn(["bun", BOT, "--help"], { cwd, env: envFor(cwd), stdout: "pipe", stderr: "pipe" });
+  procs.push(p);
+  const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
+  expect(code).toBe(0);
+  expect(out).toContain("Usage: bun bot.ts");
+  expect(out).toContain("BOT_TOKEN=");
+  expect(out).toContain("BOT_UI=classic");
+  expect(existsSync(join(cwd, "logs"))).toBe(false);
+});
+
 describe("bun bot.ts on the sandbox", () => {
   test("says so in its first log line, uses bot-sandbox.db, exits 0 on SIGINT", async () => {
     const cwd = tempDir();
@@ -134,9 +146,34 @@ describe("bun bot.ts with bad values names the variable", () => {
     const cwd = tempDir();
     const r = await runToExit(cwd, { SANDBOX_BOT_API_PORT: "abc" });
     expect(r.code).toBe(2);
-    expect(r.err).toContain('SANDBOX_BOT_API_PORT="abc": expected a port number');
+    expect(r.err).toContain('SANDBOX_BOT_API_PORT="abc": expected a whole number');
     expect(r.err).not.toContain("NaN");
     expect(existsSync(join(cwd, "logs"))).toBe(false);
+  });
+
+  test("several bad values: exit 2 naming each, before touching the network", async () => {
+    const cwd = tempDir();
+    const r = await runToExit(cwd, { BOOKING_TIME: "25:61", ADMIN_IDS: "admin", BOT_TOKEN: "1:x", DB_PATH: join(cwd, "nope", "x.db") });
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('BOOKING_TIME="25:61"');
+    expect(r.err).toContain("e.g. BOOKING_TIME=11:30");
+    expect(r.err).toContain('ADMIN_IDS="admin"');
+  });
+
+  test("a malformed BOT_TOKEN is not echoed", async () => {
+    const cwd = tempDir();
+    const r = await runToExit(cwd, { BOT_TOKEN: "12345:hunter2 with spaces" });
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("BOT_TOKEN=<hidden>");
+    expect(r.err + r.out).not.toContain("hunter2");
+  });
+
+  test("a missing TRANSPORTS_FILE: exit 2, names the variable", async () => {
+    const cwd = tempDir();
+    const r = await runToExit(cwd, { TRANSPORTS_FILE: join(cwd, "missing.json") });
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`TRANSPORTS_FILE=${JSON.stringify(join(cwd, "missing.json"))}: cannot read the transports file`);
+    expect(r.err).not.toMatch(/^\s+at /m);
   });
 
   test("LOG_DIR that cannot be created: exit 2, no stack trace", async () => {

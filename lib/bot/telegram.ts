@@ -1,0 +1,72 @@
+// gramio, behind one fence: a Bot whose every call has a timeout and whose long poll survives
+// network faults with one log line each. gramio 0.10 has no timeouts of its own (a black-holed
+// request waits minutes) and prints a stack trace for each polling error.
+//
+// The fence leans on one gramio internal: it spreads `api.fetchOptions` synchronously when a call
+// starts, so a getter can hand the long poll its own signal. The hung-poll test fails if that moves.
+
+import { Bot, TelegramError } from "gramio";
+import type { Logger } from "../log.ts";
+import { backoffMs } from "../retry.ts";
+
+export interface TelegramOptions {
+  token: string;
+  /** The Bot API server root, e.g. https://api.telegram.org */
+  url: string;
+  log: Logger;
+  pollTimeoutS: number;
+  /** Timeout of every call but the long poll. */
+  callTimeoutMs: number;
+  /** How much longer than its own timeout a long poll may take before it counts as hung. */
+  pollMarginMs: number;
+}
+
+export function telegramBot(o: TelegramOptions): { bot: Bot; stopPolling(): void; abortSends(): void } {
+  const pollAbort = new AbortController();
+  const sendAbort = new AbortController();
+  let polling = false;
+  const fetchOptions = {
+    get signal() {
+      return polling
+        ? AbortSignal.any([pollAbort.signal, AbortSignal.timeout(o.pollTimeoutS * 1000 + o.pollMarginMs)])
+        : AbortSignal.any([sendAbort.signal, AbortSignal.timeout(o.callTimeoutMs)]);
+    },
+  } as RequestInit;
+  const bot = new Bot(o.token, { api: { baseURL: `${o.url}/bot`, fetchOptions } });
+
+  // A failed poll is logged and answered with no updates: gramio polls again (after a short
+  // backoff here; at once after a timeout), and the recovery is logged.
+  let failures = 0;
+  bot.onApiCall("getUpdates", (_ctx, next) => {
+    polling = true;
+    let p: ReturnType<typeof next>;
+    try {
+      p = next();
+    } finally {
+      polling = false;
+    }
+    return p.then(
+      (updates) => {
+        if (failures) o.log.info("polling_recovered", { failures }, `Polling works again after ${failures} failed attempt(s)`);
+        failures = 0;
+        return updates;
+      },
+      async (e: unknown) => {
+        if (pollAbort.signal.aborted) return [];
+        failures++;
+        const error = e instanceof Error ? e.message : String(e);
+        if (e instanceof TelegramError && e.code === 409) {
+          o.log.error("polling_conflict", { failures, error }, "409 Conflict: another instance with this BOT_TOKEN is polling, or a webhook is set. Stop the other instance (or call deleteWebhook for this token); retrying");
+        } else if (e instanceof Error && e.name === "TimeoutError") {
+          o.log.warn("polling_timeout", { failures, error }, "The long poll got no answer in time; polling again");
+          return [];
+        } else {
+          o.log.warn("polling_failed", { failures, error }, `Polling ${o.url} failed (${error}); retrying`);
+        }
+        await Bun.sleep(backoffMs(failures, 500, 5_000));
+        return [];
+      },
+    ) as ReturnType<typeof next>;
+  });
+  return { bot, stopPolling: () => pollAbort.abort(), abortSends: () => sendAbort.abort() };
+}
