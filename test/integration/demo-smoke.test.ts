@@ -5,7 +5,7 @@ import { expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 
-const ROOT = resolve(import.meta.dir, "..");
+const ROOT = resolve(import.meta.dir, "../..");
 
 test("bun run demo books and exits 0", async () => {
   const p = Bun.spawn([process.execPath, "demo/main.ts"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });

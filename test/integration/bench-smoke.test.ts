@@ -4,7 +4,7 @@
 import { expect, test } from "bun:test";
 import { resolve } from "node:path";
 
-const ROOT = resolve(import.meta.dir, "..");
+const ROOT = resolve(import.meta.dir, "../..");
 
 test("bench --smoke --json prints one JSON object with every figure", async () => {
   const p = Bun.spawn([process.execPath, "bench/main.ts", "--smoke", "--json"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
