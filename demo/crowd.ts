@@ -45,7 +45,9 @@ export async function compete(p: Person, announcementTimeoutMs: number): Promise
   await Bun.sleep(p.reactionMs);
   const menu = await reply(isMenu, () => h.send("/start"));
   if (!menu) return (p.result = "noReply");
-  const transports = inlineButtons(menu).filter((b) => b.callback_data?.startsWith("sel:"));
+  // Transports are the menu's buttons other than the fixed ones (📋 Мои брони, 🧪 Тест).
+  const fixed: string[] = Object.values(BUTTON);
+  const transports = inlineButtons(menu).filter((b) => !fixed.includes(b.text));
   if (!transports.length) return (p.result = "nothingLeft");
   const choice = transports[Math.floor(Math.random() * transports.length)]!;
   await Bun.sleep(rand(300, 800));

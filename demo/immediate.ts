@@ -10,8 +10,8 @@ import { BOT_USERNAME, say, startClient, startStack } from "./stack.ts";
 const PHONE = "+79990000001";
 const SMS_DELAY_MS = 1500;
 
-export async function demoImmediate(sandbox?: SandboxOptions): Promise<number> {
-  const stack = await startStack({ env: { TEST_SMS_DELAY_MS: String(SMS_DELAY_MS), BOOKING_TIME: "23:59:59" }, sandbox });
+export async function demoImmediate(sandbox?: SandboxOptions, ui = "classic"): Promise<number> {
+  const stack = await startStack({ env: { TEST_SMS_DELAY_MS: String(SMS_DELAY_MS), BOOKING_TIME: "23:59:59", BOT_UI: ui }, sandbox });
   const { sb } = stack;
   try {
     const user = sb.world.userForPhone(PHONE, "Анна");

@@ -28,10 +28,10 @@ function openingAhead(aheadMs: number): { text: string; at: number } {
   return { text: `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`, at };
 }
 
-export async function demoScheduled(crowdSize: number, sandbox?: SandboxOptions): Promise<number> {
+export async function demoScheduled(crowdSize: number, sandbox?: SandboxOptions, ui = "classic"): Promise<number> {
   const seats = SEATS.reduce((n, t) => n + t.seats, 0);
   const open = openingAhead(OPEN_AHEAD_MS);
-  const race = await startStack({ env: { BOOKING_TIME: open.text }, transports: SEATS, showBotLine: (l) => BOT_LINES.test(l), sandbox });
+  const race = await startStack({ env: { BOOKING_TIME: open.text, BOT_UI: ui }, transports: SEATS, showBotLine: (l) => BOT_LINES.test(l), sandbox });
   const { sb } = race;
   let clientCode = -1;
   try {

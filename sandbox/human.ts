@@ -58,8 +58,8 @@ export class Human {
   }
 
   /**
-   * Press the inline button whose label contains `label`, on the newest bot message that has one
-   * (or on message `messageId`). Resolves with the bot's callback answer.
+   * Press the button whose label contains `label`, on the newest bot message that has one (or on
+   * message `messageId`). Resolves with the bot's callback answer (none for a reply keyboard).
    */
   press(label: string | RegExp, messageId?: number): Promise<CallbackAnswer> {
     const test = (b: InlineButton) => (typeof label === "string" ? b.text.includes(label) : label.test(b.text));
@@ -70,6 +70,13 @@ export class Human {
       if (button?.callback_data !== undefined) {
         return this.world.pressButton(this.userId, this.botId, m.id, button.callback_data);
       }
+      // A reply keyboard button, as a Telegram app presses it: its label is sent as a message.
+      const reply = m.replyMarkup && "keyboard" in m.replyMarkup ? m.replyMarkup.keyboard.flat().find(test) : undefined;
+      if (reply) {
+        this.send(reply.text);
+        return Promise.resolve({});
+      }
+      if (m.replyMarkup && "remove_keyboard" in m.replyMarkup && messageId === undefined) break;
     }
     return Promise.reject(new Error(`user ${this.userId}: no button "${label}" in the chat with the bot`));
   }
