@@ -91,8 +91,9 @@ export async function runCheck(configPath: string, print: (line: string) => void
         let when = "";
         if (cfg.booking.targetTime) {
           const tz = cfg.booking.timezone ?? systemTimeZone();
-          const at = nextDailyInstant(cfg.booking.targetTime, o.serverNow(), tz);
-          when = `; ${formatDailyTime(cfg.booking.targetTime)} (${tz}) is in ${formatCountdown(at - o.serverNow(nowMs()))}`;
+          const serverNow = nowMs() + o.offsetMs;
+          const at = nextDailyInstant(cfg.booking.targetTime, serverNow, tz);
+          when = `; ${formatDailyTime(cfg.booking.targetTime)} (${tz}) is in ${formatCountdown(at - serverNow)}`;
         }
         const big = Math.abs(o.offsetMs) > 1000;
         add({

@@ -5,11 +5,11 @@ import "./gramjs/prelude.ts";
 import type { TelegramClient } from "telegram";
 import { looksLikeOurBot, type ClientConfig } from "./config.ts";
 import type { Logger } from "../log.ts";
-import { formatCountdown, formatDailyTime, nextDailyInstant, nowMs, sleepUntil, systemTimeZone, type ClockOffset } from "../timing.ts";
+import { formatCountdown, formatDailyTime, nextDailyInstant, nowMs, sleepUntil, systemTimeZone } from "../timing.ts";
 import { BUTTON } from "../ui.ts";
 import type { Booker, BookerOptions, BookingNote, BookingOutcome } from "./booker.ts";
 import { prepareBooker } from "./prepare.ts";
-import { describeOffset, measureClockOffset } from "./clock-sync.ts";
+import { describeOffset, measureClockOffset, type ClockOffset } from "./clock-sync.ts";
 import { obtainSession, openClient } from "./connect.ts";
 
 export interface RunContext {
@@ -121,12 +121,12 @@ export async function runScheduled(ctx: RunContext): Promise<BookingOutcome> {
   try {
     offset = await measureClockOffset(ctx.res.tg!);
     out(`clock: server − local ${describeOffset(offset)}`);
-    log.info("clock_offset", { offset_ms: Number(offset.offsetMs.toFixed(2)), rtt_ms: Number(offset.best!.rttMs.toFixed(2)), samples: offset.count });
+    log.info("clock_offset", { offset_ms: Number(offset.offsetMs.toFixed(2)), rtt_ms: Number(offset.rttMs.toFixed(2)), samples: offset.samples.length });
   } catch (e) {
     out(`warning: could not measure the server's clock (${(e as Error).message}); using the local clock`);
     log.warn("clock_offset_failed", { error: (e as Error).message });
   }
-  const trigger = offset ? offset.toLocal(target) : target;
+  const trigger = target - (offset?.offsetMs ?? 0);
 
   const timers: ReturnType<typeof setTimeout>[] = [];
   const outcome = booker.book({

@@ -6,7 +6,6 @@ import {
   findConfirmButton,
   labelSaysSoldOut,
   initialState,
-  run,
   stats,
   step,
   transportKey,
@@ -77,7 +76,13 @@ function fresh(config: Partial<FlowConfig> = {}): FlowState {
 }
 
 function feed(state: FlowState, ...events: FlowEvent[]) {
-  return run(state, events);
+  const actions: FlowAction[] = [];
+  for (const e of events) {
+    const r = step(state, e);
+    state = r.state;
+    actions.push(...r.actions);
+  }
+  return { state, actions };
 }
 
 const sendStart: FlowAction = { type: "sendText", text: "/start" };
