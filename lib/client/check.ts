@@ -7,9 +7,8 @@ import { ConfigError } from "../settings.ts";
 import { loadClientConfig, type ClientConfig } from "./config.ts";
 import { percentile } from "../percentile.ts";
 import { formatCountdown, formatDailyTime, nextDailyInstant, nowMs, systemTimeZone } from "../timing.ts";
-import { resolveBot } from "./prepare.ts";
 import { describeOffset, measureClockOffset } from "./clock-sync.ts";
-import { obtainSession, openClient, type SessionInfo } from "./connect.ts";
+import { obtainSession, openClient, resolveBot, type SessionInfo } from "./connect.ts";
 
 export interface CheckLine {
   ok: boolean;

@@ -7,9 +7,8 @@ import { Api } from "telegram";
 import { returnBigInt } from "telegram/Helpers";
 import { chooseTransport, findConfirmButton, initialState, labelSaysSoldOut, mentions, type MessageEvent, type RecogniseTexts } from "../flow.ts";
 import type { ClientConfig } from "./config.ts";
-import { obtainSession, openClient } from "./connect.ts";
+import { obtainSession, openClient, resolveBot } from "./connect.ts";
 import { generateRandomLong } from "./gramjs/fast-longs.ts";
-import { resolveBot } from "./prepare.ts";
 import { messageFromBot } from "./updates.ts";
 
 const KEYS: Record<keyof RecogniseTexts, string> = {

@@ -14,8 +14,7 @@ import type { UserAuthParams } from "telegram/client/auth";
 import { Logger, LogLevel } from "telegram/extensions/Logger";
 import type { ClientConfig } from "./config.ts";
 import { PortSafeStringSession, socketDialing } from "./gramjs/connect.ts";
-import { apiCredentials, sandboxPhone } from "./connect.ts";
-import { prepareSandboxLogin, type SandboxLoginTarget } from "./sandbox.ts";
+import { apiCredentials, prepareSandboxLogin, sandboxPhone } from "./connect.ts";
 import { writeSession } from "./session-store.ts";
 
 /** The input ended (EOF, Ctrl+D) or was interrupted (Ctrl+C) before an answer was typed. */
@@ -136,7 +135,7 @@ export function loginParams(
 }
 
 export async function login(cfg: ClientConfig, out: (line: string) => void, prompter: Prompter = createPrompter()): Promise<void> {
-  let sandbox: SandboxLoginTarget | undefined;
+  let sandbox: Awaited<ReturnType<typeof prepareSandboxLogin>> | undefined;
   try {
     sandbox = cfg.usesSandbox ? await prepareSandboxLogin(cfg.sandbox.url) : undefined;
   } catch (e) {

@@ -7,8 +7,7 @@ import { looksLikeOurBot, type ClientConfig } from "./config.ts";
 import type { Logger } from "../log.ts";
 import { formatCountdown, formatDailyTime, nextDailyInstant, nowMs, sleepUntil, systemTimeZone } from "../timing.ts";
 import { BUTTON } from "../ui.ts";
-import type { Booker, BookerOptions, BookingNote, BookingOutcome } from "./booker.ts";
-import { prepareBooker } from "./prepare.ts";
+import { prepareBooker, type Booker, type BookerOptions, type BookingNote, type BookingOutcome } from "./booker.ts";
 import { describeOffset, measureClockOffset, type ClockOffset } from "./clock-sync.ts";
 import { obtainSession, openClient } from "./connect.ts";
 
@@ -54,11 +53,7 @@ export async function prepare(ctx: RunContext, deadline?: number): Promise<Booke
   const started = performance.now();
   const s = await obtainSession(cfg);
   ctx.res.tg = await openClient(cfg, s.session);
-  const booker = await prepareBooker(ctx.res.tg, bookerOptions(cfg, log, printNote(out)), {
-    maxRetries: cfg.performance.maxRetries,
-    deadline,
-    signal: ctx.signal,
-  });
+  const booker = await prepareBooker(ctx.res.tg, bookerOptions(cfg, log, printNote(out)), { deadline, signal: ctx.signal });
   ctx.res.booker = booker;
   const ms = performance.now() - started;
   out(`connected to ${s.describe}; @${cfg.bot.username} resolved (id ${booker.botId}) in ${ms.toFixed(0)} ms`);

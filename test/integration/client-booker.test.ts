@@ -7,8 +7,7 @@
 
 import { afterEach, describe, expect, test } from "bun:test";
 import type { TelegramClient } from "telegram";
-import type { Booker, BookerOptions } from "../../lib/client/booker.ts";
-import { prepareBooker } from "../../lib/client/prepare.ts";
+import { prepareBooker, type Booker, type BookerOptions } from "../../lib/client/booker.ts";
 import { percentile } from "../../lib/percentile.ts";
 import { measureClockOffset } from "../../lib/client/clock-sync.ts";
 import { connectSandboxClient } from "../helpers/gramjs.ts";

@@ -13,14 +13,11 @@ function outcome(): BookingOutcome {
     result: { outcome: "booked", text: "✅ Забронировано", transport: "Челябинск", attempts: 1, retries: 0 } as BookingOutcome["result"],
     origin: "announcement",
     stats: SEED,
-    times: {},
     reactions: [],
     notes: [],
     requests: 3,
     historyPolls: 0,
     historyHits: 0,
-    startedAt: 0,
-    finishedAt: 123,
   };
 }
 
