@@ -103,9 +103,7 @@ export interface FlowTimes {
   originAt?: number;
   startSentAt?: number;
   startDeliveredAt?: number;
-  menuAt?: number;
   selectAt?: number;
-  confirmPromptAt?: number;
   confirmAt?: number;
   resultAt?: number;
 }
@@ -148,6 +146,8 @@ export const DEFAULT_FLOW_CONFIG: Omit<FlowConfig, "targets"> = {
   notOpenWindowMs: 10_000,
 };
 
+const lowered = (t: RecogniseTexts) => Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.map((x) => x.toLowerCase())])) as RecogniseTexts;
+
 export function initialState(config: Partial<FlowConfig> & Pick<FlowConfig, "targets">): FlowState {
   return {
     config: { ...DEFAULT_FLOW_CONFIG, ...config, texts: lowered({ ...DEFAULT_FLOW_CONFIG.texts, ...config.texts }) },
@@ -159,10 +159,6 @@ export function initialState(config: Partial<FlowConfig> & Pick<FlowConfig, "tar
     notOpen: 0,
     requests: 0,
   };
-}
-
-function lowered(t: RecogniseTexts): RecogniseTexts {
-  return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.map((x) => x.toLowerCase())])) as RecogniseTexts;
 }
 
 /** Whether lowercased `text` contains any of the (lowercased) patterns. */
@@ -318,7 +314,7 @@ function onMessage(state: FlowState, e: MessageEvent): StepResult {
   if (s.phase === "startSent" || s.phase === "selectPressed") {
     const confirm = findConfirmButton(e.buttons, texts.confirmButton);
     if (confirm) {
-      const times = { ...s.times, confirmPromptAt: e.at, confirmAt: e.at };
+      const times = { ...s.times, confirmAt: e.at };
       return request({ ...s, phase: "confirmPressed", times }, { type: "press", messageId: e.id, button: confirm });
     }
   }
@@ -364,7 +360,7 @@ function onSoldOut(state: FlowState, at: number): StepResult {
 function pressTransport(state: FlowState, messageId: number, buttons: Button[][], at: number): StepResult {
   const choice = chooseTransport(buttons, state.config.targets, state.soldOut, state.config.texts.soldOutButton);
   if (!choice) return fail(state, "every transport matching the targets is sold out");
-  const times = { ...state.times, menuAt: at, selectAt: at };
+  const times = { ...state.times, selectAt: at };
   return request(
     { ...state, phase: "selectPressed", times, current: choice.button, attempts: state.attempts + 1 },
     { type: "press", messageId, button: choice.button },

@@ -1,9 +1,8 @@
 // The hot path: one Raw update handler turns each update from the bot into a flow event, steps the
 // pure flow (lib/flow.ts) and hands the resulting requests to gramjs in the same event-loop turn
-// (fastInvoke), without awaiting them: a press never waits for its callback answer, a /start never
-// for its ack; their results come back later as flow events. Notes, logs and timers are set up
-// after the request is handed over. Events are stamped with performance.now(); the scheduled
-// trigger is an instant on nowMs's clock, already converted from the server's clock by the caller.
+// (fastInvoke), never awaiting them: callback answers and acks come back later as flow events.
+// Notes, logs and timers come after the request is handed over. Events are stamped with
+// performance.now(); the scheduled trigger is a nowMs instant, already on the server's clock.
 
 import "./gramjs/prelude.ts";
 import { Api, type TelegramClient } from "telegram";
@@ -22,7 +21,6 @@ import { updateToEvent, type CallbackTokens } from "./updates.ts";
 import { warmUp } from "./warm-up.ts";
 
 export interface BookerOptions {
-  /** without @ */
   botUsername: string;
   flow: Partial<FlowConfig> & Pick<FlowConfig, "targets">;
   /** the history check's interval in scheduled mode's final window (30) */
@@ -31,7 +29,7 @@ export interface BookerOptions {
   stageTimeoutMs?: number;
   /** run the hot path on made-up data first (true) */
   warmUp?: boolean;
-  /** notes (FLOOD_WAIT, reconnects, retries) go here, off the hot path */
+  /** notes (FLOOD_WAIT, reconnects, retries), off the hot path */
   log?: Logger;
   onNote?: (note: BookingNote) => void;
 }
@@ -44,21 +42,18 @@ export interface BookOptions {
   signal?: AbortSignal;
   /** history checks start this long before the trigger (10 000; false: never) */
   pollWindowMs?: number | false;
-  /** called once the booker is watching, before any event */
   onWatching?: () => void;
 }
 
 /** The client's own reaction: an event entering our handler → its request handed to gramjs (at). */
 export interface Reaction {
   cause: "message" | "trigger" | "timer" | "timeout" | "error";
-  action: RequestAction["type"];
   messageId?: number;
   ms: number;
   at: number;
 }
 
 export interface BookingNote {
-  at: number;
   level: "info" | "warn" | "error";
   kind: RequestFailure["kind"] | "flow" | "history" | "connection";
   message: string;
@@ -149,7 +144,7 @@ export async function prepareBooker(tg: TelegramClient, opts: BookerOptions, r: 
           const { failure } = e as RequestError;
           const message = `${failure.reason}; retry ${attempt} of ${maxRetries} in ${inWords(ms)}`;
           opts.log?.warn("prepare_retry", { kind: failure.kind }, message);
-          opts.onNote?.({ at: performance.now(), level: "warn", kind: failure.kind, message });
+          opts.onNote?.({ level: "warn", kind: failure.kind, message });
         },
       },
     );
@@ -264,8 +259,6 @@ export class Booker {
     return promise;
   }
 
-  // ---- the hot path ----
-
   private onUpdate(u: unknown): void {
     const t0 = performance.now();
     const run = this.run;
@@ -311,7 +304,7 @@ export class Booker {
       p = fastInvoke(this.tg, new Api.messages.GetBotCallbackAnswer({ peer: this.peer, msgId: a.messageId, data }));
     }
     const t1 = performance.now();
-    run.reactions.push({ cause, action: a.type, ...(messageId !== undefined ? { messageId } : {}), ms: t1 - t0, at: t1 });
+    run.reactions.push({ cause, ...(messageId !== undefined ? { messageId } : {}), ms: t1 - t0, at: t1 });
     // Everything below runs after the request is handed over.
     const method = a.type === "sendText" ? "messages.SendMessage" : "messages.GetBotCallbackAnswer";
     p.then(
@@ -345,8 +338,6 @@ export class Booker {
       this.feed(run, { type: "timeout", at: performance.now() }, "timeout");
     }, this.stageTimeoutMs);
   }
-
-  // ---- connection and the history fallback ----
 
   private onConnectionState(run: Run, up: boolean): void {
     const wasOffline = run.state.offlineSince !== undefined;
@@ -383,8 +374,6 @@ export class Booker {
     if (repeat) this.later(run, waitMs, () => this.pollHistory(run, true));
   }
 
-  // ---- bookkeeping, off the hot path ----
-
   private later(run: Run, ms: number, fn: () => void): void {
     const t = setTimeout(() => {
       run.timers.delete(t);
@@ -394,13 +383,13 @@ export class Booker {
   }
 
   private note(run: Run, level: BookingNote["level"], kind: BookingNote["kind"], message: string): void {
-    const n: BookingNote = { at: performance.now(), level, kind, message };
+    const n: BookingNote = { level, kind, message };
     run.notes.push(n);
-    const { log, onNote } = this.opts;
-    if (!log && !onNote) return;
+    if (!this.opts.log && !this.opts.onNote) return;
+    const atMs = Number((performance.now() - run.startedAt).toFixed(2));
     setImmediate(() => {
-      log?.[level]("booking_note", { kind, at_ms: Number((n.at - run.startedAt).toFixed(2)) }, message);
-      onNote?.(n);
+      this.opts.log?.[level]("booking_note", { kind, at_ms: atMs }, message);
+      this.opts.onNote?.(n);
     });
   }
 

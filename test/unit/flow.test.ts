@@ -134,9 +134,7 @@ describe("happy path", () => {
       announcementAt: 1000,
       originAt: 1000,
       startSentAt: 1000,
-      menuAt: 1047,
       selectAt: 1047,
-      confirmPromptAt: 1085,
       confirmAt: 1085,
       resultAt: 1117,
     });
