@@ -37,7 +37,7 @@ export interface FlowConfig {
 }
 
 export const NOT_OPEN_MAX_DELAY_MS = 1000;
-export const NOT_OPEN_MIN_DELAY_MS = 10;
+const NOT_OPEN_MIN_DELAY_MS = 10;
 
 export interface Button {
   text: string;
@@ -175,17 +175,12 @@ export function transportKey(b: Button): string {
   return b.data ?? b.text;
 }
 
-export interface Choice {
-  button: Button;
-  target: Target;
-}
-
 /**
  * The best button to press: the best-priority target (lowest number; ties in list order) for
  * which some button mentions one of its cities, first such button in reading order. Buttons that
  * mention no target city (Тест, Мои брони...) are not transports for us; sold-out ones are skipped.
  */
-export function chooseTransport(buttons: Button[][], targets: readonly Target[], soldOut: readonly string[] = [], soldOutLabels: readonly string[] = []): Choice | undefined {
+export function chooseTransport(buttons: Button[][], targets: readonly Target[], soldOut: readonly string[] = [], soldOutLabels: readonly string[] = []): { button: Button; target: Target } | undefined {
   const flat = buttons.flat().filter((b) => !labelSaysSoldOut(b.text, soldOutLabels));
   const ranked = targets.map((t, i) => ({ t, i })).sort((a, b) => a.t.priority - b.t.priority || a.i - b.i);
   for (const { t } of ranked) {

@@ -10,10 +10,12 @@ export function nowMs(): number {
 /** setTimeout rejects (and Bun clamps) delays above 2^31-1 ms, so longer waits are chunked. */
 export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
-/** spinMs (4): stop sleeping this long before and watch the clock; busyMs (1): busy-wait within it; the rest is injectable for tests. */
-export interface PreciseAtOptions {
-  spinMs?: number;
-  busyMs?: number;
+/** Stop sleeping this long before the instant and watch the clock; busy-wait within the last BUSY_MS. */
+const SPIN_MS = 4;
+const BUSY_MS = 1;
+
+/** Injectable for tests. */
+interface PreciseAtOptions {
   now?: () => number;
   setTimeout?: (fn: () => void, ms: number) => unknown;
   clearTimeout?: (handle: any) => void;
@@ -26,13 +28,11 @@ export interface Cancellable {
 
 /**
  * Calls `fn` at `targetEpochMs` (by `opts.now`) or just after, never before: Bun's timers truncate
- * fractional delays and may fire ~1 ms early, so it sleeps until `spinMs` before, then re-checks
- * the clock between event-loop turns until `busyMs` before, then busy-waits. A target in the past
+ * fractional delays and may fire ~1 ms early, so it sleeps until SPIN_MS before, then re-checks
+ * the clock between event-loop turns until BUSY_MS before, then busy-waits. A target in the past
  * fires on the next tick (never synchronously).
  */
 export function preciseAt(targetEpochMs: number, fn: () => void, opts: PreciseAtOptions = {}): Cancellable {
-  const spinMs = opts.spinMs ?? 4;
-  const busyMs = opts.busyMs ?? 1;
   const now = opts.now ?? nowMs;
   const setT = opts.setTimeout ?? ((f: () => void, ms: number) => setTimeout(f, ms));
   const clearT = opts.clearTimeout ?? ((h: any) => clearTimeout(h));
@@ -44,13 +44,13 @@ export function preciseAt(targetEpochMs: number, fn: () => void, opts: PreciseAt
     timer = undefined;
     if (cancelled) return;
     const remaining = targetEpochMs - now();
-    if (remaining > spinMs) {
-      timer = setT(check, Math.min(Math.floor(remaining - spinMs), MAX_TIMER_DELAY_MS));
-    } else if (remaining > busyMs) {
+    if (remaining > SPIN_MS) {
+      timer = setT(check, Math.min(Math.floor(remaining - SPIN_MS), MAX_TIMER_DELAY_MS));
+    } else if (remaining > BUSY_MS) {
       yieldFn(check);
     } else {
       while (now() < targetEpochMs) {
-        // busy-wait: at most `busyMs`, the only way to beat the timers' resolution
+        // busy-wait: at most BUSY_MS, the only way to beat the timers' resolution
       }
       fn();
     }

@@ -34,7 +34,7 @@ export interface BookerOptions {
   onNote?: (note: BookingNote) => void;
 }
 
-export interface BookOptions {
+interface BookOptions {
   /** scheduled mode: the nowMs() instant to send /start at without waiting for the announcement */
   trigger?: number;
   /** give up when nothing has started the flow within this long (default: wait forever) */
@@ -80,7 +80,7 @@ export interface BookingOutcome {
   triggerLateMs?: number;
 }
 
-export interface RequestFailure {
+interface RequestFailure {
   /** e.g. "FLOOD_WAIT: Telegram asks to wait 3 s (messages.SendMessage)" */
   reason: string;
   retryable: boolean;
@@ -93,7 +93,7 @@ export interface RequestFailure {
   kind: "flood" | "rpc" | "network" | "other";
 }
 
-export function classifyRequestError(e: unknown, method: string): RequestFailure {
+function classifyRequestError(e: unknown, method: string): RequestFailure {
   if (e instanceof FloodWaitError) {
     const s = Math.max(1, e.seconds);
     return { kind: "flood", reason: `FLOOD_WAIT: Telegram asks to wait ${s} s before the next request (${method})`, retryable: true, retryAfterMs: s * 1000 };

@@ -111,20 +111,15 @@ export function loginParams(
   return { params, cancelled: () => cancelled };
 }
 
-export async function login(cfg: ClientConfig, out: (line: string) => void, prompter: Prompter = createPrompter()): Promise<void> {
-  let sandbox: Awaited<ReturnType<typeof prepareSandboxLogin>> | undefined;
-  try {
-    sandbox = cfg.usesSandbox ? await prepareSandboxLogin(cfg.sandbox.url) : undefined;
-  } catch (e) {
-    prompter.close();
-    throw e;
-  }
+export async function login(cfg: ClientConfig, out: (line: string) => void): Promise<void> {
+  const sandbox = cfg.usesSandbox ? await prepareSandboxLogin(cfg.sandbox.url) : undefined;
   // In the sandbox: an empty session whose DC is the sandbox, where gramjs creates the auth key.
   const session = new PortSafeStringSession("");
   if (sandbox) session.setDC(2, sandbox.host, sandbox.port);
   const opts = { ...apiCredentials(cfg), timeoutSec: cfg.performance.connectionTimeoutS };
   const client = quietClient(session, opts, sandbox && socketDialing(sandbox.host, sandbox.port));
   if (sandbox) out(`logging in to the sandbox at ${cfg.sandbox.url} as ${sandboxPhone(cfg)}`);
+  const prompter = createPrompter();
   const { params, cancelled } = loginParams(cfg, out, prompter, sandbox);
   try {
     await client.start(params).catch((e: unknown) => {

@@ -11,7 +11,7 @@ export type CallbackTokens = Map<string, Buffer>;
  * The keyboard as flow Buttons: inline ones (callback buttons get a token registered in `tokens`)
  * or a reply keyboard's (pressing one sends its label).
  */
-export function keyboardButtons(markup: Api.TypeReplyMarkup | undefined, tokens: CallbackTokens): Button[][] {
+function keyboardButtons(markup: Api.TypeReplyMarkup | undefined, tokens: CallbackTokens): Button[][] {
   if (markup instanceof Api.ReplyKeyboardMarkup) return markup.rows.map((r, row) => r.buttons.map((b, col) => ({ text: b.text, reply: true, row, col })));
   if (!(markup instanceof Api.ReplyInlineMarkup)) return [];
   const rows: Button[][] = [];

@@ -117,7 +117,7 @@ export function trustServerKey(pem: string): string {
   return fingerprint;
 }
 
-export interface ConnectOptions {
+interface ConnectOptions {
   apiId: number;
   apiHash: string;
   connectionRetries?: number;
@@ -144,19 +144,15 @@ export async function connectClient(session: string, opts: ConnectOptions): Prom
   const timeoutSec = opts.timeoutSec ?? 10;
   // A server that does not know the auth key answers -404; gramjs then only marks the connection
   // broken and waits for its first reply forever, so our socket class reports it to us.
-  let fail!: (e: Error) => void;
-  const failed = new Promise<never>((_, reject) => (fail = reject));
+  const failed = Promise.withResolvers<never>();
   const unknownKey = () =>
-    fail(new Error(`${where} does not know this session's auth key (a sandbox forgets its sessions when it restarts): get a new session`));
+    failed.reject(new Error(`${where} does not know this session's auth key (a sandbox forgets its sessions when it restarts): get a new session`));
   const client = quietClient(new StringSession(session), opts, socketDialing(addr.host, addr.port, unknownKey));
-
-  const timer = setTimeout(
-    () => fail(new Error(`no answer from ${where} within ${timeoutSec * (retries + 1)} s`)),
-    timeoutSec * (retries + 1) * 1000,
-  );
+  const waitSec = timeoutSec * (retries + 1);
+  const timer = setTimeout(() => failed.reject(new Error(`no answer from ${where} within ${waitSec} s`)), waitSec * 1000);
   let ok: boolean | undefined;
   try {
-    ok = await Promise.race([client.connect(), failed]);
+    ok = await Promise.race([client.connect(), failed.promise]);
   } catch (e) {
     await client.destroy().catch(() => {});
     throw e instanceof Error && e.message.includes(where) ? e : new Error(`cannot connect to ${where}: ${(e as Error).message}`);
