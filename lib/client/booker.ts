@@ -55,7 +55,7 @@ export interface Reaction {
 
 export interface BookingNote {
   level: "info" | "warn" | "error";
-  kind: RequestFailure["kind"] | "flow" | "history" | "connection";
+  kind: RequestFailure["kind"] | "flow" | "history";
   message: string;
 }
 
