@@ -38,13 +38,7 @@ export async function runCheck(configPath: string, print: (line: string) => void
   let session: SessionInfo | undefined;
   try {
     session = await obtainSession(cfg);
-    const stale = session.staleSaved ? ` (${cfg.session.path} is from an earlier sandbox run: not used; \`--login\` again to rehearse the login)` : "";
-    const text = !cfg.usesSandbox
-      ? `${cfg.session.path} present`
-      : session.saved
-        ? `${cfg.session.path} (from --login) for sandbox user ${session.userId}`
-        : `fresh sandbox session for user ${session.userId}${stale}`;
-    add(true, "session", text);
+    add(true, "session", session.describe);
   } catch (e) {
     const hint = cfg.usesSandbox ? "start the sandbox (`bun run sandbox`, or `bun bot.ts` without BOT_TOKEN)" : "run `bun client.ts --login`";
     add(false, "session", (e as Error).message, hint);

@@ -14,12 +14,6 @@ const SANDBOX_API = { apiId: 1, apiHash: "sandbox" } as const;
 
 export interface SessionInfo {
   session: string;
-  /** known in the sandbox */
-  userId?: number;
-  /** the session file that --login saved (always, with real Telegram) */
-  saved?: boolean;
-  /** sandbox: a session file exists but the sandbox no longer knows it, so a fresh one is used */
-  staleSaved?: boolean;
   /** e.g. "sandbox at http://127.0.0.1:8081 (user 1, phone +79990000001)" */
   describe: string;
 }
@@ -38,7 +32,7 @@ export async function obtainSession(cfg: ClientConfig): Promise<SessionInfo> {
     if (!session) {
       throw new SessionFileError(`no session at ${cfg.session.path}: log in first with \`bun client.ts --login${cfg.source !== "config.yaml" ? ` --config ${cfg.source}` : ""}\``);
     }
-    return { session, saved: true, describe: `Telegram, session ${cfg.session.path}` };
+    return { session, describe: `Telegram, session ${cfg.session.path}` };
   }
   const url = cfg.sandbox.url;
   const phone = sandboxPhone(cfg);
@@ -50,7 +44,7 @@ export async function obtainSession(cfg: ClientConfig): Promise<SessionInfo> {
   }
   const savedUser = saved && (await savedSessionUser(url, saved, phone));
   if (saved && savedUser) {
-    return { session: saved, userId: savedUser, saved: true, describe: `sandbox at ${url} (user ${savedUser}, phone ${phone}, session ${cfg.session.path})` };
+    return { session: saved, describe: `sandbox at ${url} (user ${savedUser}, phone ${phone}, session ${cfg.session.path})` };
   }
   const res = await sandboxGet(url, `/session?phone=${encodeURIComponent(phone)}`, "POST");
   const body = (await res.json().catch(() => ({}))) as { result?: { user_id?: number; session?: string }; error?: string };
@@ -58,7 +52,7 @@ export async function obtainSession(cfg: ClientConfig): Promise<SessionInfo> {
   if (!res.ok || !r?.session || typeof r.user_id !== "number") throw new SessionFileError(`the sandbox at ${url} refused a session: ${body.error ?? res.status}`);
   // A saved session the sandbox no longer knows (it restarted) is worth a word, not an error.
   const stale = saved ? `; ${cfg.session.path} is from an earlier sandbox run and was not used (\`--login\` again to rehearse the login)` : "";
-  return { session: r.session, userId: r.user_id, describe: `sandbox at ${url} (user ${r.user_id}, phone ${phone})${stale}`, ...(saved ? { staleSaved: true } : {}) };
+  return { session: r.session, describe: `sandbox at ${url} (user ${r.user_id}, phone ${phone})${stale}` };
 }
 
 export function openClient(cfg: ClientConfig, session: string): Promise<TelegramClient> {
