@@ -62,7 +62,7 @@ function readArgs(argv: string[]) {
     return "choose one of --mode immediate|scheduled, --login, --check or --inspect";
   }
   if (values.start && !values.inspect) return "--start goes with --inspect";
-  return { ...values, mode };
+  return { ...values, mode: mode as "immediate" | "scheduled" | undefined };
 }
 
 async function main(): Promise<number> {

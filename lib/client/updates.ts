@@ -14,25 +14,16 @@ export type CallbackTokens = Map<string, Buffer>;
 function keyboardButtons(markup: Api.TypeReplyMarkup | undefined, tokens: CallbackTokens): Button[][] {
   if (markup instanceof Api.ReplyKeyboardMarkup) return markup.rows.map((r, row) => r.buttons.map((b, col) => ({ text: b.text, reply: true, row, col })));
   if (!(markup instanceof Api.ReplyInlineMarkup)) return [];
-  const rows: Button[][] = [];
-  for (let r = 0; r < markup.rows.length; r++) {
-    const src = markup.rows[r]!.buttons;
-    const row: Button[] = [];
-    for (let c = 0; c < src.length; c++) {
-      const b = src[c]!;
-      if (b instanceof Api.KeyboardButtonCallback) {
-        const data = Buffer.from(b.data);
-        // latin1 maps every byte to one char: a lossless, cheap key for arbitrary bytes.
-        const token = data.toString("latin1");
-        tokens.set(token, data);
-        row.push({ text: b.text, data: token, row: r, col: c });
-      } else {
-        row.push({ text: b.text, row: r, col: c });
-      }
-    }
-    rows.push(row);
-  }
-  return rows;
+  return markup.rows.map((r, row) =>
+    r.buttons.map((b, col) => {
+      if (!(b instanceof Api.KeyboardButtonCallback)) return { text: b.text, row, col };
+      const data = Buffer.from(b.data);
+      // latin1 maps every byte to one char: a lossless, cheap key for arbitrary bytes.
+      const token = data.toString("latin1");
+      tokens.set(token, data);
+      return { text: b.text, data: token, row, col };
+    }),
+  );
 }
 
 export function messageFromBot(m: Api.TypeMessage, botId: string, tokens: CallbackTokens, at: number, edit: boolean): MessageEvent | undefined {
