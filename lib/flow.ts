@@ -82,7 +82,6 @@ export type FlowAction = RequestAction | { type: "done"; result: BookingResult }
 
 export interface BookingResult {
   outcome: "booked" | "alreadyBooked";
-  /** the bot's result message */
   text: string;
   /** the label of the transport button last pressed */
   transport?: string;
@@ -124,7 +123,6 @@ export interface FlowState {
   readonly firstNotOpenAt?: number;
   /** what an error retry repeats */
   readonly lastRequest?: RequestAction;
-  /** requests asked for so far */
   readonly requests: number;
   readonly offlineSince?: number;
   /** an answer said this (sold out, not open) and we acted: the same news in the next message is an echo */
@@ -161,7 +159,7 @@ export function initialState(config: Partial<FlowConfig> & Pick<FlowConfig, "tar
   };
 }
 
-/** Whether lowercased `text` contains any of the (lowercased) patterns. */
+/** `text` lowercased, `patterns` lowercased by initialState. */
 export function mentions(text: string, patterns: readonly string[]): boolean {
   return patterns.some((p) => text.includes(p));
 }

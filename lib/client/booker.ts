@@ -71,17 +71,15 @@ export interface BookingOutcome {
   stats: FlowStats;
   reactions: Reaction[];
   notes: BookingNote[];
-  /** requests the flow made (history checks not included) */
+  /** history checks not included */
   requests: number;
   historyPolls: number;
   /** messages the history check found that no update had delivered */
   historyHits: number;
-  /** how late the trigger fired after its instant, ms */
   triggerLateMs?: number;
 }
 
 interface RequestFailure {
-  /** e.g. "FLOOD_WAIT: Telegram asks to wait 3 s (messages.SendMessage)" */
   reason: string;
   retryable: boolean;
   retryAfterMs?: number;
