@@ -1,39 +1,74 @@
 // The auto-booking client: a userbot on your own Telegram account (or a sandbox account) that
 // watches the booking bot and books the best matching transport the moment booking opens.
-//
-//   bun client.ts --mode immediate|scheduled [--config PATH]
-//   bun client.ts --login | --check [--config PATH]
-//
-// Exit codes: 0 booked / check passed, 1 not booked / a check failed, 2 bad config or arguments,
-// 130 interrupted (Ctrl+C), 143 terminated (SIGTERM).
 
 import "./lib/client/gramjs/prelude.ts";
+import { parseArgs } from "node:util";
 import { loadClientConfig, type ClientConfig } from "./lib/client/config.ts";
 import { ConfigError } from "./lib/settings.ts";
-import { parseArgs, USAGE, UsageError, type ClientArgs } from "./lib/client/args.ts";
 import type { BookingOutcome } from "./lib/client/booker.ts";
-import { runCheck } from "./lib/client/check.ts";
+import { runCheck, runInspect } from "./lib/client/check.ts";
 import { sandboxPhone } from "./lib/client/connect.ts";
-import { runInspect } from "./lib/client/inspect.ts";
 import { login } from "./lib/client/login.ts";
 import { runImmediate, runScheduled, type RunContext } from "./lib/client/modes.ts";
-import { notify } from "./lib/client/notify.ts";
-import { attemptDetails, attemptReport, resultOf } from "./lib/client/stats-block.ts";
+import { attemptDetails, attemptReport, notify, resultOf } from "./lib/client/report.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
+
+const USAGE = `Usage: bun client.ts --mode immediate|scheduled [--config PATH]
+       bun client.ts --login [--config PATH]
+       bun client.ts --check [--config PATH]
+       bun client.ts --inspect [--start] [--config PATH]
+
+  --mode immediate   connect, wait for the bot's announcement, book once, print the stats
+  --mode scheduled   wait until 60 s before booking.target_time, prepare, and book at the opening
+  --login            log in to Telegram and save the session (in the sandbox: fetch one)
+  --check            check the config, session, connection, bot and clock, each with ✓/✗
+  --inspect          show the bot's latest messages as the client reads them: which texts.* match,
+                     which button it would press (pressing nothing); --start sends /start first
+  --config PATH      the config file (default: config.yaml)
+  --help             this text
+
+Exit codes: 0 booked (or check passed), 1 not booked (or a check failed), 2 bad config or
+arguments, 130 interrupted (Ctrl+C), 143 terminated (SIGTERM).`;
 
 const out = (line: string) => console.log(line);
 const err = (line: string) => console.error(line);
+const openLog = () => createLogger({ dir: process.env.LOG_DIR ?? "logs", name: "booking_client" });
 
 /** The exit code of the signal that stopped the run (130 SIGINT, 143 SIGTERM). */
 let stoppedWith: number | undefined;
 
-async function main(): Promise<number> {
-  let args: ClientArgs;
+/** The arguments, or what is wrong with them. */
+function readArgs(argv: string[]) {
+  let values;
   try {
-    args = parseArgs(process.argv.slice(2));
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        mode: { type: "string" },
+        config: { type: "string", default: "config.yaml" },
+        login: { type: "boolean", default: false },
+        check: { type: "boolean", default: false },
+        inspect: { type: "boolean", default: false },
+        start: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }));
   } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    err(`error: ${e.message}\n\n${USAGE}`);
+    return (e as Error).message.split("\n")[0]!;
+  }
+  const mode = values.mode;
+  if (mode !== undefined && mode !== "immediate" && mode !== "scheduled") return `--mode must be immediate or scheduled, not "${mode}"`;
+  if (!values.help && [mode !== undefined, values.login, values.check, values.inspect].filter(Boolean).length !== 1) {
+    return "choose one of --mode immediate|scheduled, --login, --check or --inspect";
+  }
+  if (values.start && !values.inspect) return "--start goes with --inspect";
+  return { ...values, mode: mode as "immediate" | "scheduled" | undefined };
+}
+
+async function main(): Promise<number> {
+  const args = readArgs(process.argv.slice(2));
+  if (typeof args === "string") {
+    err(`error: ${args}\n\n${USAGE}`);
     return 2;
   }
   if (args.help) {
@@ -41,10 +76,8 @@ async function main(): Promise<number> {
     return 0;
   }
   if (args.check) {
-    const log = createLogger({ dir: process.env.LOG_DIR ?? "logs", name: "booking_client" });
-    const onPing = (p: { median: number; worst: number }, offsetMs: number) =>
-      log.info("check_ping", { rtt_median_ms: Number(p.median.toFixed(2)), rtt_worst_ms: Number(p.worst.toFixed(2)), clock_offset_ms: Number(offsetMs.toFixed(2)) });
-    const code = await runCheck(args.config, out, onPing);
+    const log = openLog();
+    const code = await runCheck(args.config, out, log);
     await log.close();
     return code;
   }
@@ -66,33 +99,33 @@ async function main(): Promise<number> {
   }
   if (args.inspect) return runInspect(cfg, args.start, out);
   if (args.login) {
-    // In the sandbox too: the same login as with Telegram (key exchange, code, session file).
     await login(cfg, out);
     return 0;
   }
+  const mode = args.mode!;
 
-  const log = createLogger({ dir: process.env.LOG_DIR ?? "logs", name: "booking_client" });
+  const log = openLog();
   const controller = new AbortController();
   const ctx: RunContext = { cfg, log, out, signal: controller.signal, res: {} };
   installShutdown(ctx, log, controller);
-  log.info("client_start", { mode: args.mode, telegram: cfg.usesSandbox ? "sandbox" : "telegram", bot: cfg.bot.username, targets: cfg.targets.length });
+  log.info("client_start", { mode, telegram: cfg.usesSandbox ? "sandbox" : "telegram", bot: cfg.bot.username, targets: cfg.targets.length });
 
   let outcome: BookingOutcome;
   try {
-    outcome = args.mode === "scheduled" ? await runScheduled(ctx) : await runImmediate(ctx);
+    outcome = mode === "scheduled" ? await runScheduled(ctx) : await runImmediate(ctx);
   } catch (e) {
     if (controller.signal.aborted) return stoppedWith!;
     const message = (e as Error).message ?? String(e);
     err(`error: ${message}`);
-    log.error("client_error", { mode: args.mode, error: message });
+    log.error("client_error", { mode, error: message });
     await close(ctx, log);
     return 1;
   }
   if (outcome.cancelled) return stoppedWith ?? 130;
 
   out(attemptReport(outcome));
-  if (outcome.ok) log.info("booking_attempt", attemptDetails(outcome, args.mode!), outcome.result?.outcome === "booked" ? "booked" : "already booked");
-  else log.warn("booking_failed", attemptDetails(outcome, args.mode!), `${outcome.failure}${outcome.stage ? ` (${outcome.stage})` : ""}`);
+  if (outcome.ok) log.info("booking_attempt", attemptDetails(outcome, mode), outcome.result?.outcome === "booked" ? "booked" : "already booked");
+  else log.warn("booking_failed", attemptDetails(outcome, mode), `${outcome.failure}${outcome.stage ? ` (${outcome.stage})` : ""}`);
   for (const p of await notify(ctx.res.tg, cfg, outcome)) out(`warning: ${p}`);
   out(resultOf(outcome));
   await close(ctx, log);

@@ -4,7 +4,7 @@
 import { connectClient, type TelegramClient } from "../lib/client/gramjs/connect.ts";
 import type { Sandbox } from "../sandbox/index.ts";
 import { SANDBOX_API_CREDENTIALS } from "../sandbox/defaults.ts";
-import { prepareBooker } from "../lib/client/prepare.ts";
+import { prepareBooker } from "../lib/client/booker.ts";
 import { BaselineClient } from "./baseline-client.ts";
 
 export interface BookingDone {

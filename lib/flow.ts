@@ -1,6 +1,6 @@
-// The booking flow as a pure finite-state machine: step(state, event) -> { state, actions }.
-// No I/O, no clock reads, no gramjs types: the adapter (lib/client/booker.ts) stamps events with
-// `at` (performance.now() ms), feeds them in, and executes the returned actions at once, in order.
+// The booking flow as a pure state machine: step(state, event) -> { state, actions }. No I/O, no
+// clock reads, no gramjs types: lib/client/booker.ts stamps events with `at` (performance.now()),
+// feeds them in and executes the returned actions at once, in order.
 //
 //   idle --start--> waitingAnnouncement --announcement--> startSent --menu--> selectPressed
 //        --confirm prompt--> confirmPressed --booked--> done
@@ -11,8 +11,8 @@
 //
 // Stages the bot lets us skip are skipped (an announcement carrying the menu is pressed at once, a
 // result without a confirmation prompt is accepted). Edits are messages like any other; messages
-// that fit no transition change nothing. The adapter's own warm-up /start (scheduled mode) is
-// answered with "not open" while the flow still waits: a stray message, not a retry.
+// that fit no transition change nothing (so the "not open" reply to scheduled mode's warm-up
+// /start, which arrives while the flow still waits, is not a retry).
 
 import { RECOGNISE, SOLD_OUT_LABELS } from "./ui.ts";
 
@@ -36,9 +36,8 @@ export interface FlowConfig {
   notOpenWindowMs: number;
 }
 
-/** The backoff between /start retries while booking is not open yet: at least MIN, at most MAX. */
 export const NOT_OPEN_MAX_DELAY_MS = 1000;
-export const NOT_OPEN_MIN_DELAY_MS = 10;
+const NOT_OPEN_MIN_DELAY_MS = 10;
 
 export interface Button {
   text: string;
@@ -50,54 +49,39 @@ export interface Button {
   col: number;
 }
 
-// --- events (`at`: ms on the adapter's clock) and actions ----------------------------------------
-
-/** A message from the bot; an edit (`edit`) is handled exactly like a new one. */
 export interface MessageEvent {
   type: "message";
   id: number;
   text: string;
   buttons: Button[][];
   edit?: boolean;
-  /** the message removes the reply keyboard */
   keyboardRemoved?: boolean;
   at: number;
 }
-/** The bot's answer (alert or toast) to the press that was request number `request`. */
-export type AnswerEvent = { type: "answer"; text: string; request: number; at: number };
-/** A request failed; `request`: which one (FlowState.requests when it was made). */
-export interface ErrorEvent {
-  type: "error";
-  reason: string;
-  retryable: boolean;
-  /** e.g. FLOOD_WAIT's seconds, as the retry's delayMs */
-  retryAfterMs?: number;
-  request?: number;
-  at: number;
-}
-export type StartEvent = { type: "start"; at?: number };
-/** scheduled mode: the opening instant has come; do not wait for the announcement */
-export type TriggerEvent = { type: "trigger"; at: number };
-/** the adapter's deadline for the current stage (or for the announcement) passed */
-export type TimeoutEvent = { type: "timeout"; at: number };
-export type ConnectionEvent = { type: "connection"; up: boolean; at: number };
-/** the server acknowledged our /start: "SMS → /start" then includes the trip, as the seed measured it */
-export type StartDeliveredEvent = { type: "startDelivered"; at: number };
-export type FlowEvent = MessageEvent | AnswerEvent | StartEvent | TriggerEvent | TimeoutEvent | ErrorEvent | StartDeliveredEvent | ConnectionEvent;
+/**
+ * `answer`: the bot's alert or toast for request number `request`. `error`: a request failed
+ * (`request`: which one). `trigger`: scheduled mode's opening instant. `timeout`: the adapter's
+ * deadline for the stage (or the announcement). `startDelivered`: the server acked our /start,
+ * so "SMS → /start" includes the trip, as the seed measured it.
+ */
+export type FlowEvent =
+  | MessageEvent
+  | { type: "answer"; text: string; request: number; at: number }
+  | { type: "error"; reason: string; retryable: boolean; retryAfterMs?: number; request?: number; at: number }
+  | { type: "start"; at?: number }
+  | { type: "trigger"; at: number }
+  | { type: "timeout"; at: number }
+  | { type: "startDelivered"; at: number }
+  | { type: "connection"; up: boolean; at: number };
+type EventOf<T extends FlowEvent["type"]> = Extract<FlowEvent, { type: T }>;
 
-/** Send a text (after `delayMs`, if set). */
-export type SendTextAction = { type: "sendText"; text: string; delayMs?: number };
-/** Press a button: fire the request, never wait for the callback answer. */
-export type PressAction = { type: "press"; messageId: number; button: Button; delayMs?: number };
-export type RequestAction = SendTextAction | PressAction;
-/** `log`: worth telling the user, off the hot path. */
+/** A press fires the request and never waits for the callback answer. */
+export type RequestAction = { type: "sendText"; text: string; delayMs?: number } | { type: "press"; messageId: number; button: Button; delayMs?: number };
+type LogAction = { type: "log"; level: "info" | "warn"; message: string };
 export type FlowAction = RequestAction | { type: "done"; result: BookingResult } | { type: "failed"; reason: string } | LogAction;
-export type LogAction = { type: "log"; level: "info" | "warn"; message: string };
 
 export interface BookingResult {
-  /** alreadyBooked: the bot says this user already holds a booking */
   outcome: "booked" | "alreadyBooked";
-  /** the bot's result message */
   text: string;
   /** the label of the transport button last pressed */
   transport?: string;
@@ -108,9 +92,7 @@ export interface BookingResult {
   retries: number;
 }
 
-// --- state ------------------------------------------------------------------------------------
-
-export type Phase = "idle" | "waitingAnnouncement" | "startSent" | "selectPressed" | "confirmPressed" | "done" | "failed";
+type Phase = "idle" | "waitingAnnouncement" | "startSent" | "selectPressed" | "confirmPressed" | "done" | "failed";
 
 /** Stage stamps (event `at`s). startSentAt keeps the first /start; the others the latest. */
 export interface FlowTimes {
@@ -120,9 +102,7 @@ export interface FlowTimes {
   originAt?: number;
   startSentAt?: number;
   startDeliveredAt?: number;
-  menuAt?: number;
   selectAt?: number;
-  confirmPromptAt?: number;
   confirmAt?: number;
   resultAt?: number;
 }
@@ -135,27 +115,24 @@ export interface FlowState {
   readonly menu?: { messageId: number; buttons: Button[][] };
   /** the transport pressed and not yet resolved */
   readonly current?: Button;
-  /** transports (transportKey) that came back sold out */
+  /** transportKeys that came back sold out */
   readonly soldOut: readonly string[];
   readonly attempts: number;
   readonly retries: number;
-  /** "not open" answers so far, and when the first came */
   readonly notOpen: number;
   readonly firstNotOpenAt?: number;
   /** what an error retry repeats */
   readonly lastRequest?: RequestAction;
-  /** requests asked for so far */
   readonly requests: number;
   readonly offlineSince?: number;
   /** an answer said this (sold out, not open) and we acted: the same news in the next message is an echo */
   readonly echo?: "soldOut" | "notOpen";
   readonly result?: BookingResult;
   readonly failure?: string;
-  /** the phase the flow failed in */
   readonly failedIn?: Phase;
 }
 
-export interface StepResult {
+interface StepResult {
   state: FlowState;
   actions: FlowAction[];
 }
@@ -166,6 +143,8 @@ export const DEFAULT_FLOW_CONFIG: Omit<FlowConfig, "targets"> = {
   retryDelayMs: 0,
   notOpenWindowMs: 10_000,
 };
+
+const lowered = (t: RecogniseTexts) => Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.map((x) => x.toLowerCase())])) as RecogniseTexts;
 
 export function initialState(config: Partial<FlowConfig> & Pick<FlowConfig, "targets">): FlowState {
   return {
@@ -180,11 +159,7 @@ export function initialState(config: Partial<FlowConfig> & Pick<FlowConfig, "tar
   };
 }
 
-function lowered(t: RecogniseTexts): RecogniseTexts {
-  return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.map((x) => x.toLowerCase())])) as RecogniseTexts;
-}
-
-/** Whether lowercased `text` contains any of the (lowercased) patterns. */
+/** `text` lowercased, `patterns` lowercased by initialState. */
 export function mentions(text: string, patterns: readonly string[]): boolean {
   return patterns.some((p) => text.includes(p));
 }
@@ -193,16 +168,9 @@ export function isFinished(state: FlowState): boolean {
   return state.phase === "done" || state.phase === "failed";
 }
 
-// --- button choice ----------------------------------------------------------------------------
-
 /** Identity of a transport across menus: its callback token (button texts carry changing seat counts). */
 export function transportKey(b: Button): string {
   return b.data ?? b.text;
-}
-
-export interface Choice {
-  button: Button;
-  target: Target;
 }
 
 /**
@@ -210,7 +178,7 @@ export interface Choice {
  * which some button mentions one of its cities, first such button in reading order. Buttons that
  * mention no target city (Тест, Мои брони...) are not transports for us; sold-out ones are skipped.
  */
-export function chooseTransport(buttons: Button[][], targets: readonly Target[], soldOut: readonly string[] = [], soldOutLabels: readonly string[] = []): Choice | undefined {
+export function chooseTransport(buttons: Button[][], targets: readonly Target[], soldOut: readonly string[] = [], soldOutLabels: readonly string[] = []): { button: Button; target: Target } | undefined {
   const flat = buttons.flat().filter((b) => !labelSaysSoldOut(b.text, soldOutLabels));
   const ranked = targets.map((t, i) => ({ t, i })).sort((a, b) => a.t.priority - b.t.priority || a.i - b.i);
   for (const { t } of ranked) {
@@ -229,15 +197,9 @@ export function labelSaysSoldOut(label: string, labels: readonly string[]): bool
   });
 }
 
-function hasTransportButtons(buttons: Button[][], targets: readonly Target[]): boolean {
-  return chooseTransport(buttons, targets) !== undefined;
-}
-
 export function findConfirmButton(buttons: Button[][], confirm: readonly string[]): Button | undefined {
   return buttons.flat().find((b) => mentions(b.text.toLowerCase(), confirm));
 }
-
-// --- stats ------------------------------------------------------------------------------------
 
 /**
  * The seed's stages, ms. undefined while a stage has not finished; 0 for a stage the bot let us skip.
@@ -271,10 +233,9 @@ export function stats(state: FlowState): FlowStats {
   };
 }
 
-// --- the machine ------------------------------------------------------------------------------
-
-const START: SendTextAction = { type: "sendText", text: "/start" };
+const START: RequestAction = { type: "sendText", text: "/start" };
 const unchanged = (state: FlowState): StepResult => ({ state, actions: [] });
+const logged = (r: StepResult, message: string): StepResult => ({ state: r.state, actions: [...r.actions, { type: "log", level: "warn", message }] });
 
 export function step(state: FlowState, event: FlowEvent): StepResult {
   // Nothing is watched before "start", nothing changes after the end.
@@ -303,27 +264,16 @@ export function step(state: FlowState, event: FlowEvent): StepResult {
   }
 }
 
-/** Runs a sequence of events; handy in tests and for replaying a log. */
-export function run(state: FlowState, events: FlowEvent[]): StepResult {
-  const actions: FlowAction[] = [];
-  for (const e of events) {
-    const r = step(state, e);
-    state = r.state;
-    actions.push(...r.actions);
-  }
-  return { state, actions };
-}
-
 const isWaiting = (s: FlowState) => s.phase === "waitingAnnouncement";
 
-function onTrigger(state: FlowState, e: TriggerEvent): StepResult {
+function onTrigger(state: FlowState, e: EventOf<"trigger">): StepResult {
   if (!isWaiting(state)) return unchanged(state); // the announcement came first
   return sendStart({ ...state, times: { ...state.times, triggerAt: e.at, originAt: e.at } }, e.at);
 }
 
 function onMessage(state: FlowState, e: MessageEvent): StepResult {
   const { texts, targets } = state.config;
-  const isMenu = hasTransportButtons(e.buttons, targets);
+  const isMenu = chooseTransport(e.buttons, targets) !== undefined;
   const text = e.text.toLowerCase();
   const isAnnouncement = mentions(text, texts.announcement);
   // Keep the latest menu for sold-out fallbacks; forget it once that message is edited into
@@ -357,7 +307,7 @@ function onMessage(state: FlowState, e: MessageEvent): StepResult {
   if (s.phase === "startSent" || s.phase === "selectPressed") {
     const confirm = findConfirmButton(e.buttons, texts.confirmButton);
     if (confirm) {
-      const times = { ...s.times, confirmPromptAt: e.at, confirmAt: e.at };
+      const times = { ...s.times, confirmAt: e.at };
       return request({ ...s, phase: "confirmPressed", times }, { type: "press", messageId: e.id, button: confirm });
     }
   }
@@ -370,7 +320,7 @@ function onMessage(state: FlowState, e: MessageEvent): StepResult {
  * A callback answer is read like a message without buttons, if it answers the latest request.
  * When it made us act (sold out, not open), the bot's message saying the same is an echo.
  */
-function onAnswer(state: FlowState, e: AnswerEvent): StepResult {
+function onAnswer(state: FlowState, e: EventOf<"answer">): StepResult {
   if (e.request !== state.requests || !e.text || isWaiting(state)) return unchanged(state);
   const r = onMessage(state, { type: "message", id: 0, text: e.text, buttons: [], at: e.at });
   if (r.state.requests === state.requests) return r;
@@ -382,31 +332,28 @@ function onNotOpen(state: FlowState, at: number): StepResult {
   const { notOpenWindowMs, retryDelayMs } = state.config;
   const first = state.firstNotOpenAt ?? at;
   if (at - first >= notOpenWindowMs) {
-    return fail(state, `booking is not open yet; gave up after ${state.notOpen} retries over ${Math.round((at - first) / 1000)} s`, at);
+    return fail(state, `booking is not open yet; gave up after ${state.notOpen} retries over ${Math.round((at - first) / 1000)} s`);
   }
   const delayMs = Math.min(NOT_OPEN_MAX_DELAY_MS, Math.max(NOT_OPEN_MIN_DELAY_MS, retryDelayMs) * 2 ** state.notOpen);
   const s = { ...state, notOpen: state.notOpen + 1, firstNotOpenAt: first };
-  const log: LogAction = { type: "log", level: "warn", message: `booking is not open yet: /start again in ${delayMs} ms` };
-  const r = sendStart(s, at, delayMs);
-  return { state: r.state, actions: [...r.actions, log] };
+  return logged(sendStart(s, at, delayMs), `booking is not open yet: /start again in ${delayMs} ms`);
 }
 
 function onSoldOut(state: FlowState, at: number): StepResult {
   const gone = state.current!;
   const s: FlowState = { ...state, current: undefined, soldOut: [...state.soldOut, transportKey(gone)] };
-  const log: LogAction = { type: "log", level: "warn", message: `sold out: ${gone.text}; trying the next target` };
   const r =
     s.menu && chooseTransport(s.menu.buttons, s.config.targets, s.soldOut, s.config.texts.soldOutButton)
       ? pressTransport(s, s.menu.messageId, s.menu.buttons, at)
       : // No other target in the menu we hold: ask for a fresh one (seat counts may have changed).
         sendStart({ ...s, menu: undefined }, at);
-  return { state: r.state, actions: [...r.actions, log] };
+  return logged(r, `sold out: ${gone.text}; trying the next target`);
 }
 
 function pressTransport(state: FlowState, messageId: number, buttons: Button[][], at: number): StepResult {
   const choice = chooseTransport(buttons, state.config.targets, state.soldOut, state.config.texts.soldOutButton);
-  if (!choice) return fail(state, "every transport matching the targets is sold out", at);
-  const times = { ...state.times, menuAt: at, selectAt: at };
+  if (!choice) return fail(state, "every transport matching the targets is sold out");
+  const times = { ...state.times, selectAt: at };
   return request(
     { ...state, phase: "selectPressed", times, current: choice.button, attempts: state.attempts + 1 },
     { type: "press", messageId, button: choice.button },
@@ -430,37 +377,29 @@ function request(state: FlowState, action: RequestAction): StepResult {
 function retry(state: FlowState, action: RequestAction, at: number, why: string, delayMs?: number): StepResult {
   const { maxRetries } = state.config;
   if (state.retries >= maxRetries) {
-    return fail(state, maxRetries === 0 ? `${why} (retries disabled)` : `${why}; gave up after ${maxRetries} retries`, at);
+    return fail(state, maxRetries === 0 ? `${why} (retries disabled)` : `${why}; gave up after ${maxRetries} retries`);
   }
   const s = { ...state, retries: state.retries + 1 };
-  const log: LogAction = { type: "log", level: "warn", message: `${why}: retry ${s.retries}/${maxRetries}` };
   const r = action.type === "sendText" ? sendStart(s, at, delayMs) : request(s, withDelay(action, delayMs));
-  return { state: r.state, actions: [...r.actions, log] };
+  return logged(r, `${why}: retry ${s.retries}/${maxRetries}`);
 }
 
-function onTimeout(state: FlowState, e: TimeoutEvent): StepResult {
-  if (isWaiting(state)) return fail(state, "no announcement from the bot before the deadline", e.at);
+function onTimeout(state: FlowState, e: EventOf<"timeout">): StepResult {
+  if (isWaiting(state)) return fail(state, "no announcement from the bot before the deadline");
   // Whatever got lost, a fresh /start gets a fresh menu (and a late result is still accepted).
   return retry(state, START, e.at, "no reply from the bot in time");
 }
 
-function onConnection(state: FlowState, e: ConnectionEvent): StepResult {
+function onConnection(state: FlowState, e: EventOf<"connection">): StepResult {
   if (e.up === (state.offlineSince === undefined)) return unchanged(state);
-  if (e.up) {
-    const log: LogAction = { type: "log", level: "warn", message: "reconnected to Telegram; checking the chat for messages missed meanwhile" };
-    return { state: { ...state, offlineSince: undefined }, actions: [log] };
-  }
-  return { state: { ...state, offlineSince: e.at }, actions: [{ type: "log", level: "warn", message: "connection to Telegram lost; gramjs is reconnecting" }] };
+  if (e.up) return logged(unchanged({ ...state, offlineSince: undefined }), "reconnected to Telegram; checking the chat for messages missed meanwhile");
+  return logged(unchanged({ ...state, offlineSince: e.at }), "connection to Telegram lost; gramjs is reconnecting");
 }
 
-function onError(state: FlowState, e: ErrorEvent): StepResult {
-  if (e.request !== undefined && e.request !== state.requests) {
-    return { state, actions: [{ type: "log", level: "warn", message: `${e.reason} (an earlier request; the flow has moved on)` }] };
-  }
-  if (!e.retryable) return fail(state, e.reason, e.at);
-  if (isWaiting(state)) {
-    return { state, actions: [{ type: "log", level: "warn", message: `${e.reason} (still waiting for the announcement)` }] };
-  }
+function onError(state: FlowState, e: EventOf<"error">): StepResult {
+  if (e.request !== undefined && e.request !== state.requests) return logged(unchanged(state), `${e.reason} (an earlier request; the flow has moved on)`);
+  if (!e.retryable) return fail(state, e.reason);
+  if (isWaiting(state)) return logged(unchanged(state), `${e.reason} (still waiting for the announcement)`);
   return retry(state, state.lastRequest ?? START, e.at, e.reason, e.retryAfterMs);
 }
 
@@ -477,7 +416,7 @@ function finish(state: FlowState, outcome: BookingResult["outcome"], e: MessageE
   return { state: { ...s, result }, actions: [{ type: "done", result }] };
 }
 
-function fail(state: FlowState, reason: string, at: number): StepResult {
+function fail(state: FlowState, reason: string): StepResult {
   // No result time: a failure is not a result, and no total may be computed from a timeout.
   const s: FlowState = { ...state, phase: "failed", failedIn: state.phase, failure: reason };
   return { state: s, actions: [{ type: "failed", reason }] };

@@ -1,28 +1,21 @@
-// Time, in one place: the clock, the precise scheduler, daily instants in a time zone and the
-// offset between our clock and the server's. Shared by bot and client.
-
-// ---------------------------------------------------------------------------------------------
-// The clock
-
 /**
  * Epoch ms with sub-millisecond resolution from the monotonic clock: it never jumps when the
  * system clock is stepped, but does not follow NTP corrections made after start (ppm-level drift;
- * the client syncs to the server's clock anyway, see ClockOffset).
+ * the client syncs to the server's clock anyway).
  */
 export function nowMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-// ---------------------------------------------------------------------------------------------
-// The precise scheduler
-
 /** setTimeout rejects (and Bun clamps) delays above 2^31-1 ms, so longer waits are chunked. */
 export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
-/** spinMs (4): stop sleeping this long before and watch the clock; busyMs (1): busy-wait within it; the rest is injectable for tests. */
-export interface PreciseAtOptions {
-  spinMs?: number;
-  busyMs?: number;
+/** Stop sleeping this long before the instant and watch the clock; busy-wait within the last BUSY_MS. */
+const SPIN_MS = 4;
+const BUSY_MS = 1;
+
+/** Injectable for tests. */
+interface PreciseAtOptions {
   now?: () => number;
   setTimeout?: (fn: () => void, ms: number) => unknown;
   clearTimeout?: (handle: any) => void;
@@ -35,13 +28,11 @@ export interface Cancellable {
 
 /**
  * Calls `fn` at `targetEpochMs` (by `opts.now`) or just after, never before: Bun's timers truncate
- * fractional delays and may fire ~1 ms early, so it sleeps until `spinMs` before, then re-checks
- * the clock between event-loop turns until `busyMs` before, then busy-waits. A target in the past
+ * fractional delays and may fire ~1 ms early, so it sleeps until SPIN_MS before, then re-checks
+ * the clock between event-loop turns until BUSY_MS before, then busy-waits. A target in the past
  * fires on the next tick (never synchronously).
  */
 export function preciseAt(targetEpochMs: number, fn: () => void, opts: PreciseAtOptions = {}): Cancellable {
-  const spinMs = opts.spinMs ?? 4;
-  const busyMs = opts.busyMs ?? 1;
   const now = opts.now ?? nowMs;
   const setT = opts.setTimeout ?? ((f: () => void, ms: number) => setTimeout(f, ms));
   const clearT = opts.clearTimeout ?? ((h: any) => clearTimeout(h));
@@ -53,13 +44,13 @@ export function preciseAt(targetEpochMs: number, fn: () => void, opts: PreciseAt
     timer = undefined;
     if (cancelled) return;
     const remaining = targetEpochMs - now();
-    if (remaining > spinMs) {
-      timer = setT(check, Math.min(Math.floor(remaining - spinMs), MAX_TIMER_DELAY_MS));
-    } else if (remaining > busyMs) {
+    if (remaining > SPIN_MS) {
+      timer = setT(check, Math.min(Math.floor(remaining - SPIN_MS), MAX_TIMER_DELAY_MS));
+    } else if (remaining > BUSY_MS) {
       yieldFn(check);
     } else {
       while (now() < targetEpochMs) {
-        // busy-wait: at most `busyMs`, the only way to beat the timers' resolution
+        // busy-wait: at most BUSY_MS, the only way to beat the timers' resolution
       }
       fn();
     }
@@ -96,15 +87,11 @@ export function sleepUntil(targetEpochMs: number, signal?: AbortSignal, opts: Pr
   });
 }
 
-/** `p`, or a rejection with `message` after `ms`. */
 export async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
-
-// ---------------------------------------------------------------------------------------------
-// Daily instants ("open booking at 11:30 every day") in an IANA time zone
 
 export interface DailyTime {
   hour: number;
@@ -112,7 +99,6 @@ export interface DailyTime {
   second: number;
 }
 
-/** Parses "HH:MM" or "HH:MM:SS" (24-hour clock, two digits each). */
 export function parseDailyTime(text: string): DailyTime {
   const m = /^(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(String(text).trim());
   const hour = Number(m?.[1]);
@@ -151,10 +137,8 @@ function formatterFor(tz: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** month: 1-12 */
 type WallTime = Record<keyof typeof NUMERIC, number>;
 
-/** The wall-clock reading in `tz` at an instant (to the second). */
 export function wallTimeIn(epochMs: number, tz: string): WallTime {
   const w: Record<string, number> = {};
   for (const part of formatterFor(tz).formatToParts(new Date(epochMs))) {
@@ -195,7 +179,6 @@ export function todaysInstant(t: DailyTime, fromEpochMs: number, timeZone: strin
   return zonedInstant(w.year, w.month, w.day, t, timeZone);
 }
 
-/** The next occurrence of `t` in `tz` at or after `fromEpochMs`. */
 export function nextDailyInstant(t: DailyTime, fromEpochMs: number, timeZone: string = systemTimeZone()): number {
   const today = todaysInstant(t, fromEpochMs, timeZone);
   if (today >= fromEpochMs) return today;
@@ -203,62 +186,6 @@ export function nextDailyInstant(t: DailyTime, fromEpochMs: number, timeZone: st
   // Date.UTC normalises day + 1 across month and year ends.
   const tomorrow = new Date(Date.UTC(w.year, w.month - 1, w.day + 1));
   return zonedInstant(tomorrow.getUTCFullYear(), tomorrow.getUTCMonth() + 1, tomorrow.getUTCDate(), t, timeZone);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Clock offset from MTProto message ids
-
-/** server clock − local clock, from one request whose round trip (rttMs) bounds the error by half */
-export interface ClockSample {
-  offsetMs: number;
-  rttMs: number;
-}
-
-/** The server time (epoch ms) in an MTProto message id: unixtime · 2^32, the low half a fraction. */
-export function msgIdToEpochMs(msgId: bigint): number {
-  return (Number(msgId >> 32n) + Number(msgId & 0xffff_ffffn) / 2 ** 32) * 1000;
-}
-
-/** The server stamped its message between our send and our receive (epoch ms): assume the midpoint. */
-export function offsetFromMsgId(serverMsgId: bigint, localSendMs: number, localRecvMs: number): ClockSample {
-  if (localRecvMs < localSendMs) throw new RangeError("offsetFromMsgId: received before sent");
-  return { offsetMs: msgIdToEpochMs(serverMsgId) - (localSendMs + localRecvMs) / 2, rttMs: localRecvMs - localSendMs };
-}
-
-/** The samples of one sync; the one with the smallest round trip is the tightest bound on the offset. */
-export class ClockOffset {
-  readonly samples: ClockSample[] = [];
-
-  add(sample: ClockSample): this {
-    this.samples.push(sample);
-    return this;
-  }
-
-  addMsgId(serverMsgId: bigint, localSendMs: number, localRecvMs: number): this {
-    return this.add(offsetFromMsgId(serverMsgId, localSendMs, localRecvMs));
-  }
-
-  get count(): number {
-    return this.samples.length;
-  }
-
-  get best(): ClockSample | undefined {
-    return this.samples.reduce<ClockSample | undefined>((b, x) => (!b || x.rttMs < b.rttMs ? x : b), undefined);
-  }
-
-  /** server − local in ms; 0 until a sample arrives */
-  get offsetMs(): number {
-    return this.best?.offsetMs ?? 0;
-  }
-
-  serverNow(localNowMs: number = nowMs()): number {
-    return localNowMs + this.offsetMs;
-  }
-
-  /** an instant on the server's clock, on ours (for scheduling) */
-  toLocal(serverEpochMs: number): number {
-    return serverEpochMs - this.offsetMs;
-  }
 }
 
 /** "HH:MM:SS" for a countdown; rounds up, so it reads 00:00:00 only when the time has come. */

@@ -1,44 +1,40 @@
-// The hot path: pushed updates in, flow actions out, with nothing in between that waits.
-//
-// One Raw update handler turns each update from the bot into a flow event, steps the pure flow
-// (lib/flow.ts) and hands the resulting requests to gramjs in the same event-loop turn
-// (fastInvoke), without awaiting them: a press never waits for its callback answer, a /start
-// never for its ack. Their results come back later as flow events. Notes, logs and timers are
-// set up after the request is handed over. Clocks: events are stamped with performance.now(); the
-// scheduled trigger is an instant on lib/timing.ts's nowMs clock, already converted from the
-// server's clock by the caller.
+// The hot path: one Raw update handler turns each update from the bot into a flow event, steps the
+// pure flow (lib/flow.ts) and hands the resulting requests to gramjs in the same event-loop turn
+// (fastInvoke), never awaiting them: callback answers and acks come back later as flow events.
+// Notes, logs and timers come after the request is handed over. Events are stamped with
+// performance.now(); the scheduled trigger is a nowMs instant, already on the server's clock.
 
 import "./gramjs/prelude.ts";
 import { Api, type TelegramClient } from "telegram";
+import { FloodWaitError, RPCError } from "telegram/errors";
 import { Raw } from "telegram/events";
 import { UpdateConnectionState } from "telegram/network";
-import { initialState, isFinished, stats, step, type BookingResult, type FlowConfig, type FlowEvent, type FlowState, type FlowStats, type FlowTimes, type RequestAction } from "../flow.ts";
+import { initialState, isFinished, stats, step, type BookingResult, type FlowConfig, type FlowEvent, type FlowState, type FlowStats, type RequestAction } from "../flow.ts";
 import type { Logger } from "../log.ts";
-import { nowMs, preciseAt, type Cancellable } from "../timing.ts";
-import { classifyRequestError } from "./errors.ts";
+import { retry } from "../retry.ts";
+import { formatCountdown, nowMs, preciseAt, type Cancellable } from "../timing.ts";
+import { resolveBot } from "./connect.ts";
 import { generateRandomLong } from "./gramjs/fast-longs.ts";
 import { fastInvoke } from "./gramjs/sender.ts";
 import { ChatHistory } from "./history.ts";
 import { updateToEvent, type CallbackTokens } from "./updates.ts";
-
-export type FlowInit = Partial<FlowConfig> & Pick<FlowConfig, "targets">;
+import { warmUp } from "./warm-up.ts";
 
 export interface BookerOptions {
-  /** without @ */
   botUsername: string;
-  flow: FlowInit;
+  flow: Partial<FlowConfig> & Pick<FlowConfig, "targets">;
   /** the history check's interval in scheduled mode's final window (30) */
   pollingIntervalMs?: number;
   /** no reply within this long after a request: the flow's timeout (10 000) */
   stageTimeoutMs?: number;
-  /** run the hot path on made-up data first (warm-up.ts; true) */
+  /** run the hot path on made-up data first (true) */
   warmUp?: boolean;
-  /** notes (FLOOD_WAIT, reconnects, retries) are logged here and passed to onNote, off the hot path */
+  /** notes (FLOOD_WAIT, reconnects, retries), off the hot path */
   log?: Logger;
   onNote?: (note: BookingNote) => void;
 }
 
-export interface BookOptions {
+interface BookOptions {
   /** scheduled mode: the nowMs() instant to send /start at without waiting for the announcement */
   trigger?: number;
   /** give up when nothing has started the flow within this long (default: wait forever) */
@@ -46,23 +42,20 @@ export interface BookOptions {
   signal?: AbortSignal;
   /** history checks start this long before the trigger (10 000; false: never) */
   pollWindowMs?: number | false;
-  /** called once the booker is watching, before any event */
   onWatching?: () => void;
 }
 
 /** The client's own reaction: an event entering our handler → its request handed to gramjs (at). */
 export interface Reaction {
   cause: "message" | "trigger" | "timer" | "timeout" | "error";
-  action: RequestAction["type"];
   messageId?: number;
   ms: number;
   at: number;
 }
 
 export interface BookingNote {
-  at: number;
   level: "info" | "warn" | "error";
-  kind: "flow" | "flood" | "rpc" | "network" | "other" | "history" | "connection";
+  kind: RequestFailure["kind"] | "flow" | "history";
   message: string;
 }
 
@@ -76,18 +69,93 @@ export interface BookingOutcome {
   cancelled?: boolean;
   origin?: "announcement" | "trigger" | "menu";
   stats: FlowStats;
-  times: FlowTimes;
   reactions: Reaction[];
   notes: BookingNote[];
-  /** requests the flow made (history checks not included) */
+  /** history checks not included */
   requests: number;
   historyPolls: number;
   /** messages the history check found that no update had delivered */
   historyHits: number;
-  /** how late the trigger fired after its instant, ms */
   triggerLateMs?: number;
-  startedAt: number;
-  finishedAt: number;
+}
+
+interface RequestFailure {
+  reason: string;
+  retryable: boolean;
+  retryAfterMs?: number;
+  /**
+   * BOT_RESPONSE_TIMEOUT on a press only means the bot did not answer the callback query; its
+   * message is what the flow waits for, and the stage timeout covers a press really lost.
+   */
+  ignorable?: boolean;
+  kind: "flood" | "rpc" | "network" | "other";
+}
+
+function classifyRequestError(e: unknown, method: string): RequestFailure {
+  if (e instanceof FloodWaitError) {
+    const s = Math.max(1, e.seconds);
+    return { kind: "flood", reason: `FLOOD_WAIT: Telegram asks to wait ${s} s before the next request (${method})`, retryable: true, retryAfterMs: s * 1000 };
+  }
+  if (e instanceof RPCError) {
+    const msg = e.errorMessage;
+    if (msg === "BOT_RESPONSE_TIMEOUT") return { kind: "rpc", reason: `the bot did not answer the button press in time (${method})`, retryable: true, ignorable: true };
+    const code = e.code ?? 0;
+    // 5xx and -503 ("Timeout") are Telegram's own trouble: worth another try.
+    const retryable = code >= 500 || code < 0 || msg === "TIMEOUT";
+    return { kind: "rpc", reason: `Telegram refused ${method}: ${code} ${msg}`, retryable, ...(retryable ? { retryAfterMs: 500 } : {}) };
+  }
+  const text = e instanceof Error ? e.message : String(e);
+  if (/disconnect|connection|socket|timeout|ECONN|EPIPE|reconnect/i.test(text)) {
+    return { kind: "network", reason: `connection problem during ${method}: ${text}`, retryable: true, retryAfterMs: 1000 };
+  }
+  return { kind: "other", reason: `${method} failed: ${text}`, retryable: true, retryAfterMs: 500 };
+}
+
+class RequestError extends Error {
+  constructor(readonly failure: RequestFailure) {
+    super(failure.reason);
+  }
+}
+
+const inWords = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : ms < 60_000 ? `${Number((ms / 1000).toFixed(1))} s` : formatCountdown(ms));
+
+/**
+ * Resolves us and the bot (each lookup retried on FLOOD_WAIT or network trouble within
+ * flow.maxRetries, never waiting past `deadline`; a wrong username is not retried), warms the hot
+ * path up and starts listening.
+ */
+export async function prepareBooker(tg: TelegramClient, opts: BookerOptions, r: { deadline?: number; signal?: AbortSignal } = {}): Promise<Booker> {
+  const maxRetries = opts.flow.maxRetries ?? 3;
+  const withRetries = <T>(method: string, fn: () => Promise<T>) =>
+    retry(
+      () =>
+        fn().catch((e: unknown) => {
+          const f = classifyRequestError(e, method);
+          throw f.kind === "other" || !f.retryable ? e : new RequestError(f);
+        }),
+      {
+        maxAttempts: maxRetries + 1,
+        deadline: r.deadline,
+        signal: r.signal,
+        delayFor: (e) => (e instanceof RequestError ? (e.failure.retryAfterMs ?? 500) : undefined),
+        onRetry: (e, attempt, ms) => {
+          const { failure } = e as RequestError;
+          const message = `${failure.reason}; retry ${attempt} of ${maxRetries} in ${inWords(ms)}`;
+          opts.log?.warn("prepare_retry", { kind: failure.kind }, message);
+          opts.onNote?.({ level: "warn", kind: failure.kind, message });
+        },
+      },
+    );
+  const me = await withRetries("users.GetUsers (who am I)", () => tg.getMe());
+  const peer = await withRetries("contacts.ResolveUsername", () => resolveBot(tg, opts.botUsername));
+  const booker = new Booker(tg, peer, peer.userId.toString(), me.id.toString(), opts);
+  if (opts.warmUp !== false) {
+    warmUp(booker.botId, peer, opts.flow);
+    // Collect the warm-up's garbage now, so that no collection of it lands on the hot path.
+    Bun.gc(true);
+  }
+  tg.addEventHandler(booker.handler, booker.raw);
+  return booker;
 }
 
 /** One booking's I/O bookkeeping; what the booking knows lives in `state` (the flow's). */
@@ -103,7 +171,7 @@ interface Run {
   triggerLateMs?: number;
   startedAt: number;
   done: (o: BookingOutcome) => void;
-  cleanup: (() => void)[];
+  offAbort?: () => void;
 }
 
 const WAITING_FOR: Record<string, string> = {
@@ -118,24 +186,19 @@ const RECONNECT_GRACE_STAGES = 3;
 
 export class Booker {
   private run: Run | undefined;
-  private readonly handler = (u: unknown): void => this.onUpdate(u);
-  private readonly raw = new Raw({});
+  readonly handler = (u: unknown): void => this.onUpdate(u);
+  readonly raw = new Raw({});
   private readonly stageTimeoutMs: number;
 
-  /** Made by prepareBooker (prepare.ts). */
   constructor(
     readonly tg: TelegramClient,
     readonly peer: Api.InputPeerUser,
-    /** the bot's user id, as a decimal string (compared with update peers) */
+    /** decimal strings, as compared with update peers */
     readonly botId: string,
     readonly selfId: string,
     private readonly opts: BookerOptions,
   ) {
     this.stageTimeoutMs = opts.stageTimeoutMs ?? 10_000;
-  }
-
-  listen(): void {
-    this.tg.addEventHandler(this.handler, this.raw);
   }
 
   get busy(): boolean {
@@ -169,14 +232,14 @@ export class Booker {
       timers: new Set(),
       startedAt: performance.now(),
       done: resolve,
-      cleanup: [],
     };
     this.run = run;
     if (!baseline) this.note(run, "warn", "history", "could not read the chat history: the reconnect catch-up will only see edits");
-    if (o.signal) {
+    const signal = o.signal;
+    if (signal) {
       const onAbort = () => this.finish(run, "cancelled", true);
-      o.signal.addEventListener("abort", onAbort, { once: true });
-      run.cleanup.push(() => o.signal!.removeEventListener("abort", onAbort));
+      signal.addEventListener("abort", onAbort, { once: true });
+      run.offAbort = () => signal.removeEventListener("abort", onAbort);
     }
     if (o.timeoutMs !== undefined) {
       this.later(run, o.timeoutMs, () => run.state.phase === "waitingAnnouncement" && this.feed(run, { type: "timeout", at: performance.now() }, "timeout"));
@@ -193,8 +256,6 @@ export class Booker {
     o.onWatching?.();
     return promise;
   }
-
-  // ---- the hot path ----
 
   private onUpdate(u: unknown): void {
     const t0 = performance.now();
@@ -241,7 +302,7 @@ export class Booker {
       p = fastInvoke(this.tg, new Api.messages.GetBotCallbackAnswer({ peer: this.peer, msgId: a.messageId, data }));
     }
     const t1 = performance.now();
-    run.reactions.push({ cause, action: a.type, ...(messageId !== undefined ? { messageId } : {}), ms: t1 - t0, at: t1 });
+    run.reactions.push({ cause, ...(messageId !== undefined ? { messageId } : {}), ms: t1 - t0, at: t1 });
     // Everything below runs after the request is handed over.
     const method = a.type === "sendText" ? "messages.SendMessage" : "messages.GetBotCallbackAnswer";
     p.then(
@@ -276,8 +337,6 @@ export class Booker {
     }, this.stageTimeoutMs);
   }
 
-  // ---- connection and the history fallback ----
-
   private onConnectionState(run: Run, up: boolean): void {
     const wasOffline = run.state.offlineSince !== undefined;
     this.feed(run, { type: "connection", up, at: performance.now() }, "error");
@@ -296,19 +355,22 @@ export class Booker {
   /** One history check, fed to the flow; `repeat`: keep checking every polling interval. */
   private async pollHistory(run: Run, repeat: boolean): Promise<void> {
     const intervalMs = this.opts.pollingIntervalMs ?? 30;
-    const r = await run.history.check(run.tokens, intervalMs * 10);
-    if (this.run !== run) return;
-    if ("problem" in r) this.note(run, "warn", "history", r.problem);
-    else {
-      for (const ev of r.found) {
+    let waitMs = intervalMs;
+    try {
+      const found = await run.history.check(run.tokens);
+      if (this.run !== run) return;
+      for (const ev of found) {
         this.note(run, "info", "history", `the history check found message ${ev.id} that no update delivered`);
         this.feed(run, { ...ev, at: performance.now() }, "message");
       }
+    } catch (e) {
+      if (this.run !== run) return;
+      const f = classifyRequestError(e, "messages.GetHistory");
+      waitMs = f.retryAfterMs ?? intervalMs * 10;
+      this.note(run, "warn", "history", `history check: ${f.reason}; next check in ${waitMs} ms`);
     }
-    if (repeat) this.later(run, "waitMs" in r ? r.waitMs : intervalMs, () => this.pollHistory(run, true));
+    if (repeat) this.later(run, waitMs, () => this.pollHistory(run, true));
   }
-
-  // ---- bookkeeping, off the hot path ----
 
   private later(run: Run, ms: number, fn: () => void): void {
     const t = setTimeout(() => {
@@ -319,13 +381,13 @@ export class Booker {
   }
 
   private note(run: Run, level: BookingNote["level"], kind: BookingNote["kind"], message: string): void {
-    const n: BookingNote = { at: performance.now(), level, kind, message };
+    const n: BookingNote = { level, kind, message };
     run.notes.push(n);
-    const { log, onNote } = this.opts;
-    if (!log && !onNote) return;
+    if (!this.opts.log && !this.opts.onNote) return;
+    const atMs = Number((performance.now() - run.startedAt).toFixed(2));
     setImmediate(() => {
-      log?.[level]("booking_note", { kind, at_ms: Number((n.at - run.startedAt).toFixed(2)) }, message);
-      onNote?.(n);
+      this.opts.log?.[level]("booking_note", { kind, at_ms: atMs }, message);
+      this.opts.onNote?.(n);
     });
   }
 
@@ -335,27 +397,23 @@ export class Booker {
     run.trigger?.cancel();
     if (run.stageTimer) clearTimeout(run.stageTimer);
     for (const t of run.timers) clearTimeout(t);
-    for (const f of run.cleanup) f();
+    run.offAbort?.();
     const s = run.state;
     const t = s.times;
-    const lastPhase = s.failedIn ?? s.phase;
     const origin = t.originAt === undefined ? undefined : t.triggerAt === t.originAt ? "trigger" : t.announcementAt === t.originAt ? "announcement" : "menu";
     run.done({
       ok: s.result !== undefined,
       ...(s.result ? { result: s.result } : {}),
-      ...(s.failure || failure ? { failure: s.failure ?? failure, stage: WAITING_FOR[lastPhase] } : {}),
+      ...(s.failure || failure ? { failure: s.failure ?? failure, stage: WAITING_FOR[s.failedIn ?? s.phase] } : {}),
       ...(cancelled ? { cancelled } : {}),
       ...(origin ? { origin } : {}),
       stats: stats(s),
-      times: t,
       reactions: run.reactions,
       notes: run.notes,
       requests: s.requests,
       historyPolls: run.history.polls,
       historyHits: run.history.hits,
       ...(run.triggerLateMs !== undefined ? { triggerLateMs: run.triggerLateMs } : {}),
-      startedAt: run.startedAt,
-      finishedAt: performance.now(),
     });
   }
 }

@@ -1,68 +1,47 @@
-// --check: the seed's component check (its test_client.py). One line per component, ✓ or ✗,
-// with a hint for every ✗; later checks that need an earlier one are reported as skipped.
+// --check and --inspect: what a user runs before the opening. --check is the seed's component
+// check: one ✓/✗ line per component, with a hint for every ✗. --inspect prints the bot's latest
+// messages as the flow reads them, which texts.* each matches and which button the client would
+// press for `targets`; it presses nothing.
 
 import "./gramjs/prelude.ts";
-import type { TelegramClient } from "telegram";
-import { ConfigError } from "../settings.ts";
-import { loadClientConfig, type ClientConfig } from "./config.ts";
+import { Api, type TelegramClient } from "telegram";
+import { chooseTransport, findConfirmButton, initialState, labelSaysSoldOut, mentions, type MessageEvent } from "../flow.ts";
+import type { Logger } from "../log.ts";
 import { percentile } from "../percentile.ts";
+import { ConfigError } from "../settings.ts";
 import { formatCountdown, formatDailyTime, nextDailyInstant, nowMs, systemTimeZone } from "../timing.ts";
-import { resolveBot } from "./prepare.ts";
 import { describeOffset, measureClockOffset } from "./clock-sync.ts";
-import { obtainSession, openClient, type SessionInfo } from "./connect.ts";
+import { loadClientConfig, type ClientConfig } from "./config.ts";
+import { obtainSession, openClient, resolveBot, type SessionInfo } from "./connect.ts";
+import { generateRandomLong } from "./gramjs/fast-longs.ts";
+import { historyRequest } from "./history.ts";
+import { messageFromBot } from "./updates.ts";
 
-export interface CheckLine {
-  ok: boolean;
-  name: string;
-  text: string;
-  hint?: string;
-}
-
-export function formatCheck(l: CheckLine): string {
-  return `${l.ok ? "✓" : "✗"} ${l.name}: ${l.text}${l.hint ? `\n    hint: ${l.hint}` : ""}`;
-}
-
-/** Pings for the clock and the round trip; a median above HIGH_PING_MS gets a hint. */
-const PINGS = 10;
-const HIGH_PING_MS = 100;
-
-/**
- * Runs every check, printing each line as it completes; `onPing` gets the round trip (for the log).
- * Returns the exit code: 0 all ✓, 1 some ✗, 2 bad config.
- */
-export async function runCheck(configPath: string, print: (line: string) => void, onPing?: (ping: { median: number; worst: number }, offsetMs: number) => void): Promise<number> {
-  const lines: CheckLine[] = [];
-  const add = (l: CheckLine) => {
-    lines.push(l);
-    print(formatCheck(l));
+/** Returns the exit code: 0 all ✓, 1 some ✗, 2 bad config. Later checks that need an earlier one say "skipped". */
+export async function runCheck(configPath: string, print: (line: string) => void, log: Logger): Promise<number> {
+  let failed = false;
+  const add = (ok: boolean, name: string, text: string, hint?: string) => {
+    failed ||= !ok;
+    print(`${ok ? "✓" : "✗"} ${name}: ${text}${hint ? `\n    hint: ${hint}` : ""}`);
   };
   let cfg: ClientConfig;
   try {
     cfg = loadClientConfig(configPath);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    add({ ok: false, name: "config", text: e.message, hint: "fix the key named above; the default config.yaml shows every key" });
+    add(false, "config", e.message, "fix the key named above; the default config.yaml shows every key");
     return 2;
   }
   const mode = cfg.usesSandbox ? `the sandbox at ${cfg.sandbox.url} (no Telegram credentials)` : "real Telegram";
-  add({ ok: true, name: "config", text: `${configPath} is valid: ${cfg.targets.length} target(s), ${mode}` });
+  add(true, "config", `${configPath} is valid: ${cfg.targets.length} target(s), ${mode}`);
 
   let session: SessionInfo | undefined;
   try {
     session = await obtainSession(cfg);
-    const text = !cfg.usesSandbox
-      ? `${cfg.session.path} present`
-      : session.saved
-        ? `${cfg.session.path} (from --login) for sandbox user ${session.userId}`
-        : `fresh sandbox session for user ${session.userId}${session.staleSaved ? ` (${cfg.session.path} is from an earlier sandbox run: not used; \`--login\` again to rehearse the login)` : ""}`;
-    add({ ok: true, name: "session", text });
+    add(true, "session", session.describe);
   } catch (e) {
-    add({
-      ok: false,
-      name: "session",
-      text: (e as Error).message,
-      hint: cfg.usesSandbox ? "start the sandbox (`bun run sandbox`, or `bun bot.ts` without BOT_TOKEN)" : "run `bun client.ts --login`",
-    });
+    const hint = cfg.usesSandbox ? "start the sandbox (`bun run sandbox`, or `bun bot.ts` without BOT_TOKEN)" : "run `bun client.ts --login`";
+    add(false, "session", (e as Error).message, hint);
   }
 
   let tg: TelegramClient | undefined;
@@ -71,55 +50,86 @@ export async function runCheck(configPath: string, print: (line: string) => void
       const t0 = performance.now();
       try {
         tg = await openClient(cfg, session.session);
-        add({ ok: true, name: "connection", text: `connected in ${(performance.now() - t0).toFixed(0)} ms` });
+        add(true, "connection", `connected in ${(performance.now() - t0).toFixed(0)} ms`);
       } catch (e) {
-        add({ ok: false, name: "connection", text: (e as Error).message, hint: "check the network (or that the sandbox is running) and performance.connection_timeout" });
+        add(false, "connection", (e as Error).message, "check the network (or that the sandbox is running) and performance.connection_timeout");
       }
     } else {
-      add({ ok: false, name: "connection", text: "skipped: no session" });
+      add(false, "connection", "skipped: no session");
     }
-
-    if (tg) {
-      try {
-        const peer = await resolveBot(tg, cfg.bot.username);
-        add({ ok: true, name: "bot", text: `@${cfg.bot.username} resolved (id ${peer.userId.toString()})` });
-      } catch (e) {
-        add({ ok: false, name: "bot", text: (e as Error).message, hint: "bot.username is the bot's username without @; is the bot created and running?" });
+    if (!tg) {
+      for (const name of ["bot", "clock", "ping"]) add(false, name, "skipped: no connection");
+      return 1;
+    }
+    try {
+      const peer = await resolveBot(tg, cfg.bot.username);
+      add(true, "bot", `@${cfg.bot.username} resolved (id ${peer.userId.toString()})`);
+    } catch (e) {
+      add(false, "bot", (e as Error).message, "bot.username is the bot's username without @; is the bot created and running?");
+    }
+    try {
+      const o = await measureClockOffset(tg, 10);
+      let when = "";
+      if (cfg.booking.targetTime) {
+        const tz = cfg.booking.timezone ?? systemTimeZone();
+        const serverNow = nowMs() + o.offsetMs;
+        const at = nextDailyInstant(cfg.booking.targetTime, serverNow, tz);
+        when = `; ${formatDailyTime(cfg.booking.targetTime)} (${tz}) is in ${formatCountdown(at - serverNow)}`;
       }
-      try {
-        const o = await measureClockOffset(tg, PINGS);
-        let when = "";
-        if (cfg.booking.targetTime) {
-          const tz = cfg.booking.timezone ?? systemTimeZone();
-          const at = nextDailyInstant(cfg.booking.targetTime, o.serverNow(), tz);
-          when = `; ${formatDailyTime(cfg.booking.targetTime)} (${tz}) is in ${formatCountdown(at - o.serverNow(nowMs()))}`;
-        }
-        const big = Math.abs(o.offsetMs) > 1000;
-        add({
-          ok: true,
-          name: "clock",
-          text: `server − local ${describeOffset(o)}${when}`,
-          ...(big ? { hint: "the local clock is off by more than a second: scheduled mode corrects for it, but consider enabling NTP" } : {}),
-        });
-        const rtts = o.samples.map((x) => x.rttMs);
-        const ping = { median: percentile(rtts, 50), worst: Math.max(...rtts) };
-        onPing?.(ping, o.offsetMs);
-        add({
-          ok: true,
-          name: "ping",
-          text: `round trip to the DC: median ${ping.median.toFixed(1)} ms, worst ${ping.worst.toFixed(1)} ms over ${rtts.length} MTProto pings`,
-          ...(ping.median > HIGH_PING_MS
-            ? { hint: `each of the booking's ~4 round trips (/start, menu, press, confirm) costs this much: a server closer to the DC (Telegram's DCs are in Amsterdam, Miami and Singapore) or a wired network wins races` }
-            : {}),
-        });
-      } catch (e) {
-        add({ ok: false, name: "clock", text: (e as Error).message, hint: "the connection may be unstable; try again" });
-      }
-    } else {
-      for (const name of ["bot", "clock", "ping"]) add({ ok: false, name, text: "skipped: no connection" });
+      const offHint = Math.abs(o.offsetMs) > 1000 ? "the local clock is off by more than a second: scheduled mode corrects for it, but consider enabling NTP" : undefined;
+      add(true, "clock", `server − local ${describeOffset(o)}${when}`, offHint);
+      const rtts = o.samples.map((x) => x.rttMs);
+      const median = percentile(rtts, 50);
+      const worst = Math.max(...rtts);
+      log.info("check_ping", { rtt_median_ms: Number(median.toFixed(2)), rtt_worst_ms: Number(worst.toFixed(2)), clock_offset_ms: Number(o.offsetMs.toFixed(2)) });
+      const pingHint =
+        median > 100
+          ? "each of the booking's ~4 round trips (/start, menu, press, confirm) costs this much: a server closer to the DC (Telegram's DCs are in Amsterdam, Miami and Singapore) or a wired network wins races"
+          : undefined;
+      add(true, "ping", `round trip to the DC: median ${median.toFixed(1)} ms, worst ${worst.toFixed(1)} ms over ${rtts.length} MTProto pings`, pingHint);
+    } catch (e) {
+      add(false, "clock", (e as Error).message, "the connection may be unstable; try again");
     }
   } finally {
     await tg?.destroy().catch(() => {});
   }
-  return lines.every((l) => l.ok) ? 0 : 1;
+  return failed ? 1 : 0;
+}
+
+export async function runInspect(cfg: ClientConfig, sendStart: boolean, out: (line: string) => void): Promise<number> {
+  const tg = await openClient(cfg, (await obtainSession(cfg)).session);
+  try {
+    const peer = await resolveBot(tg, cfg.bot.username);
+    if (sendStart) {
+      await tg.invoke(new Api.messages.SendMessage({ peer, message: "/start", randomId: generateRandomLong() }));
+      out(`sent /start to @${cfg.bot.username}; reading the replies in a second`);
+      await Bun.sleep(1000);
+    }
+    const res = await tg.invoke(historyRequest(peer, 10));
+    const botId = peer.userId.toString();
+    const messages = ("messages" in res ? res.messages : []).toReversed().map((m) => messageFromBot(m, botId, new Map(), 0, false)).filter((m) => m !== undefined);
+    if (messages.length === 0) out(`no messages from @${cfg.bot.username} yet: try --inspect --start`);
+    for (const m of messages) describeMessage(m, cfg, out);
+    return 0;
+  } finally {
+    await tg.destroy().catch(() => {});
+  }
+}
+
+const MESSAGE_KEYS = { announcement: "announcement", booked: "booked", soldOut: "sold_out", notOpen: "not_open", alreadyBooked: "already_booked" } as const;
+
+function describeMessage(m: MessageEvent, cfg: ClientConfig, out: (line: string) => void): void {
+  const { texts } = initialState({ targets: cfg.targets, texts: cfg.texts }).config;
+  const matched = Object.entries(MESSAGE_KEYS).filter(([k]) => mentions(m.text.toLowerCase(), texts[k as keyof typeof MESSAGE_KEYS]));
+  out(`\n#${m.id} ${m.text.split("\n").join(" / ")}`);
+  out(`  matches: ${matched.length ? matched.map(([, key]) => `texts.${key}`).join(", ") : "no texts.* key"}`);
+  for (const row of m.buttons) {
+    const labels = row.map((b) => `[${b.text}]${labelSaysSoldOut(b.text, texts.soldOutButton) ? " (sold out: texts.sold_out_button)" : ""}`);
+    out(`  ${row[0]?.reply ? "reply keyboard" : "inline"}: ${labels.join(" ")}`);
+  }
+  const choice = chooseTransport(m.buttons, cfg.targets, [], texts.soldOutButton);
+  const confirm = findConfirmButton(m.buttons, texts.confirmButton);
+  if (choice) out(`  would press: [${choice.button.text}] (priority ${choice.target.priority}: ${choice.target.cities.join(", ")})`);
+  else if (confirm) out(`  would press: [${confirm.text}] (texts.confirm_button)`);
+  else if (m.buttons.length) out("  would press: nothing here (no button mentions a target city or texts.confirm_button)");
 }

@@ -2,7 +2,7 @@
 // which reads, validates and reports the first problem with its path, line and an example.
 
 import { readFileSync } from "node:fs";
-import { DEFAULT_FLOW_CONFIG, type RecogniseTexts, type Target } from "../flow.ts";
+import { DEFAULT_FLOW_CONFIG, type RecogniseTexts } from "../flow.ts";
 import { bool, ConfigError, dailyTime, describe, httpUrl, int, Invalid, list, num, optional, readYaml, record, text, texts, timeZone, type Setting, type Values } from "../settings.ts";
 import { RECOGNISE, SOLD_OUT_LABELS } from "../ui.ts";
 
@@ -102,23 +102,9 @@ export class TelegramCredentials {
   }
 }
 
-export interface ClientConfig {
-  /** the file it was read from, for messages */
-  source: string;
-  telegram: TelegramCredentials;
-  /** no usable api_id/api_hash: talk to the local sandbox at `sandbox.url` */
-  usesSandbox: boolean;
-  bot: { username: string };
-  targets: Target[];
-  booking: { targetTime?: Values<typeof SCHEMA>["booking"]["target_time"]; timezone?: string };
-  performance: { pollingIntervalMs: number; maxRetries: number; connectionTimeoutS: number };
-  notifications: { telegramNotify: boolean; soundAlert: boolean };
-  session: { path: string };
-  texts: RecogniseTexts;
-  sandbox: { url: string };
-}
+export type ClientConfig = ReturnType<typeof parseClientConfig>;
 
-export function parseClientConfig(yamlText: string, source: string): ClientConfig {
+export function parseClientConfig(yamlText: string, source: string) {
   const v = readYaml(SCHEMA, yamlText, source);
   const { api_id: apiId, api_hash: apiHash, phone } = v.telegram;
   const hasId = apiId !== 0;

@@ -1,64 +1,58 @@
-// Where the client's session comes from and how it connects: real Telegram needs the file --login
-// saved; in the sandbox that file is used while the sandbox still knows its key (sandboxes forget
-// keys when they restart), otherwise the sandbox hands out a fresh session for the run.
+// Where the client's session comes from and how it connects. Real Telegram needs the file --login
+// saved. In the sandbox that file is used while the sandbox still knows its key (sandboxes forget
+// keys when they restart), otherwise the sandbox hands out a fresh session for the run; the client
+// talks to the sandbox only over its HTTP endpoints (/sandbox/health, /session, /rsa, /auth-key).
 
 import "./gramjs/prelude.ts";
-import type { TelegramClient } from "telegram";
+import { Api, type TelegramClient } from "telegram";
 import type { ClientConfig } from "./config.ts";
-import { connectClient } from "./gramjs/connect.ts";
-import { SANDBOX_API, sandboxSession, savedSessionUser } from "./sandbox.ts";
+import { connectClient, sessionAuthKeyId, trustServerKey } from "./gramjs/connect.ts";
 import { readSession, SessionFileError } from "./session-store.ts";
 
-/** The sandbox account's phone when config.yaml names none. */
-export const SANDBOX_DEFAULT_PHONE = "+79990000001";
+/** The placeholder api_id/api_hash the sandbox accepts. */
+const SANDBOX_API = { apiId: 1, apiHash: "sandbox" } as const;
 
 export interface SessionInfo {
   session: string;
-  /** known in the sandbox */
-  userId?: number;
-  /** the session file that --login saved (always, with real Telegram) */
-  saved?: boolean;
-  /** sandbox: a session file exists but the sandbox no longer knows it, so a fresh one is used */
-  staleSaved?: boolean;
-  /** for the first line of output, e.g. "sandbox at http://127.0.0.1:8081, a fresh session for +7999…" */
+  /** e.g. "sandbox at http://127.0.0.1:8081 (user 1, phone +79990000001)" */
   describe: string;
 }
 
 export function sandboxPhone(cfg: ClientConfig): string {
-  return cfg.telegram.phone || SANDBOX_DEFAULT_PHONE;
-}
-
-export async function obtainSession(cfg: ClientConfig): Promise<SessionInfo> {
-  if (cfg.usesSandbox) {
-    const phone = sandboxPhone(cfg);
-    const saved = savedSandboxSession(cfg);
-    const savedUser = saved && (await savedSessionUser(cfg.sandbox.url, saved, phone));
-    if (saved && savedUser) {
-      return { session: saved, userId: savedUser, saved: true, describe: `sandbox at ${cfg.sandbox.url} (user ${savedUser}, phone ${phone}, session ${cfg.session.path})` };
-    }
-    const s = await sandboxSession(cfg.sandbox.url, phone);
-    // A saved session the sandbox no longer knows (it restarted) is worth a word, not an error.
-    const stale = saved ? `; ${cfg.session.path} is from an earlier sandbox run and was not used (\`--login\` again to rehearse the login)` : "";
-    return { ...s, describe: `sandbox at ${cfg.sandbox.url} (user ${s.userId}, phone ${phone})${stale}`, ...(saved ? { staleSaved: true } : {}) };
-  }
-  const session = readSession(cfg.session.path);
-  if (!session) {
-    throw new SessionFileError(`no session at ${cfg.session.path}: log in first with \`bun client.ts --login${cfg.source !== "config.yaml" ? ` --config ${cfg.source}` : ""}\``);
-  }
-  return { session, saved: true, describe: `Telegram, session ${cfg.session.path}` };
-}
-
-/** The session file in sandbox mode, if there is a usable one (a sandbox can always mint another). */
-function savedSandboxSession(cfg: ClientConfig): string | undefined {
-  try {
-    return readSession(cfg.session.path);
-  } catch {
-    return undefined;
-  }
+  return cfg.telegram.phone || "+79990000001";
 }
 
 export function apiCredentials(cfg: ClientConfig): { apiId: number; apiHash: string } {
   return cfg.usesSandbox ? SANDBOX_API : { apiId: cfg.telegram.apiId, apiHash: cfg.telegram.apiHash };
+}
+
+export async function obtainSession(cfg: ClientConfig): Promise<SessionInfo> {
+  if (!cfg.usesSandbox) {
+    const session = readSession(cfg.session.path);
+    if (!session) {
+      throw new SessionFileError(`no session at ${cfg.session.path}: log in first with \`bun client.ts --login${cfg.source !== "config.yaml" ? ` --config ${cfg.source}` : ""}\``);
+    }
+    return { session, describe: `Telegram, session ${cfg.session.path}` };
+  }
+  const url = cfg.sandbox.url;
+  const phone = sandboxPhone(cfg);
+  let saved: string | undefined;
+  try {
+    saved = readSession(cfg.session.path);
+  } catch {
+    // an unusable file: the sandbox can always mint another session
+  }
+  const savedUser = saved && (await savedSessionUser(url, saved, phone));
+  if (saved && savedUser) {
+    return { session: saved, describe: `sandbox at ${url} (user ${savedUser}, phone ${phone}, session ${cfg.session.path})` };
+  }
+  const res = await sandboxGet(url, `/session?phone=${encodeURIComponent(phone)}`, "POST");
+  const body = (await res.json().catch(() => ({}))) as { result?: { user_id?: number; session?: string }; error?: string };
+  const r = body.result;
+  if (!res.ok || !r?.session || typeof r.user_id !== "number") throw new SessionFileError(`the sandbox at ${url} refused a session: ${body.error ?? res.status}`);
+  // A saved session the sandbox no longer knows (it restarted) is worth a word, not an error.
+  const stale = saved ? `; ${cfg.session.path} is from an earlier sandbox run and was not used (\`--login\` again to rehearse the login)` : "";
+  return { session: r.session, describe: `sandbox at ${url} (user ${r.user_id}, phone ${phone})${stale}` };
 }
 
 export function openClient(cfg: ClientConfig, session: string): Promise<TelegramClient> {
@@ -67,4 +61,68 @@ export function openClient(cfg: ClientConfig, session: string): Promise<Telegram
     timeoutSec: cfg.performance.connectionTimeoutS,
     connectionRetries: Math.max(1, cfg.performance.maxRetries),
   });
+}
+
+export async function resolveBot(tg: TelegramClient, username: string): Promise<Api.InputPeerUser> {
+  let res: Api.contacts.ResolvedPeer;
+  try {
+    res = await tg.invoke(new Api.contacts.ResolveUsername({ username }));
+  } catch (e) {
+    const msg = (e as { errorMessage?: string }).errorMessage;
+    if (msg === "USERNAME_NOT_OCCUPIED" || msg === "USERNAME_INVALID") {
+      throw new Error(`no bot @${username} on this Telegram server: check bot.username in the config (without @)`);
+    }
+    throw e;
+  }
+  const peer = res.peer;
+  const user = peer instanceof Api.PeerUser ? res.users.find((u) => u instanceof Api.User && u.id.equals(peer.userId)) : undefined;
+  if (!(user instanceof Api.User) || user.accessHash === undefined) {
+    throw new Error(`@${username} is not a user or bot account: check bot.username in the config`);
+  }
+  return new Api.InputPeerUser({ userId: user.id, accessHash: user.accessHash });
+}
+
+async function sandboxGet(sandboxUrl: string, path: string, method = "GET"): Promise<Response> {
+  try {
+    return await fetch(`${sandboxUrl.replace(/\/+$/, "")}/sandbox${path}`, { method });
+  } catch {
+    throw new SessionFileError(
+      `no sandbox at ${sandboxUrl}: start one with \`bun run sandbox\` or \`bun bot.ts\` (without BOT_TOKEN), or set telegram.api_id/api_hash in config.yaml for real Telegram`,
+    );
+  }
+}
+
+/**
+ * The user a saved session belongs to in this sandbox, if the sandbox still knows its auth key
+ * and it signed in as `phone`. Only the auth_key_id, which every MTProto message carries in the
+ * clear anyway, is sent.
+ */
+async function savedSessionUser(sandboxUrl: string, session: string, phone: string): Promise<number | undefined> {
+  let keyId: bigint;
+  try {
+    keyId = sessionAuthKeyId(session);
+  } catch {
+    return undefined; // not a gramjs session: a fresh one will do
+  }
+  const res = await sandboxGet(sandboxUrl, `/auth-key?key_id=${keyId}`);
+  const r = ((await res.json().catch(() => ({}))) as { result?: { known?: boolean; user_id?: number; phone?: string } }).result;
+  if (!res.ok || !r?.known || !r.user_id) return undefined;
+  const digits = (p: string) => p.replace(/\D/g, "");
+  if (r.phone !== undefined && digits(r.phone) !== digits(phone)) return undefined;
+  return r.user_id;
+}
+
+/** Where the sandbox's MTProto front is, with gramjs made to trust the sandbox's RSA key for the key exchange. */
+export async function prepareSandboxLogin(sandboxUrl: string): Promise<{ host: string; port: number; loginCode?: string }> {
+  const health = await sandboxGet(sandboxUrl, "/health");
+  const body = (await health.json().catch(() => ({}))) as { result?: { mtproto?: { host: string; port: number } | null; login_code?: string } };
+  const mt = body.result?.mtproto;
+  if (!health.ok || !mt) throw new SessionFileError(`the sandbox at ${sandboxUrl} has no MTProto front running`);
+  const rsa = await sandboxGet(sandboxUrl, "/rsa");
+  const pem = await rsa.text();
+  if (!rsa.ok || !pem.includes("PUBLIC KEY")) {
+    throw new SessionFileError(`the sandbox at ${sandboxUrl} offers no RSA key for logging in (GET /sandbox/rsa: ${rsa.status}); is it an older version?`);
+  }
+  trustServerKey(pem);
+  return { host: mt.host, port: mt.port, loginCode: body.result?.login_code };
 }

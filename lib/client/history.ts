@@ -6,10 +6,16 @@ import "./gramjs/prelude.ts";
 import { Api, type TelegramClient } from "telegram";
 import { returnBigInt } from "telegram/Helpers";
 import type { MessageEvent } from "../flow.ts";
-import { classifyRequestError } from "./errors.ts";
-import { messageFromBot, sameMessage, type CallbackTokens } from "./updates.ts";
+import { messageFromBot, type CallbackTokens } from "./updates.ts";
 
-const LIMIT = 10;
+export const historyRequest = (peer: Api.TypeInputPeer, limit: number) =>
+  new Api.messages.GetHistory({ peer, offsetId: 0, offsetDate: 0, addOffset: 0, limit, maxId: 0, minId: 0, hash: returnBigInt(0) });
+
+/** Same text and same buttons: a history entry that adds nothing to what an update already told us. */
+function sameMessage(a: MessageEvent, b: MessageEvent): boolean {
+  const labels = (m: MessageEvent) => JSON.stringify(m.buttons.map((row) => row.map((x) => [x.text, x.data])));
+  return a.text === b.text && labels(a) === labels(b);
+}
 
 export class ChatHistory {
   /** message id → the version last fed to the flow */
@@ -26,14 +32,10 @@ export class ChatHistory {
     private readonly botId: string,
   ) {}
 
-  private request(limit: number): Api.messages.GetHistory {
-    return new Api.messages.GetHistory({ peer: this.peer, offsetId: 0, offsetDate: 0, addOffset: 0, limit, maxId: 0, minId: 0, hash: returnBigInt(0) });
-  }
-
   /** Reads the newest message id as the baseline; false when the history cannot be read. */
   async begin(): Promise<boolean> {
     try {
-      const res = await this.tg.invoke(this.request(1));
+      const res = await this.tg.invoke(historyRequest(this.peer, 1));
       if (!("messages" in res)) return false;
       this.baselineId = res.messages.reduce((max, m) => Math.max(max, m.id), 0);
       return true;
@@ -42,22 +44,18 @@ export class ChatHistory {
     }
   }
 
-  /** A message the flow got from an update. */
   remember(ev: MessageEvent): void {
     this.seen.set(ev.id, ev);
   }
 
-  /**
-   * One check: the messages no update delivered (oldest first), or, when the check failed, how
-   * long to wait before the next one and why.
-   */
-  async check(tokens: CallbackTokens, backoffMs: number): Promise<{ found: MessageEvent[] } | { waitMs: number; problem: string }> {
-    if (this.inFlight) return { found: [] };
+  /** One check: the messages no update delivered, oldest first. */
+  async check(tokens: CallbackTokens): Promise<MessageEvent[]> {
+    if (this.inFlight) return [];
     this.inFlight = true;
     this.polls++;
     try {
-      const res = await this.tg.invoke(this.request(LIMIT));
-      if (!("messages" in res)) return { found: [] };
+      const res = await this.tg.invoke(historyRequest(this.peer, 10));
+      if (!("messages" in res)) return [];
       const found: MessageEvent[] = [];
       for (const m of res.messages.toReversed()) {
         const ev = messageFromBot(m, this.botId, tokens, performance.now(), false);
@@ -70,11 +68,7 @@ export class ChatHistory {
         this.hits++;
         found.push(ev);
       }
-      return { found };
-    } catch (e) {
-      const f = classifyRequestError(e, "messages.GetHistory");
-      const waitMs = f.retryAfterMs ?? backoffMs;
-      return { waitMs, problem: `history check: ${f.reason}; next check in ${waitMs} ms` };
+      return found;
     } finally {
       this.inFlight = false;
     }

@@ -1,33 +1,22 @@
 // --login: interactive login (phone, code, 2FA password), to real Telegram or, the same way, to
 // the sandbox (key exchange with its RSA key, its fixed code). The code and the password are read
-// without echo and never logged; the session is saved 0600 (session-store.ts).
-//
-// gramjs's sign-in asks again after every error that onError does not stop, and it turns a
-// failed code prompt into "Code is empty": so when the input ends (EOF, Ctrl+D, Ctrl+C) the
-// prompts record it and onError stops the login, which then fails with one clear message.
+// without echo and never logged. gramjs's sign-in asks again after every error that onError does
+// not stop, and turns a failed code prompt into "Code is empty": so when the input ends (EOF,
+// Ctrl+D, Ctrl+C) the prompts record it and onError stops the login with one clear message.
 
 import "./gramjs/prelude.ts";
 import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
-import { TelegramClient } from "telegram";
 import type { UserAuthParams } from "telegram/client/auth";
-import { Logger, LogLevel } from "telegram/extensions/Logger";
 import type { ClientConfig } from "./config.ts";
-import { PortSafeStringSession, socketDialing } from "./gramjs/connect.ts";
-import { apiCredentials, sandboxPhone } from "./connect.ts";
-import { prepareSandboxLogin, type SandboxLoginTarget } from "./sandbox.ts";
+import { PortSafeStringSession, quietClient, socketDialing } from "./gramjs/connect.ts";
+import { apiCredentials, prepareSandboxLogin, sandboxPhone } from "./connect.ts";
 import { writeSession } from "./session-store.ts";
 
 /** The input ended (EOF, Ctrl+D) or was interrupted (Ctrl+C) before an answer was typed. */
-export class InputClosedError extends Error {
-  constructor(readonly question: string, interrupted = false) {
-    super(interrupted ? "input interrupted" : "input closed");
-    this.name = "InputClosedError";
-  }
-}
+export class InputClosedError extends Error {}
 
 export interface Prompter {
-  /** Print the question and read one line; `hidden`: the typed text is not echoed. */
   ask(question: string, hidden?: boolean): Promise<string>;
   close(): void;
 }
@@ -58,7 +47,7 @@ export function createPrompter(input: Input = process.stdin, output: NodeJS.Writ
       muted = hidden && terminal;
       try {
         const line = await lines.next();
-        if (line.done) throw new InputClosedError(question, interrupted);
+        if (line.done) throw new InputClosedError(interrupted ? "input interrupted" : "input closed");
         return line.value.trim();
       } finally {
         muted = false;
@@ -69,25 +58,12 @@ export function createPrompter(input: Input = process.stdin, output: NodeJS.Writ
   };
 }
 
-/** Ask one question on its own line reader (closed afterwards). */
-export async function ask(question: string, hidden = false, input?: Input, output?: NodeJS.WritableStream): Promise<string> {
-  const p = createPrompter(input, output);
-  try {
-    return await p.ask(question, hidden);
-  } finally {
-    p.close();
-  }
-}
-
 // RPC errors after which asking again cannot help.
 const FATAL = /FLOOD|PHONE_NUMBER_INVALID|PHONE_NUMBER_BANNED|PHONE_CODE_EXPIRED|API_ID_INVALID|API_ID_PUBLISHED_FLOOD|AUTH_RESTART/;
 /** Wrong codes, passwords or numbers typed in a row before the login gives up. */
 export const MAX_LOGIN_ERRORS = 5;
 
-/**
- * gramjs's callbacks for client.start(). `cancelled()` says why the login stopped on its own
- * (input ended, too many errors), for the message the user sees.
- */
+/** gramjs's callbacks for client.start(); `cancelled()` says why the login stopped on its own. */
 export function loginParams(
   cfg: ClientConfig,
   out: (line: string) => void,
@@ -135,27 +111,15 @@ export function loginParams(
   return { params, cancelled: () => cancelled };
 }
 
-export async function login(cfg: ClientConfig, out: (line: string) => void, prompter: Prompter = createPrompter()): Promise<void> {
-  let sandbox: SandboxLoginTarget | undefined;
-  try {
-    sandbox = cfg.usesSandbox ? await prepareSandboxLogin(cfg.sandbox.url) : undefined;
-  } catch (e) {
-    prompter.close();
-    throw e;
-  }
+export async function login(cfg: ClientConfig, out: (line: string) => void): Promise<void> {
+  const sandbox = cfg.usesSandbox ? await prepareSandboxLogin(cfg.sandbox.url) : undefined;
   // In the sandbox: an empty session whose DC is the sandbox, where gramjs creates the auth key.
   const session = new PortSafeStringSession("");
   if (sandbox) session.setDC(2, sandbox.host, sandbox.port);
-  const { apiId, apiHash } = apiCredentials(cfg);
-  const client = new TelegramClient(session, apiId, apiHash, {
-    connectionRetries: 3,
-    timeout: cfg.performance.connectionTimeoutS,
-    floodSleepThreshold: 0,
-    baseLogger: new Logger(LogLevel.NONE),
-    ...(sandbox ? { networkSocket: socketDialing(sandbox.host, sandbox.port) } : {}),
-  });
-  client.setLogLevel(LogLevel.NONE);
+  const opts = { ...apiCredentials(cfg), timeoutSec: cfg.performance.connectionTimeoutS };
+  const client = quietClient(session, opts, sandbox && socketDialing(sandbox.host, sandbox.port));
   if (sandbox) out(`logging in to the sandbox at ${cfg.sandbox.url} as ${sandboxPhone(cfg)}`);
+  const prompter = createPrompter();
   const { params, cancelled } = loginParams(cfg, out, prompter, sandbox);
   try {
     await client.start(params).catch((e: unknown) => {

@@ -5,11 +5,10 @@ import "./gramjs/prelude.ts";
 import type { TelegramClient } from "telegram";
 import { looksLikeOurBot, type ClientConfig } from "./config.ts";
 import type { Logger } from "../log.ts";
-import { formatCountdown, formatDailyTime, nextDailyInstant, nowMs, sleepUntil, systemTimeZone, type ClockOffset } from "../timing.ts";
+import { formatCountdown, formatDailyTime, nextDailyInstant, nowMs, sleepUntil, systemTimeZone } from "../timing.ts";
 import { BUTTON } from "../ui.ts";
-import type { Booker, BookerOptions, BookingNote, BookingOutcome } from "./booker.ts";
-import { prepareBooker } from "./prepare.ts";
-import { describeOffset, measureClockOffset } from "./clock-sync.ts";
+import { prepareBooker, type Booker, type BookerOptions, type BookingOutcome } from "./booker.ts";
+import { describeOffset, measureClockOffset, type ClockOffset } from "./clock-sync.ts";
 import { obtainSession, openClient } from "./connect.ts";
 
 export interface RunContext {
@@ -21,13 +20,13 @@ export interface RunContext {
   res: { tg?: TelegramClient; booker?: Booker };
 }
 
-export const PREPARE_BEFORE_MS = 60_000;
-export const WARM_UP_BEFORE_MS = 50_000;
-export const INTENSE_BEFORE_MS = 10_000;
+const PREPARE_BEFORE_MS = 60_000;
+const WARM_UP_BEFORE_MS = 50_000;
+const INTENSE_BEFORE_MS = 10_000;
 /** Seconds before the opening at which scheduled mode says how long is left. */
 const FINAL_COUNTDOWN_S = [45, 30, 20, 5, 3, 2];
 
-export function bookerOptions(cfg: ClientConfig, log: Logger, onNote: (n: BookingNote) => void): BookerOptions {
+function bookerOptions(cfg: ClientConfig, log: Logger, out: (line: string) => void): BookerOptions {
   return {
     botUsername: cfg.bot.username,
     flow: {
@@ -40,12 +39,8 @@ export function bookerOptions(cfg: ClientConfig, log: Logger, onNote: (n: Bookin
     pollingIntervalMs: cfg.performance.pollingIntervalMs,
     stageTimeoutMs: cfg.performance.connectionTimeoutS * 1000,
     log,
-    onNote,
+    onNote: (n) => out(`${n.level === "info" ? "note" : n.level === "warn" ? "warning" : "error"}: ${n.message}`),
   };
-}
-
-export function printNote(out: (line: string) => void) {
-  return (n: BookingNote) => out(`${n.level === "info" ? "note" : n.level === "warn" ? "warning" : "error"}: ${n.message}`);
 }
 
 /** Session, connection, the bot resolved: everything up to watching; no retry waits past `deadline` (nowMs). */
@@ -54,11 +49,7 @@ export async function prepare(ctx: RunContext, deadline?: number): Promise<Booke
   const started = performance.now();
   const s = await obtainSession(cfg);
   ctx.res.tg = await openClient(cfg, s.session);
-  const booker = await prepareBooker(ctx.res.tg, bookerOptions(cfg, log, printNote(out)), {
-    maxRetries: cfg.performance.maxRetries,
-    deadline,
-    signal: ctx.signal,
-  });
+  const booker = await prepareBooker(ctx.res.tg, bookerOptions(cfg, log, out), { deadline, signal: ctx.signal });
   ctx.res.booker = booker;
   const ms = performance.now() - started;
   out(`connected to ${s.describe}; @${cfg.bot.username} resolved (id ${booker.botId}) in ${ms.toFixed(0)} ms`);
@@ -66,19 +57,14 @@ export async function prepare(ctx: RunContext, deadline?: number): Promise<Booke
   return booker;
 }
 
-export function watchingLine(cfg: ClientConfig, booker: Booker, extra = ""): string {
-  return `watching @${cfg.bot.username} for the announcement as user ${booker.selfId}${extra}`;
-}
-
-/** How often immediate mode says it is still watching. */
-export const STILL_WATCHING_EVERY_MS = 60_000;
+const watchingLine = (cfg: ClientConfig, booker: Booker, extra: string) => `watching @${cfg.bot.username} for the announcement as user ${booker.selfId}${extra}`;
 
 export async function runImmediate(ctx: RunContext): Promise<BookingOutcome> {
   const booker = await prepare(ctx);
   const since = performance.now();
   const heartbeat = setInterval(() => {
     if (booker.busy) ctx.out(`still watching for the announcement (${formatCountdown(performance.now() - since)})`);
-  }, STILL_WATCHING_EVERY_MS);
+  }, 60_000);
   try {
     return await booker.book({
       signal: ctx.signal,
@@ -121,12 +107,12 @@ export async function runScheduled(ctx: RunContext): Promise<BookingOutcome> {
   try {
     offset = await measureClockOffset(ctx.res.tg!);
     out(`clock: server − local ${describeOffset(offset)}`);
-    log.info("clock_offset", { offset_ms: Number(offset.offsetMs.toFixed(2)), rtt_ms: Number(offset.best!.rttMs.toFixed(2)), samples: offset.count });
+    log.info("clock_offset", { offset_ms: Number(offset.offsetMs.toFixed(2)), rtt_ms: Number(offset.rttMs.toFixed(2)), samples: offset.samples.length });
   } catch (e) {
     out(`warning: could not measure the server's clock (${(e as Error).message}); using the local clock`);
     log.warn("clock_offset_failed", { error: (e as Error).message });
   }
-  const trigger = offset ? offset.toLocal(target) : target;
+  const trigger = target - (offset?.offsetMs ?? 0);
 
   const timers: ReturnType<typeof setTimeout>[] = [];
   const outcome = booker.book({
@@ -135,30 +121,14 @@ export async function runScheduled(ctx: RunContext): Promise<BookingOutcome> {
     signal: ctx.signal,
     onWatching: () => {
       out(watchingLine(cfg, booker, `; firing at ${formatDailyTime(t)} server time`));
+      const before = (ms: number, fn: () => void) => timers.push(setTimeout(fn, Math.max(0, trigger - ms - nowMs())));
       // The warm-up /start (the bot learns about us, the connection is warm); the flow ignores its reply.
       if (trigger - nowMs() > 1000) {
-        timers.push(
-          setTimeout(
-            () =>
-              booker.sendStart().then(
-                () => out("warm-up /start sent"),
-                (e) => out(`warning: the warm-up /start failed: ${(e as Error).message}`),
-              ),
-            Math.max(0, trigger - WARM_UP_BEFORE_MS - nowMs()),
-          ),
-        );
+        before(WARM_UP_BEFORE_MS, () => booker.sendStart().then(() => out("warm-up /start sent"), (e) => out(`warning: the warm-up /start failed: ${(e as Error).message}`)));
       }
-      timers.push(
-        setTimeout(
-          () => out(`watching intensely: history check every ${cfg.performance.pollingIntervalMs} ms as a fallback`),
-          Math.max(0, trigger - INTENSE_BEFORE_MS - nowMs()),
-        ),
-      );
+      before(INTENSE_BEFORE_MS, () => out(`watching intensely: history check every ${cfg.performance.pollingIntervalMs} ms as a fallback`));
       // The last minute is not silent; nothing is printed in the final second.
-      for (const s of FINAL_COUNTDOWN_S) {
-        const at = trigger - s * 1000 - nowMs();
-        if (at > 0) timers.push(setTimeout(() => out(`opening in ${s} s`), at));
-      }
+      for (const s of FINAL_COUNTDOWN_S) if (trigger - s * 1000 > nowMs()) before(s * 1000, () => out(`opening in ${s} s`));
     },
   });
   try {

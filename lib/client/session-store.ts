@@ -1,20 +1,13 @@
-// The client's session file: a key to the user's whole Telegram account.
-// Written 0600, read back only if nobody else can read it; never logged.
-//
-// The folder: one that the session gets to itself is kept 0700. That is a folder writeSession
-// creates (the default `sessions/`, or any new folder in session.path), or an existing folder
-// named `sessions`. Any other existing folder (".", a home directory, a project folder) is left
-// exactly as it is: a session path like "client.session" must not chmod the current directory.
-// Writing is refused into a folder that other users may write to (group/world-writable without
-// the sticky bit, as /tmp has), since they could replace or remove the key; the hint says what to do.
+// The session file, a key to the user's whole Telegram account: written 0600, read back only if
+// nobody else can read it, never logged. Its folder is kept 0700 when it is the session's own (one
+// writeSession creates, or an existing `sessions/`); any other folder is left as it is ("client.session"
+// must not chmod the current directory), and one that others may write to (without the sticky bit
+// /tmp has) is refused, since they could replace the key.
 
 import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 
 export class SessionFileError extends Error {}
-
-/** Folders named like this are treated as dedicated to sessions (kept 0700 even if they existed). */
-export const SESSIONS_FOLDER_NAME = "sessions";
 
 export function readSession(path: string): string | undefined {
   if (!existsSync(path)) return undefined;
@@ -40,7 +33,7 @@ export function writeSession(path: string, session: string): void {
   } else {
     const st = statSync(dir);
     if (!st.isDirectory()) throw new SessionFileError(`cannot save the session: ${dirname(path)} is not a folder (check session.path)`);
-    const ownDedicated = basename(dir) === SESSIONS_FOLDER_NAME && typeof process.getuid === "function" && st.uid === process.getuid();
+    const ownDedicated = basename(dir) === "sessions" && typeof process.getuid === "function" && st.uid === process.getuid();
     if (ownDedicated) chmodSync(dir, 0o700);
     else if (st.mode & 0o022 && !(st.mode & 0o1000)) {
       throw new SessionFileError(

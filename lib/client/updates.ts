@@ -1,5 +1,5 @@
-// gramjs TL updates → the flow's message events. Pure (no I/O); called on the hot path, so it
-// allocates only what the event needs.
+// gramjs TL updates → the flow's message events. Pure; on the hot path, so it allocates only what
+// the event needs.
 
 import { Api } from "telegram";
 import type { Button, MessageEvent } from "../flow.ts";
@@ -11,31 +11,21 @@ export type CallbackTokens = Map<string, Buffer>;
  * The keyboard as flow Buttons: inline ones (callback buttons get a token registered in `tokens`)
  * or a reply keyboard's (pressing one sends its label).
  */
-export function keyboardButtons(markup: Api.TypeReplyMarkup | undefined, tokens: CallbackTokens): Button[][] {
+function keyboardButtons(markup: Api.TypeReplyMarkup | undefined, tokens: CallbackTokens): Button[][] {
   if (markup instanceof Api.ReplyKeyboardMarkup) return markup.rows.map((r, row) => r.buttons.map((b, col) => ({ text: b.text, reply: true, row, col })));
   if (!(markup instanceof Api.ReplyInlineMarkup)) return [];
-  const rows: Button[][] = [];
-  for (let r = 0; r < markup.rows.length; r++) {
-    const src = markup.rows[r]!.buttons;
-    const row: Button[] = [];
-    for (let c = 0; c < src.length; c++) {
-      const b = src[c]!;
-      if (b instanceof Api.KeyboardButtonCallback) {
-        const data = Buffer.from(b.data);
-        // latin1 maps every byte to one char: a lossless, cheap key for arbitrary bytes.
-        const token = data.toString("latin1");
-        tokens.set(token, data);
-        row.push({ text: b.text, data: token, row: r, col: c });
-      } else {
-        row.push({ text: b.text, row: r, col: c });
-      }
-    }
-    rows.push(row);
-  }
-  return rows;
+  return markup.rows.map((r, row) =>
+    r.buttons.map((b, col) => {
+      if (!(b instanceof Api.KeyboardButtonCallback)) return { text: b.text, row, col };
+      const data = Buffer.from(b.data);
+      // latin1 maps every byte to one char: a lossless, cheap key for arbitrary bytes.
+      const token = data.toString("latin1");
+      tokens.set(token, data);
+      return { text: b.text, data: token, row, col };
+    }),
+  );
 }
 
-/** A bot's message (not ours) in the chat with `botId`, as a flow event; undefined otherwise. */
 export function messageFromBot(m: Api.TypeMessage, botId: string, tokens: CallbackTokens, at: number, edit: boolean): MessageEvent | undefined {
   if (!(m instanceof Api.Message) || m.out) return undefined;
   const peer = m.peerId;
@@ -46,7 +36,6 @@ export function messageFromBot(m: Api.TypeMessage, botId: string, tokens: Callba
   return ev;
 }
 
-/** One update → at most one flow event (new messages, edits and short messages from the bot). */
 export function updateToEvent(u: unknown, botId: string, tokens: CallbackTokens, at: number): MessageEvent | undefined {
   if (u instanceof Api.UpdateNewMessage) return messageFromBot(u.message, botId, tokens, at, false);
   if (u instanceof Api.UpdateEditMessage) return messageFromBot(u.message, botId, tokens, at, true);
@@ -55,16 +44,4 @@ export function updateToEvent(u: unknown, botId: string, tokens: CallbackTokens,
     return { type: "message", id: u.id, text: u.message, buttons: [], at };
   }
   return undefined;
-}
-
-/** Same text and same buttons: a history entry that adds nothing to what an update already told us. */
-export function sameMessage(a: MessageEvent, b: MessageEvent): boolean {
-  if (a.text !== b.text || a.buttons.length !== b.buttons.length) return false;
-  for (let r = 0; r < a.buttons.length; r++) {
-    const x = a.buttons[r]!;
-    const y = b.buttons[r]!;
-    if (x.length !== y.length) return false;
-    for (let c = 0; c < x.length; c++) if (x[c]!.text !== y[c]!.text || x[c]!.data !== y[c]!.data) return false;
-  }
-  return true;
 }

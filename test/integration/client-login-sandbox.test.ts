@@ -64,7 +64,7 @@ describe("bun client.ts --login against the sandbox", () => {
     expect(login.out).not.toContain(session);
 
     const check = await run(["--check", "--config", config], dir);
-    expect(check.out).toContain(`✓ session: sessions/client.session (from --login) for sandbox user ${user!.id}`);
+    expect(check.out).toMatch(new RegExp(`^✓ session: sandbox at \\S+ \\(user ${user!.id}, phone \\S+, session sessions/client.session\\)$`, "m"));
     expect(check.out).toMatch(/^✓ connection: /m);
     expect(check.out).toMatch(/^✓ bot: @login_cli_bot resolved/m);
     expect(check.code).toBe(0);
@@ -74,7 +74,7 @@ describe("bun client.ts --login against the sandbox", () => {
     const other = await sandbox();
     writeFileSync(config, readFileSync(config, "utf8").replace(sb.botApiUrl, other.botApiUrl));
     const again = await run(["--check", "--config", config], dir);
-    expect(again.out).toMatch(/^✓ session: fresh sandbox session for user \d+/m);
+    expect(again.out).toMatch(/^✓ session: sandbox at \S+ \(user \d+, phone \S+\); sessions\/client.session is from an earlier sandbox run and was not used/m);
     expect(again.code).toBe(0);
   }, 30_000);
 

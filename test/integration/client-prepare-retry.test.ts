@@ -5,8 +5,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import type { TelegramClient } from "telegram";
 import { parseClientConfig } from "../../lib/client/config.ts";
-import type { Booker, BookerOptions, BookingNote } from "../../lib/client/booker.ts";
-import { prepareBooker } from "../../lib/client/prepare.ts";
+import { prepareBooker, type Booker, type BookerOptions, type BookingNote } from "../../lib/client/booker.ts";
 import { RetryGaveUp } from "../../lib/retry.ts";
 import { prepare, type RunContext } from "../../lib/client/modes.ts";
 import { connectSandboxClient } from "../helpers/gramjs.ts";
@@ -31,9 +30,9 @@ async function floodedClient(phone: string) {
   return { sb, tg };
 }
 
-const options = (botUsername = TEST_BOT.username, notes: BookingNote[] = []): BookerOptions => ({
+const options = (botUsername = TEST_BOT.username, notes: BookingNote[] = [], maxRetries = 3): BookerOptions => ({
   botUsername,
-  flow: { targets: [{ cities: ["Челябинск"], priority: 1 }], maxRetries: 3 },
+  flow: { targets: [{ cities: ["Челябинск"], priority: 1 }], maxRetries },
   onNote: (n) => notes.push(n),
 });
 
@@ -55,7 +54,7 @@ describe("Booker.prepare retries", () => {
 
   test("max_retries 0: fails at once with the reason and the setting", async () => {
     const { tg } = await floodedClient("+79990007002");
-    const e = await prepareBooker(tg, options(), { maxRetries: 0 }).catch((x) => x);
+    const e = await prepareBooker(tg, options(undefined, [], 0)).catch((x) => x);
     expect(e).toBeInstanceOf(RetryGaveUp);
     expect(e.message).toBe(
       "FLOOD_WAIT: Telegram asks to wait 1 s before the next request (contacts.ResolveUsername); gave up after 1 attempt",
@@ -64,9 +63,9 @@ describe("Booker.prepare retries", () => {
 
   test("a wait that would run past the opening is not started", async () => {
     const { tg } = await floodedClient("+79990007003");
-    const retries: string[] = [];
+    const retries: BookingNote[] = [];
     const t0 = performance.now();
-    const e = await prepareBooker(tg, options(), { deadline: nowMs() + 400, onRetry: (m) => retries.push(m) }).catch((x) => x);
+    const e = await prepareBooker(tg, options(undefined, retries), { deadline: nowMs() + 400 }).catch((x) => x);
     expect(e).toBeInstanceOf(RetryGaveUp);
     expect(e.message).toMatch(/^FLOOD_WAIT: Telegram asks to wait 1 s .*\(contacts\.ResolveUsername\); not retrying: the wait \(1000 ms\) would end past the deadline$/);
     expect(retries).toEqual([]);
@@ -77,8 +76,8 @@ describe("Booker.prepare retries", () => {
     const sb = await startSandbox({ botApiPort: 0, mtprotoPort: 0, bots: [TEST_BOT] });
     const tg = await connectSandboxClient(sb.sessionFor("+79990007004").session);
     open.push({ sb, tg });
-    const retries: string[] = [];
-    await expect(prepareBooker(tg, options("no_such_bot"), { onRetry: (m) => retries.push(m) })).rejects.toThrow("no bot @no_such_bot on this Telegram server");
+    const retries: BookingNote[] = [];
+    await expect(prepareBooker(tg, options("no_such_bot", retries))).rejects.toThrow("no bot @no_such_bot on this Telegram server");
     expect(retries).toEqual([]);
   }, 15_000);
 });

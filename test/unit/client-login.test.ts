@@ -7,7 +7,17 @@ import { PassThrough } from "node:stream";
 import { Api } from "telegram";
 import { signInUser } from "telegram/client/auth";
 import { parseClientConfig } from "../../lib/client/config.ts";
-import { ask, createPrompter, InputClosedError, loginParams, MAX_LOGIN_ERRORS } from "../../lib/client/login.ts";
+import type { Readable, Writable } from "node:stream";
+import { createPrompter, InputClosedError, loginParams, MAX_LOGIN_ERRORS } from "../../lib/client/login.ts";
+
+async function ask(question: string, hidden: boolean, input: Readable, output: Writable): Promise<string> {
+  const p = createPrompter(input, output);
+  try {
+    return await p.ask(question, hidden);
+  } finally {
+    p.close();
+  }
+}
 
 function streams() {
   const input = new PassThrough();

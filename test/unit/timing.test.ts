@@ -1,13 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import {
-  ClockOffset,
   MAX_TIMER_DELAY_MS,
   formatCountdown,
   formatDailyTime,
-  msgIdToEpochMs,
   nextDailyInstant,
   nowMs,
-  offsetFromMsgId,
   parseDailyTime,
   preciseAt,
   sleepUntil,
@@ -92,7 +89,7 @@ describe("preciseAt with an injected clock and timers", () => {
   test("sleeps with timers until the spin window, then watches the clock", () => {
     const loop = new FakeLoop(0);
     let fired = false;
-    preciseAt(10_000, () => (fired = true), { ...loop.options(), spinMs: 4 });
+    preciseAt(10_000, () => (fired = true), loop.options());
     loop.run(9_995);
     expect(fired).toBe(false);
     expect(loop.delays).toEqual([9_995]); // one timer up to 4-5 ms before
@@ -258,42 +255,6 @@ describe("daily instants", () => {
   test("fractional 'from' instants", () => {
     const from = at("2025-06-10T06:29:59Z") + 999.5;
     expect(nextDailyInstant(t1130, from, "Asia/Yekaterinburg")).toBe(at("2025-06-10T06:30:00Z"));
-  });
-});
-
-describe("clock offset from MTProto message ids", () => {
-  const msgId = (epochMs: number) => {
-    const sec = Math.floor(epochMs / 1000);
-    const frac = Math.round(((epochMs / 1000 - sec) * 2 ** 32) / 4) * 4 + 1; // server ids are odd
-    return (BigInt(sec) << 32n) | BigInt(frac);
-  };
-
-  test("a message id carries the server's time", () => {
-    expect(msgIdToEpochMs(msgId(1_750_000_000_250))).toBeCloseTo(1_750_000_000_250, 3);
-    expect(msgIdToEpochMs(1_750_000_000n << 32n)).toBe(1_750_000_000_000);
-  });
-
-  test("offset = server time - midpoint of send and receive", () => {
-    const s = offsetFromMsgId(msgId(1_750_000_000_500), 1_750_000_000_000, 1_750_000_000_200);
-    expect(s.offsetMs).toBeCloseTo(400, 3);
-    expect(s.rttMs).toBe(200);
-    expect(() => offsetFromMsgId(msgId(0), 10, 5)).toThrow(RangeError);
-  });
-
-  test("ClockOffset keeps the sample with the smallest round trip", () => {
-    const c = new ClockOffset();
-    expect(c.offsetMs).toBe(0);
-    expect(c.best).toBeUndefined();
-    const base = 1_750_000_000_000;
-    c.addMsgId(msgId(base + 1_100), base, base + 200); // offset 1000, rtt 200
-    c.addMsgId(msgId(base + 5_020), base + 5_000, base + 5_040); // offset 0, rtt 40
-    c.addMsgId(msgId(base + 9_500), base + 9_000, base + 9_300); // offset 350, rtt 300
-    expect(c.count).toBe(3);
-    expect(c.best!.rttMs).toBe(40);
-    expect(c.offsetMs).toBeCloseTo(0, 3);
-    c.add({ offsetMs: -12, rttMs: 10 });
-    expect(c.serverNow(1_000)).toBe(988);
-    expect(c.toLocal(988)).toBe(1_000);
   });
 });
 

@@ -1,8 +1,8 @@
-// The one way our code connects through gramjs, to real Telegram or to the sandbox. gramjs
-// internals used here (telegram 2.26.22, pinned): `_serverKeys` (to trust the sandbox's RSA key),
-// the raw socket's first frame (-404: unknown auth key) and a StringSession that saves any port.
-// - dials the host AND port stored in the session: gramjs itself always dials 80/443;
-// - hands every FLOOD_WAIT to the caller (floodSleepThreshold 0) and keeps gramjs quiet.
+// How our code connects through gramjs, to real Telegram or to the sandbox. gramjs internals used
+// here (pinned, see prelude.ts): `_serverKeys` (to trust the sandbox's RSA key), the raw socket's
+// first frame (-404: unknown auth key) and a StringSession that saves any port. The client dials
+// the host AND port stored in the session (gramjs itself always dials 80/443), gets every
+// FLOOD_WAIT (floodSleepThreshold 0) and keeps gramjs quiet.
 
 import "./prelude.ts";
 import { createHash, createPublicKey } from "node:crypto";
@@ -20,10 +20,7 @@ export interface SessionAddress {
   port: number;
 }
 
-/**
- * Reads the DC, address and port of a gramjs StringSession ("1" + base64). gramjs reads the port
- * as a signed 16-bit number, so ports above 32767 come out negative there; we read it unsigned.
- */
+/** gramjs reads a StringSession's port as a signed 16-bit number (negative above 32767); we read it unsigned. */
 export function sessionAddress(session: string): SessionAddress {
   if (!session.startsWith("1")) throw new Error("not a gramjs StringSession (expected version 1)");
   const buf = Buffer.from(session.slice(1), "base64");
@@ -95,11 +92,7 @@ export function socketDialing(host: string, port: number, onUnknownKey?: () => v
   };
 }
 
-/**
- * Telegram's RSA key fingerprint: the lower 64 bits of SHA1(rsa_public_key n:bytes e:bytes), read
- * as a signed little-endian long, as a decimal string: the key of gramjs's `_serverKeys` map and
- * what a server lists in resPQ.
- */
+/** The lower 64 bits of SHA1(rsa_public_key n:bytes e:bytes) as a signed decimal: the key of gramjs's `_serverKeys` map. */
 export function rsaFingerprint(n: Uint8Array, e: number | bigint): string {
   const eHex = BigInt(e).toString(16);
   const eBytes = Buffer.from(eHex.length % 2 ? `0${eHex}` : eHex, "hex");
@@ -110,17 +103,13 @@ export function rsaFingerprint(n: Uint8Array, e: number | bigint): string {
   return sha.readBigInt64LE(12).toString();
 }
 
-/** n and e of an RSA public key in PEM (PKCS#1 or SPKI). */
 export function rsaPublicParts(pem: string): { n: Buffer; e: number } {
   const jwk = createPublicKey(pem).export({ format: "jwk" });
   if (jwk.kty !== "RSA" || !jwk.n || !jwk.e) throw new Error("not an RSA public key");
   return { n: Buffer.from(jwk.n, "base64url"), e: Number(BigInt("0x" + Buffer.from(jwk.e, "base64url").toString("hex"))) };
 }
 
-/**
- * Makes gramjs trust a server's RSA key for key exchange (gramjs only knows Telegram's keys, in
- * its exported `_serverKeys` map). Used for the sandbox, whose key is its own. Returns the fingerprint.
- */
+/** Makes gramjs trust the sandbox's RSA key for key exchange (gramjs only knows Telegram's). */
 export function trustServerKey(pem: string): string {
   const { n, e } = rsaPublicParts(pem);
   const fingerprint = rsaFingerprint(n, e);
@@ -128,13 +117,24 @@ export function trustServerKey(pem: string): string {
   return fingerprint;
 }
 
-export interface ConnectOptions {
+interface ConnectOptions {
   apiId: number;
   apiHash: string;
   connectionRetries?: number;
-  /** Connect timeout per attempt, seconds. */
+  /** per attempt */
   timeoutSec?: number;
-  logLevel?: LogLevel;
+}
+
+export function quietClient(session: StringSession, opts: ConnectOptions, networkSocket?: typeof PromisedNetSockets): TelegramClient {
+  const client = new TelegramClient(session, opts.apiId, opts.apiHash, {
+    connectionRetries: opts.connectionRetries ?? 3,
+    timeout: opts.timeoutSec ?? 10,
+    floodSleepThreshold: 0,
+    baseLogger: new Logger(LogLevel.NONE),
+    ...(networkSocket ? { networkSocket } : {}),
+  });
+  client.setLogLevel(LogLevel.NONE);
+  return client;
 }
 
 export async function connectClient(session: string, opts: ConnectOptions): Promise<TelegramClient> {
@@ -144,26 +144,15 @@ export async function connectClient(session: string, opts: ConnectOptions): Prom
   const timeoutSec = opts.timeoutSec ?? 10;
   // A server that does not know the auth key answers -404; gramjs then only marks the connection
   // broken and waits for its first reply forever, so our socket class reports it to us.
-  let fail!: (e: Error) => void;
-  const failed = new Promise<never>((_, reject) => (fail = reject));
+  const failed = Promise.withResolvers<never>();
   const unknownKey = () =>
-    fail(new Error(`${where} does not know this session's auth key (a sandbox forgets its sessions when it restarts): get a new session`));
-  const client = new TelegramClient(new StringSession(session), opts.apiId, opts.apiHash, {
-    connectionRetries: retries,
-    timeout: timeoutSec,
-    floodSleepThreshold: 0,
-    networkSocket: socketDialing(addr.host, addr.port, unknownKey),
-    baseLogger: new Logger(opts.logLevel ?? LogLevel.NONE),
-  });
-  client.setLogLevel(opts.logLevel ?? LogLevel.NONE);
-
-  const timer = setTimeout(
-    () => fail(new Error(`no answer from ${where} within ${timeoutSec * (retries + 1)} s`)),
-    timeoutSec * (retries + 1) * 1000,
-  );
+    failed.reject(new Error(`${where} does not know this session's auth key (a sandbox forgets its sessions when it restarts): get a new session`));
+  const client = quietClient(new StringSession(session), opts, socketDialing(addr.host, addr.port, unknownKey));
+  const waitSec = timeoutSec * (retries + 1);
+  const timer = setTimeout(() => failed.reject(new Error(`no answer from ${where} within ${waitSec} s`)), waitSec * 1000);
   let ok: boolean | undefined;
   try {
-    ok = await Promise.race([client.connect(), failed]);
+    ok = await Promise.race([client.connect(), failed.promise]);
   } catch (e) {
     await client.destroy().catch(() => {});
     throw e instanceof Error && e.message.includes(where) ? e : new Error(`cannot connect to ${where}: ${(e as Error).message}`);

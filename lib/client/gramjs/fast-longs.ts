@@ -1,15 +1,10 @@
-// Faster drop-ins for gramjs's long <-> bytes helpers, installed before gramjs's TL layer
-// loads (tl/api.js copies `toSignedLittleBuffer` when it loads).
-//
-// Why: every MTProto message carries several 64-bit longs (msg_id, salt, session id, random ids,
-// user ids, access hashes). gramjs converts each through hex and binary *strings* with the
-// `big-integer` package (`toString(2)` just to test the sign bit), which a CPU profile of our
-// client's hot path showed as its largest cost: about a fifth of all time. These versions use
-// native BigInt and Buffer's 64-bit readers and return the same `big-integer` values; sizes other
-// than 4 and 8 bytes, and the rare cases below, fall through to gramjs's own code. Equivalence
-// with the originals is tested in test/gramjs-fast-longs.test.ts. Our own code imports
-// generateRandomLong from here: an ESM import of telegram/Helpers sees the exports as they were
-// before this file replaced them.
+// Faster drop-ins for gramjs's long <-> bytes helpers, installed before gramjs's TL layer loads
+// (tl/api.js copies `toSignedLittleBuffer` when it loads). gramjs converts every 64-bit long
+// (msg_id, salt, ids, access hashes) through hex and binary strings with `big-integer`: a CPU
+// profile of our hot path showed it as the largest cost, about a fifth of all time. These use
+// native BigInt and Buffer and return the same `big-integer` values; other sizes and the rare
+// cases fall through to gramjs's code. Our code imports generateRandomLong from here: an ESM import
+// of telegram/Helpers sees the exports as they were before this file replaced them.
 
 import type { BigInteger } from "big-integer";
 import { createRequire } from "node:module";

@@ -6,7 +6,7 @@
 import { createRequire } from "node:module";
 import "./fast-longs.ts";
 
-export const PINNED_GRAMJS = "2.26.22";
+const PINNED_GRAMJS = "2.26.22";
 const installed = (createRequire(import.meta.url)("telegram/package.json") as { version: string }).version;
 if (installed !== PINNED_GRAMJS) {
   throw new Error(

@@ -1,13 +1,11 @@
-// The two places we reach into gramjs's MTProtoSender (telegram 2.26.22, pinned: see prelude.ts).
-//
+// The two places we reach into gramjs's MTProtoSender (pinned: see prelude.ts).
 // fastInvoke: serialise, encrypt and write a request to the socket in the same event-loop turn,
 // instead of queueing it for gramjs's send loop (which wakes up, packs a container and goes through
 // two more async queues: about 0.1 ms here). The request is registered as pending exactly as the
 // send loop would, so answers, errors and resends after a reconnect still go through gramjs. When
 // the internals are not as expected, or the connection is not up, it falls back to `invoke`.
-//
-// watchIncomingMsgIds: gramjs does not expose the msg_id of what it receives; the clock sync needs
-// it (the server stamps its time in it), so it wraps the state's decryptMessageData for a while.
+// watchIncomingMsgIds: gramjs does not expose the msg_id of what it receives, in which the server
+// stamps its time; the clock sync wraps the state's decryptMessageData for a while to read it.
 
 import "./prelude.ts";
 import type { Api, TelegramClient } from "telegram";

@@ -2,8 +2,7 @@
 // (47 + 38 + 32 = 117, ending at the confirm press); the trip to the result is shown apart.
 import { expect, test } from "bun:test";
 import type { BookingOutcome } from "../../lib/client/booker.ts";
-import { notificationText } from "../../lib/client/notify.ts";
-import { attemptDetails, attemptReport, resultOf, statsBlock } from "../../lib/client/stats-block.ts";
+import { attemptDetails, attemptReport, notificationText, resultOf, statsBlock } from "../../lib/client/report.ts";
 
 const SEED = { smsToStart: 47, startToSelect: 38, selectToConfirm: 32, confirmToResult: 6, total: 117, toResult: 123 };
 
@@ -13,14 +12,11 @@ function outcome(): BookingOutcome {
     result: { outcome: "booked", text: "✅ Забронировано", transport: "Челябинск", attempts: 1, retries: 0 } as BookingOutcome["result"],
     origin: "announcement",
     stats: SEED,
-    times: {},
     reactions: [],
     notes: [],
     requests: 3,
     historyPolls: 0,
     historyHits: 0,
-    startedAt: 0,
-    finishedAt: 123,
   };
 }
 
