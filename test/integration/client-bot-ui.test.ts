@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TelegramClient } from "telegram";
-import { prepareBooker } from "../../lib/client/prepare.ts";
+import { prepareBooker } from "../../lib/client/booker.ts";
 import { formatDailyTime, nowMs } from "../../lib/timing.ts";
 import { BUTTON } from "../../lib/ui.ts";
 import { SANDBOX_BOT_USERNAME } from "../../sandbox/defaults.ts";
