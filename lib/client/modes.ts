@@ -112,7 +112,8 @@ export async function runScheduled(ctx: RunContext): Promise<BookingOutcome> {
     out(`warning: could not measure the server's clock (${(e as Error).message}); using the local clock`);
     log.warn("clock_offset_failed", { error: (e as Error).message });
   }
-  const trigger = target - (offset?.offsetMs ?? 0);
+  // The T+0 request must reach the server at T: fire half the best ping's round trip early.
+  const trigger = target - (offset ? offset.offsetMs + offset.rttMs / 2 : 0);
 
   const timers: ReturnType<typeof setTimeout>[] = [];
   const outcome = booker.book({
