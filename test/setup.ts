@@ -16,4 +16,6 @@ if (!existsSync(join(root, "node_modules", "gramio"))) {
   process.exit(again.exitCode ?? 1);
 }
 
+// Bun 1.4 applies a preload's setDefaultTimeout to the first test file only (and ignores bunfig's
+// `timeout`), so each integration file sets its own 30 s; this covers whichever file runs first.
 setDefaultTimeout(30_000);

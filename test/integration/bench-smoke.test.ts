@@ -1,8 +1,10 @@
 // `bun run bench --smoke --json` (tiny sizes): one JSON object on stdout with every figure the
 // benchmark promises, the race and the broadcasts correct. The figures themselves are not judged.
 
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { resolve } from "node:path";
+
+setDefaultTimeout(30_000); // servers, sockets and processes: slow on a busy machine
 
 const ROOT = resolve(import.meta.dir, "../..");
 

@@ -5,7 +5,7 @@
 // Reaction time over many bookings (the number in the client issue's note):
 //   CLIENT_REACTION_RUNS=50 bun test test/client-booker.test.ts -t reaction
 
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { TelegramClient } from "telegram";
 import { prepareBooker, type Booker, type BookerOptions } from "../../lib/client/booker.ts";
 import { percentile } from "../../lib/percentile.ts";
@@ -15,6 +15,8 @@ import { nowMs } from "../../lib/timing.ts";
 import { Human } from "../../sandbox/human.ts";
 import type { SandboxOptions } from "../../sandbox/index.ts";
 import { bookingTimeAhead, startHarness, TEST_BOT, type Harness } from "../helpers/bot-harness.ts";
+
+setDefaultTimeout(30_000); // servers, sockets and processes: slow on a busy machine
 
 const open: { h?: Harness; tg?: TelegramClient; booker?: Booker }[] = [];
 afterEach(async () => {

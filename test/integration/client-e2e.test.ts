@@ -1,12 +1,14 @@
 // `bun client.ts` as a user runs it, against the sandbox and the real bot (in-process, gramio over
 // the sandbox's Bot API): the client speaks MTProto, the user presses 🧪 Тест through the world.
 
-import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Human } from "../../sandbox/human.ts";
 import { bookingTimeAhead, startHarness, TEST_BOT, type Harness } from "../helpers/bot-harness.ts";
+
+setDefaultTimeout(30_000); // servers, sockets and processes: slow on a busy machine
 
 const ROOT = join(import.meta.dir, "..", "..");
 const CLIENT = join(ROOT, "client.ts");

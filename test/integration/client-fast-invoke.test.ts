@@ -1,13 +1,15 @@
 // fastInvoke writes hot-path requests straight to the socket; answers and errors must still come
 // back exactly as gramjs's own invoke gives them, over real MTProto to the sandbox.
 import "../../lib/client/gramjs/prelude.ts";
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Api, type TelegramClient } from "telegram";
 import { FloodWaitError } from "telegram/errors";
 import { fastInvoke } from "../../lib/client/gramjs/sender.ts";
 import { generateRandomLong } from "../../lib/client/gramjs/fast-longs.ts";
 import { connectSandboxClient } from "../helpers/gramjs.ts";
 import { startSandbox, type Sandbox } from "../../sandbox/index.ts";
+
+setDefaultTimeout(30_000); // servers, sockets and processes: slow on a busy machine
 
 const BOT = { token: "7300000001:fast-invoke-bot", username: "fast_invoke_bot" };
 let sb: Sandbox;

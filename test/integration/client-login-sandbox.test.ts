@@ -2,13 +2,15 @@
 // the sandbox's RSA key, auth.sendCode, the code read from stdin, auth.signIn; the session file it
 // saves (0600, folder 0700) is then what --check and the run modes use while the sandbox knows it.
 
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sessionAddress } from "../../lib/client/gramjs/connect.ts";
 import { SANDBOX_LOGIN_CODE } from "../../sandbox/defaults.ts";
 import { startSandbox, type Sandbox } from "../../sandbox/index.ts";
+
+setDefaultTimeout(30_000); // servers, sockets and processes: slow on a busy machine
 
 const ROOT = join(import.meta.dir, "..", "..");
 const CLIENT = join(ROOT, "client.ts");

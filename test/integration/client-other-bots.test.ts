@@ -2,7 +2,7 @@
 // each UI shape, started by the announcement (immediate) and by the trigger (scheduled), with the
 // first priority sold out. The booker runs in-process for speed; one run is the real client.ts.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +12,8 @@ import { formatDailyTime, nowMs } from "../../lib/timing.ts";
 import { startSandbox, type Sandbox } from "../../sandbox/index.ts";
 import { FIXTURE_TEXTS, FIXTURE_TEXTS_FLOW, FIXTURE_UIS, startFixtureBot, type FixtureUi, type Route } from "../helpers/fixture-bots.ts";
 import { connectSandboxClient } from "../helpers/gramjs.ts";
+
+setDefaultTimeout(30_000); // servers, sockets and processes: slow on a busy machine
 
 const BOTS = FIXTURE_UIS.map((ui, i) => ({ ui, token: `72000000${i + 10}:fixture-${ui}`, username: `fixture_${ui}_bot` }));
 const TARGETS = [

@@ -2,7 +2,7 @@
 // and the time left before the opening, each retry reported in words. Against the sandbox's
 // MTProto front with its FLOOD_WAIT option (1 request/s: the second lookup gets FLOOD_WAIT_1).
 
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { TelegramClient } from "telegram";
 import { parseClientConfig } from "../../lib/client/config.ts";
 import { prepareBooker, type Booker, type BookerOptions, type BookingNote } from "../../lib/client/booker.ts";
@@ -13,6 +13,8 @@ import { nullLogger } from "../../lib/log.ts";
 import { nowMs } from "../../lib/timing.ts";
 import { startSandbox, type Sandbox } from "../../sandbox/index.ts";
 import { TEST_BOT } from "../helpers/bot-harness.ts";
+
+setDefaultTimeout(30_000); // servers, sockets and processes: slow on a busy machine
 
 const open: { sb?: Sandbox; tg?: TelegramClient; booker?: Booker }[] = [];
 afterEach(async () => {

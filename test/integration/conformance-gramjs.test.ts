@@ -3,7 +3,7 @@
 // see the edit, then catch up after being offline. gramjs's own catchUp() is a TODO in gramjs, so
 // the client asks updates.getDifference itself, as an app on gramjs has to.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Api, TelegramClient } from "telegram";
 import { NewMessage, type NewMessageEvent } from "telegram/events";
 import { EditedMessage, type EditedMessageEvent } from "telegram/events/EditedMessage";
@@ -12,6 +12,8 @@ import { PortSafeStringSession, socketDialing, trustServerKey } from "../../lib/
 import { SANDBOX_API_CREDENTIALS, SANDBOX_LOGIN_CODE } from "../../sandbox/defaults.ts";
 import { startSandbox, type Sandbox } from "../../sandbox/index.ts";
 import { CONFORMANCE, startConformanceBot } from "../helpers/conformance-bot.ts";
+
+setDefaultTimeout(30_000); // servers, sockets and processes: slow on a busy machine
 
 const PHONE = "+79990004198";
 let sb: Sandbox;

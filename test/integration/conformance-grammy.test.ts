@@ -1,7 +1,10 @@
 // grammY (from npm, unmodified) against the sandbox's Bot API over HTTP: the conformance flow.
 
+import { setDefaultTimeout } from "bun:test";
 import { Bot, InlineKeyboard } from "grammy";
 import { conformanceFlow } from "../helpers/conformance-flow.ts";
+
+setDefaultTimeout(30_000); // servers, sockets and processes: slow on a busy machine
 
 const TOKEN = "7600000001:grammy-conformance";
 

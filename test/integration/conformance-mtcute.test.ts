@@ -2,13 +2,15 @@
 // sandbox, unmodified: log in with the sandbox's code, /start a gramio bot, get its keyboard,
 // press the button, see the edit, then come back after being offline and catch up.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { BunCryptoProvider, TelegramClient } from "@mtcute/bun";
 import { MemoryStorage, type Message } from "@mtcute/core";
 import { addPublicKey } from "@mtcute/core/utils.js";
 import { SANDBOX_API_CREDENTIALS, SANDBOX_LOGIN_CODE } from "../../sandbox/defaults.ts";
 import { startSandbox, type Sandbox } from "../../sandbox/index.ts";
 import { CONFORMANCE, startConformanceBot } from "../helpers/conformance-bot.ts";
+
+setDefaultTimeout(30_000); // servers, sockets and processes: slow on a busy machine
 
 const PHONE = "+79990004221";
 let sb: Sandbox;

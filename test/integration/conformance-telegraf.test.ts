@@ -2,9 +2,11 @@
 // Under Bun, Telegraf gzips every request body; a recording proxy in front of the sandbox shows
 // that those compressed bodies are what the sandbox reads.
 
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { Markup, Telegraf } from "telegraf";
 import { conformanceFlow } from "../helpers/conformance-flow.ts";
+
+setDefaultTimeout(30_000); // servers, sockets and processes: slow on a busy machine
 
 const TOKEN = "7600000002:telegraf-conformance";
 const encodings = new Set<string>();

@@ -4,10 +4,12 @@
 // on a message sent while it was offline. Skipped when Telethon is not installed:
 //   apt-get install -y python3-telethon
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { SANDBOX_LOGIN_CODE } from "../../sandbox/defaults.ts";
 import { startSandbox, type Sandbox } from "../../sandbox/index.ts";
 import { CONFORMANCE, startConformanceBot } from "../helpers/conformance-bot.ts";
+
+setDefaultTimeout(30_000); // servers, sockets and processes: slow on a busy machine
 
 const PYTHON = "/usr/bin/python3"; // Debian's, where apt installs Telethon
 const hasTelethon = Bun.spawnSync([PYTHON, "-c", "import telethon"], { stderr: "ignore" }).exitCode === 0;

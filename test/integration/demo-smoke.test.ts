@@ -1,9 +1,11 @@
 // `bun run demo`: sandbox, bun bot.ts and bun client.ts --mode immediate; exits 0 on a booking
 // and leaves no child process or temp dir behind.
 
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
+
+setDefaultTimeout(30_000); // servers, sockets and processes: slow on a busy machine
 
 const ROOT = resolve(import.meta.dir, "../..");
 

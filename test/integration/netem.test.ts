@@ -2,12 +2,14 @@
 // a jittery delay proxy, the delay is really applied (only lower bounds: the machine may add more,
 // never less), ends of connections pass through, and startSandbox advertises the proxies as its doors.
 
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import type { Socket } from "bun";
 import { Api } from "telegram";
 import { startSandbox } from "../../sandbox/index.ts";
 import { startDelayProxy } from "../../sandbox/netem.ts";
 import { connectSandboxClient } from "../helpers/gramjs.ts";
+
+setDefaultTimeout(30_000); // servers, sockets and processes: slow on a busy machine
 
 const HOST = "127.0.0.1";
 const cleanup: (() => unknown)[] = [];

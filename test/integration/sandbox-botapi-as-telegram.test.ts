@@ -1,11 +1,13 @@
 // The sandbox's Bot API doing what Telegram does beyond gramio's dialect, over real HTTP:
 // compressed request bodies, my_chat_member on block/unblock, parse_mode, Telegram's send limits.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { deflateSync, gzipSync } from "node:zlib";
 import { Human } from "../../sandbox/human.ts";
 import { startSandbox, type Sandbox } from "../../sandbox/index.ts";
 import { api } from "../helpers/sandbox-bot.ts";
+
+setDefaultTimeout(30_000); // servers, sockets and processes: slow on a busy machine
 
 let sb: Sandbox;
 let token = 7500000000;

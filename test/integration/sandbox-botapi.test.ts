@@ -1,11 +1,13 @@
 // The sandbox's Bot API against an unmodified gramio Bot and raw HTTP: the exchange a booking
 // bot needs, long polling, Telegram's errors (raw and as gramio's TelegramError), many bots.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Bot, InlineKeyboard, TelegramError } from "gramio";
 import { Human } from "../../sandbox/human.ts";
 import { startSandbox, type Sandbox } from "../../sandbox/index.ts";
 import { api, sandboxBot, startBot, stopBot } from "../helpers/sandbox-bot.ts";
+
+setDefaultTimeout(30_000); // servers, sockets and processes: slow on a busy machine
 
 const CALLBACK_TIMEOUT_MS = 300;
 let sb: Sandbox;

@@ -1,10 +1,12 @@
 // The sandbox's /sandbox control endpoints and its command line, with a gramio bot on the other
 // side answering the button a person presses.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { InlineKeyboard } from "gramio";
 import { startSandbox, type Sandbox } from "../../sandbox/index.ts";
 import { sandboxBot, startBot, stopBot } from "../helpers/sandbox-bot.ts";
+
+setDefaultTimeout(30_000); // servers, sockets and processes: slow on a busy machine
 
 const TOKEN = "7200000001:control-test";
 const BOT = "control_test_bot";

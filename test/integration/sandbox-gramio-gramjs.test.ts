@@ -1,7 +1,7 @@
 // The sandbox's reason to exist: an unmodified gramio bot (Bot API over HTTP) and an unmodified
 // gramjs user client (MTProto over TCP) talking to each other offline, through the same world.
 import "../../lib/gramjs-prelude.ts";
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { InlineKeyboard } from "gramio";
 import { Api, type TelegramClient } from "telegram";
 import { NewMessage, type NewMessageEvent } from "telegram/events";
@@ -10,6 +10,8 @@ import { generateRandomLong } from "../../lib/gramjs-fast-longs.ts";
 import { connectSandboxClient } from "../helpers/gramjs.ts";
 import { startSandbox, type Sandbox } from "../../sandbox/index.ts";
 import { sandboxBot, startBot, stopBot } from "../helpers/sandbox-bot.ts";
+
+setDefaultTimeout(30_000); // servers, sockets and processes: slow on a busy machine
 
 const TOKEN = "7400000001:gramio-meets-gramjs";
 let sb: Sandbox;

@@ -2,7 +2,7 @@
 // session creates an auth key by DH key exchange with the sandbox's own RSA key, then signs in
 // with auth.sendCode / auth.signIn and the sandbox's fixed code.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Api, TelegramClient } from "telegram";
 import { _serverKeys } from "telegram/crypto/RSA";
 import { Logger, LogLevel } from "telegram/extensions/Logger";
@@ -11,6 +11,8 @@ import { SANDBOX_API_CREDENTIALS, SANDBOX_LOGIN_CODE } from "../../sandbox/defau
 import { connectSandboxClient } from "../helpers/gramjs.ts";
 import { DH_PRIME } from "../../sandbox/mtproto-auth.ts";
 import { startSandbox, type Sandbox } from "../../sandbox/index.ts";
+
+setDefaultTimeout(30_000); // servers, sockets and processes: slow on a busy machine
 
 const BOT_TOKEN = "7000000077:login-test";
 const BOT_NAME = "login_test_bot";

@@ -2,12 +2,14 @@
 // libraries send these only on their own schedule): msgs_state_req, destroy_session,
 // get_future_salts, rpc_drop_answer, ping_delay_disconnect.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Api } from "telegram";
 import { BinaryReader } from "telegram/extensions";
 import { returnBigInt as big } from "telegram/Helpers";
 import { startSandbox, type Sandbox } from "../../sandbox/index.ts";
 import { RawSession } from "../helpers/raw-mtproto.ts";
+
+setDefaultTimeout(30_000); // servers, sockets and processes: slow on a busy machine
 
 let sb: Sandbox;
 const sessions: RawSession[] = [];

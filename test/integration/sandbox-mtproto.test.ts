@@ -1,7 +1,7 @@
 // An unmodified gramjs TelegramClient (through lib/gramjs.ts) against the sandbox's MTProto front.
 // The bot side is driven straight through the world (botSends / botEdits / answerCallback).
 
-import { afterAll, beforeAll, describe, expect, spyOn, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, spyOn, test } from "bun:test";
 import { connectClient, encodeSession } from "../../lib/gramjs.ts";
 import { Api, type TelegramClient } from "telegram";
 import { FloodWaitError } from "telegram/errors";
@@ -12,6 +12,8 @@ import { startMtproto, type MtprotoServer } from "../../sandbox/mtproto.ts";
 import { World, type Update } from "../../sandbox/world.ts";
 import { percentile } from "../../lib/percentile.ts";
 import { TEST_API } from "../helpers/gramjs.ts";
+
+setDefaultTimeout(30_000); // servers, sockets and processes: slow on a busy machine
 
 const API = TEST_API;
 const BOT_TOKEN = "7000000042:mtproto-test";

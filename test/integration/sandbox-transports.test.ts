@@ -1,7 +1,7 @@
 // The MTProto door speaks every TCP transport Telegram does, told apart by the client's first bytes:
 // a key exchange's first step over raw sockets in each, and a whole gramjs client over abridged.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { Api, TelegramClient } from "telegram";
 import { BinaryReader } from "telegram/extensions";
@@ -12,6 +12,8 @@ import { StringSession } from "telegram/sessions";
 import { socketDialing } from "../../lib/gramjs.ts";
 import { SANDBOX_API_CREDENTIALS } from "../../sandbox/defaults.ts";
 import { startSandbox, type Sandbox } from "../../sandbox/index.ts";
+
+setDefaultTimeout(30_000); // servers, sockets and processes: slow on a busy machine
 
 let sb: Sandbox;
 beforeAll(async () => {

@@ -1,9 +1,11 @@
 // The web page's endpoints over plain HTTP (no browser): the chat's event stream, creating a user
 // on first use, errors that say what to do, and a stream whose reader left not hurting the bot.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { startSandbox, type Sandbox } from "../../sandbox/index.ts";
 import type { ChatInit, MessageView } from "../../sandbox/web/protocol.ts";
+
+setDefaultTimeout(30_000); // servers, sockets and processes: slow on a busy machine
 
 const BOT = { token: "7200000001:web-stream-bot", username: "web_stream_bot" };
 let sb: Sandbox;
