@@ -8,7 +8,7 @@ import { Api, TelegramClient } from "telegram";
 import { NewMessage, type NewMessageEvent } from "telegram/events";
 import { EditedMessage, type EditedMessageEvent } from "telegram/events/EditedMessage";
 import { Logger, LogLevel } from "telegram/extensions/Logger";
-import { PortSafeStringSession, socketDialing, trustServerKey } from "../../lib/gramjs.ts";
+import { PortSafeStringSession, socketDialing, trustServerKey } from "../../lib/client/gramjs/connect.ts";
 import { SANDBOX_API_CREDENTIALS, SANDBOX_LOGIN_CODE } from "../../sandbox/defaults.ts";
 import { startSandbox, type Sandbox } from "../../sandbox/index.ts";
 import { CONFORMANCE, startConformanceBot } from "../helpers/conformance-bot.ts";

@@ -1,12 +1,12 @@
 // The sandbox's reason to exist: an unmodified gramio bot (Bot API over HTTP) and an unmodified
 // gramjs user client (MTProto over TCP) talking to each other offline, through the same world.
-import "../../lib/gramjs-prelude.ts";
+import "../../lib/client/gramjs/prelude.ts";
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { InlineKeyboard } from "gramio";
 import { Api, type TelegramClient } from "telegram";
 import { NewMessage, type NewMessageEvent } from "telegram/events";
 import { EditedMessage, type EditedMessageEvent } from "telegram/events/EditedMessage";
-import { generateRandomLong } from "../../lib/gramjs-fast-longs.ts";
+import { generateRandomLong } from "../../lib/client/gramjs/fast-longs.ts";
 import { connectSandboxClient } from "../helpers/gramjs.ts";
 import { startSandbox, type Sandbox } from "../../sandbox/index.ts";
 import { sandboxBot, startBot, stopBot } from "../helpers/sandbox-bot.ts";

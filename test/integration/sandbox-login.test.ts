@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { Api, TelegramClient } from "telegram";
 import { _serverKeys } from "telegram/crypto/RSA";
 import { Logger, LogLevel } from "telegram/extensions/Logger";
-import { connectClient, encodeSession, PortSafeStringSession, rsaFingerprint, rsaPublicParts, sessionAddress, socketDialing, trustServerKey } from "../../lib/gramjs.ts";
+import { connectClient, encodeSession, PortSafeStringSession, rsaFingerprint, rsaPublicParts, sessionAddress, socketDialing, trustServerKey } from "../../lib/client/gramjs/connect.ts";
 import { SANDBOX_API_CREDENTIALS, SANDBOX_LOGIN_CODE } from "../../sandbox/defaults.ts";
 import { connectSandboxClient } from "../helpers/gramjs.ts";
 import { DH_PRIME } from "../../sandbox/mtproto-auth.ts";

@@ -1,8 +1,8 @@
-// An unmodified gramjs TelegramClient (through lib/gramjs.ts) against the sandbox's MTProto front.
+// An unmodified gramjs TelegramClient (through lib/client/gramjs/connect.ts) against the sandbox's MTProto front.
 // The bot side is driven straight through the world (botSends / botEdits / answerCallback).
 
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, spyOn, test } from "bun:test";
-import { connectClient, encodeSession } from "../../lib/gramjs.ts";
+import { connectClient, encodeSession } from "../../lib/client/gramjs/connect.ts";
 import { Api, type TelegramClient } from "telegram";
 import { FloodWaitError } from "telegram/errors";
 import { returnBigInt as big } from "telegram/Helpers";

@@ -9,7 +9,7 @@ import { readBigIntFromBuffer } from "telegram/Helpers";
 import { ConnectionTCPAbridged, ConnectionTCPObfuscated } from "telegram/network/connection";
 import { Logger, LogLevel } from "telegram/extensions/Logger";
 import { StringSession } from "telegram/sessions";
-import { socketDialing } from "../../lib/gramjs.ts";
+import { socketDialing } from "../../lib/client/gramjs/connect.ts";
 import { SANDBOX_API_CREDENTIALS } from "../../sandbox/defaults.ts";
 import { startSandbox, type Sandbox } from "../../sandbox/index.ts";
 

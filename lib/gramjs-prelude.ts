@@ -1,2 +1,0 @@
-// For sandbox/ until branch wt-mtproto is merged; then delete.
-import "./client/gramjs/prelude.ts";
