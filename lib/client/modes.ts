@@ -5,6 +5,7 @@ import "./gramjs/prelude.ts";
 import type { TelegramClient } from "telegram";
 import { looksLikeOurBot, type ClientConfig } from "./config.ts";
 import type { Logger } from "../log.ts";
+import { percentile } from "../percentile.ts";
 import { formatCountdown, formatDailyTime, nextDailyInstant, nowMs, sleepUntil, systemTimeZone } from "../timing.ts";
 import { BUTTON } from "../ui.ts";
 import { prepareBooker, type Booker, type BookerOptions, type BookingOutcome } from "./booker.ts";
@@ -112,8 +113,9 @@ export async function runScheduled(ctx: RunContext): Promise<BookingOutcome> {
     out(`warning: could not measure the server's clock (${(e as Error).message}); using the local clock`);
     log.warn("clock_offset_failed", { error: (e as Error).message });
   }
-  // The T+0 request must reach the server at T: fire half the best ping's round trip early.
-  const trigger = target - (offset ? offset.offsetMs + offset.rttMs / 2 : 0);
+  // The T+0 request must reach the server at T: fire one typical one-way trip early (half the
+  // median round trip; the best sample's, which the offset rightly uses, underestimates it).
+  const trigger = target - (offset ? offset.offsetMs + percentile(offset.samples.map((s) => s.rttMs), 50) / 2 : 0);
 
   const timers: ReturnType<typeof setTimeout>[] = [];
   const outcome = booker.book({
