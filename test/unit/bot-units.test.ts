@@ -8,7 +8,7 @@ import { ACTION, actionOfLabel, mainMenu, markup, parseAction } from "../../lib/
 import { Calendar, DailyOpening, WallAnchoredClock, dayInfo } from "../../lib/bot/opening.ts";
 import { median, summariseTestRuns } from "../../lib/bot/stats.ts";
 import { testStages } from "../../lib/bot/test-mode.ts";
-import { openDb, type TransportRow } from "../../lib/db.ts";
+import { BotDb, type TransportRow } from "../../lib/db.ts";
 import { createLogger, nullLogger } from "../../lib/log.ts";
 import { ConfigError } from "../../lib/settings.ts";
 import { nowMs } from "../../lib/timing.ts";
@@ -126,21 +126,21 @@ describe("database", () => {
 
   test("WAL, migrations recorded, reopen is a no-op", () => {
     const path = join(dir, "m.db");
-    const db = openDb(path);
+    const db = new BotDb(path);
     db.upsertUser(1, "A", undefined, 1);
     const file = new Database(path, { readonly: true });
     expect(file.query<{ journal_mode: string }, []>("PRAGMA journal_mode").get()!.journal_mode).toBe("wal");
     expect(file.query<{ user_version: number }, []>("PRAGMA user_version").get()!.user_version).toBe(2);
     file.close();
     db.close();
-    const again = openDb(path);
+    const again = new BotDb(path);
     again.openDay("2025-01-01", 0, 0, seed);
     expect(again.pendingAnnouncements("2025-01-01")).toEqual([1]); // the user is still there
     again.close();
   });
 
   test("a herd of 1000 users books exactly the seats; a user books a transport once", () => {
-    const db = openDb(join(dir, "herd.db"));
+    const db = new BotDb(join(dir, "herd.db"));
     db.openDay("2025-01-01", 0, 0, seed);
     const t = db.dayTransports("2025-01-01")[0]!;
     const results = Array.from({ length: 1000 }, (_, i) => db.book(i + 1, t.id, i));
@@ -153,7 +153,7 @@ describe("database", () => {
   });
 
   test("a booking's result is owed until it is marked told", () => {
-    const db = openDb(join(dir, "told.db"));
+    const db = new BotDb(join(dir, "told.db"));
     db.openDay("2025-01-01", 0, 0, seed);
     const t = db.dayTransports("2025-01-01")[0]!;
     db.book(1, t.id, 10);
@@ -166,7 +166,7 @@ describe("database", () => {
   });
 
   test("openDay is idempotent and queues one announcement per active user", () => {
-    const db = openDb(join(dir, "open.db"));
+    const db = new BotDb(join(dir, "open.db"));
     for (let i = 1; i <= 5; i++) db.upsertUser(i, `U${i}`, undefined, 0);
     db.setInactive(5);
     expect(db.openDay("2025-01-01", 100, 101, seed)).toBe(true);
@@ -180,7 +180,7 @@ describe("database", () => {
   });
 
   test("test runs: only the newest is active; stale ones are abandoned", () => {
-    const db = openDb(join(dir, "runs.db"));
+    const db = new BotDb(join(dir, "runs.db"));
     const a = db.createTestRun(7, 0, seed);
     const b = db.createTestRun(7, 1, seed);
     expect(db.getRun(a.run.id)!.status).toBe("abandoned");
@@ -242,14 +242,14 @@ describe("the bot's clock", () => {
   });
 
   test("the daily scheduler re-anchors before computing the next opening", () => {
-    const db = openDb(":memory:");
+    const db = new BotDb(":memory:");
     const entries: { action: string; details?: Record<string, unknown> }[] = [];
     const log = { ...nullLogger, info: (action: string, details?: object) => void entries.push({ action, details: details as Record<string, unknown> }) };
     // A bot whose monotonic clock fell 10 minutes behind the wall clock (e.g. after a suspend).
     const clock = new WallAnchoredClock(() => nowMs() - 600_000);
     const inAnHour = new Date(Date.now() + 3_600_000);
     const t = { hour: inAnHour.getUTCHours(), minute: inAnHour.getUTCMinutes(), second: inAnHour.getUTCSeconds() };
-    const opening = new DailyOpening({ db, calendar: new Calendar(t, "UTC"), seed: [], log, now: clock.now, reanchor: () => clock.reanchor(), onOpen: () => {} });
+    const opening = new DailyOpening(db, new Calendar(t, "UTC"), [], log, clock, () => {});
     opening.start();
     opening.stop();
     db.close();
