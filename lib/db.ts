@@ -19,13 +19,6 @@ export interface TransportRow extends TransportSeed {
   booked: number;
 }
 
-export interface TestStages {
-  smsToStart: number;
-  startToSelect: number;
-  selectToConfirm: number;
-  total: number;
-}
-
 export interface TestRunRow {
   id: number;
   user_id: number;
@@ -210,9 +203,14 @@ export class BotDb {
     return this.write(`UPDATE test_runs SET ${stage} = ? WHERE id = ? AND status = 'open' AND ${stage} IS NULL`, at, runId) > 0;
   }
 
-  runDone(runId: number, at: number, s: TestStages): boolean {
-    return this.write(`UPDATE test_runs SET confirm_at = ?, status = 'done', sms_to_start_ms = ?, start_to_select_ms = ?,
-      select_to_confirm_ms = ?, total_ms = ? WHERE id = ? AND status = 'open'`, at, s.smsToStart, s.startToSelect, s.selectToConfirm, s.total, runId) > 0;
+  /** Finishes the run with its stage times; a skipped stage (no /start) counts as zero. */
+  runDone(runId: number, at: number): boolean {
+    return this.write(`UPDATE test_runs SET confirm_at = ?1, status = 'done',
+      sms_to_start_ms = COALESCE(start_at, sms_at) - sms_at,
+      start_to_select_ms = COALESCE(select_at, start_at, sms_at) - COALESCE(start_at, sms_at),
+      select_to_confirm_ms = ?1 - COALESCE(select_at, start_at, sms_at),
+      total_ms = ?1 - sms_at
+      WHERE id = ?2 AND status = 'open'`, at, runId) > 0;
   }
 
   /** At start-up: runs whose SMS timer died with the old process, and open runs older than the cutoff. */

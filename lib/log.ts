@@ -79,9 +79,10 @@ export function createLogger(o: { dir: string; name: string; console?: boolean; 
   };
   const flushSync = () => {
     const b = take();
+    if (!b.text) return;
     try {
-      if (b.text) appendFileSync(textPath, b.text);
-      if (b.json) appendFileSync(jsonPath, b.json);
+      appendFileSync(textPath, b.text);
+      appendFileSync(jsonPath, b.json);
     } catch {
       // exiting: nowhere left to report it
     }

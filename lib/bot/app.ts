@@ -5,7 +5,7 @@ import { TelegramError } from "gramio";
 import { BotDb, type TransportSeed } from "../db.ts";
 import type { Logger } from "../log.ts";
 import { formatDailyTime, systemTimeZone } from "../timing.ts";
-import { Broadcaster } from "./broadcast.ts";
+import { announce } from "./broadcast.ts";
 import { configProblem, loadTransports, type BotConfig } from "./config.ts";
 import { Handlers, type From } from "./handlers.ts";
 import { ACTION, parseAction } from "./keyboards.ts";
@@ -56,8 +56,13 @@ export async function startBot(config: BotConfig, deps: StartDeps) {
   });
   const timeZone = config.timeZone ?? systemTimeZone();
   const calendar = new Calendar(config.bookingTime, timeZone);
-  const broadcaster = new Broadcaster(db, sender, log);
-  const opening = new DailyOpening(db, calendar, seed, log, clock, (day) => broadcaster.run(day));
+  // The opening announces each day once per process; a broadcast may outlast midnight.
+  let broadcasts = Promise.resolve();
+  const onOpen = (day: string) => {
+    const p = announce(db, sender, log, day).catch((e: Error) => log.error("broadcast_failed", { day, error: e }));
+    broadcasts = Promise.all([broadcasts, p]).then(() => {});
+  };
+  const opening = new DailyOpening(db, calendar, seed, log, clock, onOpen);
   const tests = new TestMode(db, sender, log, now, config.testSmsDelayMs, seed);
   const h = new Handlers(db, sender, log, calendar, opening, tests, config);
 
@@ -124,7 +129,7 @@ export async function startBot(config: BotConfig, deps: StartDeps) {
     config,
     sender,
     /** Resolves when no announcement broadcast is running. */
-    broadcastIdle: () => broadcaster.idle(),
+    broadcastIdle: () => broadcasts,
     /** Stops polling at once, gives sends in flight a bounded time, keeps what was not sent, closes the DB. */
     stop(): Promise<void> {
       stopped ??= (async () => {
@@ -135,7 +140,7 @@ export async function startBot(config: BotConfig, deps: StartDeps) {
         tests.stop();
         await sender.stop(STOP_GRACE_MS);
         tg.abortSends();
-        await broadcaster.idle();
+        await broadcasts;
         db.close();
         log.info("bot_stopped", { ms: Date.now() - t0, ...sender.counts });
         await log.flush();

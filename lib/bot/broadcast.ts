@@ -8,43 +8,19 @@ import type { Logger } from "../log.ts";
 import { TEXT } from "../ui.ts";
 import type { Sender } from "./sender.ts";
 
-export class Broadcaster {
-  private readonly runs = new Map<string, Promise<void>>();
-
-  constructor(
-    private readonly db: BotDb,
-    private readonly sender: Sender,
-    private readonly log: Logger,
-  ) {}
-
-  /** Starts the day's broadcast unless it is running. */
-  run(day: string): void {
-    if (this.runs.has(day)) return;
-    const p = this.announce(day)
-      .catch((e: Error) => this.log.error("broadcast_failed", { day, error: e }))
-      .finally(() => this.runs.delete(day));
-    this.runs.set(day, p);
-  }
-
-  /** Resolves when no broadcast is running. */
-  async idle(): Promise<void> {
-    while (this.runs.size) await Promise.all(this.runs.values());
-  }
-
-  private async announce(day: string): Promise<void> {
-    const users = this.db.pendingAnnouncements(day);
-    if (!users.length) return;
-    const started = performance.now();
-    this.log.info("broadcast_start", { day, pending: users.length });
-    const r = { sent: 0, blocked: 0, failed: 0, unsent: 0 };
-    await Promise.all(
-      users.map(async (id) => {
-        const o = await this.sender.send(id, TEXT.announcement, { userId: id, priority: "broadcast", retryForMs: 3_600_000 });
-        r[o]++;
-        this.db.markAnnouncement(day, id, o === "unsent" ? "pending" : o, o === "sent" ? Date.now() : null);
-      }),
-    );
-    const { unsent: remaining, ...counts } = r;
-    this.log.info(remaining ? "broadcast_interrupted" : "broadcast_done", { day, ...counts, remaining, ms: Math.round(performance.now() - started) });
-  }
+export async function announce(db: BotDb, sender: Sender, log: Logger, day: string): Promise<void> {
+  const users = db.pendingAnnouncements(day);
+  if (!users.length) return;
+  const started = performance.now();
+  log.info("broadcast_start", { day, pending: users.length });
+  const r = { sent: 0, blocked: 0, failed: 0, unsent: 0 };
+  await Promise.all(
+    users.map(async (id) => {
+      const o = await sender.send(id, TEXT.announcement, { userId: id, priority: "broadcast", retryForMs: 3_600_000 });
+      r[o]++;
+      db.markAnnouncement(day, id, o === "unsent" ? "pending" : o, o === "sent" ? Date.now() : null);
+    }),
+  );
+  const { unsent: remaining, ...counts } = r;
+  log.info(remaining ? "broadcast_interrupted" : "broadcast_done", { day, ...counts, remaining, ms: Math.round(performance.now() - started) });
 }

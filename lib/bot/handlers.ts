@@ -10,7 +10,7 @@ import { adminStatsText, testStatsText } from "./stats.ts";
 import { actionOfLabel, backButtons, confirmButtons, inlineKeyboard, mainMenu, markup, type Action, type Buttons, type MenuState } from "./keyboards.ts";
 import type { Calendar, DailyOpening } from "./opening.ts";
 import type { Priority, Sender } from "./sender.ts";
-import { runIsOpen, testStages, type TestMode } from "./test-mode.ts";
+import { runIsOpen, type TestMode } from "./test-mode.ts";
 
 export interface From {
   userId: number;
@@ -157,11 +157,9 @@ export class Handlers {
       attempt(result);
       return this.result(q, result === "already" ? TEXT.alreadyBooked(t!) : TEXT.soldOut(t!));
     }
-    if (b.run) {
-      const stages = testStages(db.getRun(b.run.id) ?? b.run, q.at);
-      db.runDone(b.run.id, q.at, stages);
-      const ms = Object.fromEntries(Object.entries(stages).map(([k, v]) => [`${k}_ms`, Number(v.toFixed(2))]));
-      attempt(result, { test_run_id: b.run.id, ...ms });
+    if (b.run && db.runDone(b.run.id, q.at)) {
+      const { sms_to_start_ms, start_to_select_ms, select_to_confirm_ms, total_ms } = db.getRun(b.run.id)!;
+      attempt(result, { test_run_id: b.run.id, sms_to_start_ms, start_to_select_ms, select_to_confirm_ms, total_ms });
     } else attempt(result, { seats: t!.seats });
     return this.tellBooked(q, t!);
   }

@@ -10,20 +10,6 @@ import { nextDailyInstant, nowMs, preciseAt, wallTimeIn, zonedInstant, type Canc
 const p2 = (n: number) => String(n).padStart(2, "0");
 const MIDNIGHT: DailyTime = { hour: 0, minute: 0, second: 0 };
 
-/** The day of `epochMs` in the zone ("YYYY-MM-DD"), its bounds, and its BOOKING_TIME (epoch ms). */
-export function dayInfo(epochMs: number, bookingTime: DailyTime, timeZone: string) {
-  const w = wallTimeIn(epochMs, timeZone);
-  const next = new Date(Date.UTC(w.year, w.month - 1, w.day + 1));
-  return {
-    day: `${w.year}-${p2(w.month)}-${p2(w.day)}`,
-    dayStart: zonedInstant(w.year, w.month, w.day, MIDNIGHT, timeZone),
-    dayEnd: zonedInstant(next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate(), MIDNIGHT, timeZone),
-    openAt: zonedInstant(w.year, w.month, w.day, bookingTime, timeZone),
-  };
-}
-
-export type DayInfo = ReturnType<typeof dayInfo>;
-
 /** "Today" in the configured zone, cached per day so the hot path does not format dates on every update. */
 export class Calendar {
   private cached: DayInfo | undefined;
@@ -33,12 +19,22 @@ export class Calendar {
     readonly timeZone: string,
   ) {}
 
-  at(epochMs: number): DayInfo {
+  /** The day of `epochMs` ("YYYY-MM-DD"), its bounds, and its BOOKING_TIME (epoch ms). */
+  at(epochMs: number) {
     const c = this.cached;
     if (c && epochMs >= c.dayStart && epochMs < c.dayEnd) return c;
-    return (this.cached = dayInfo(epochMs, this.bookingTime, this.timeZone));
+    const w = wallTimeIn(epochMs, this.timeZone);
+    const next = new Date(Date.UTC(w.year, w.month - 1, w.day + 1));
+    return (this.cached = {
+      day: `${w.year}-${p2(w.month)}-${p2(w.day)}`,
+      dayStart: zonedInstant(w.year, w.month, w.day, MIDNIGHT, this.timeZone),
+      dayEnd: zonedInstant(next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate(), MIDNIGHT, this.timeZone),
+      openAt: zonedInstant(w.year, w.month, w.day, this.bookingTime, this.timeZone),
+    });
   }
 }
+
+type DayInfo = { day: string; dayStart: number; dayEnd: number; openAt: number };
 
 /**
  * The bot's clock: monotonic `nowMs()` (one wait of the precise scheduler never jumps) plus an

@@ -2,21 +2,13 @@
 // this user can book, sends the announcement after TEST_SMS_DELAY_MS, and times the reaction on
 // its own clock: announcement → /start → transport chosen → confirmed. Each run is stored.
 
-import type { BotDb, TestRunRow, TestStages, TransportSeed } from "../db.ts";
+import type { BotDb, TestRunRow, TransportSeed } from "../db.ts";
 import type { Logger } from "../log.ts";
 import { TEXT } from "../ui.ts";
 import type { Sender } from "./sender.ts";
 
 /** An announced run nobody finished is over after this long. */
 export const TEST_RUN_TTL_MS = 10 * 60_000;
-
-/** Stage times of a run confirmed at `confirmAt`; a skipped stage (no /start) counts as zero. */
-export function testStages(run: Pick<TestRunRow, "sms_at" | "start_at" | "select_at">, confirmAt: number): TestStages {
-  const sms = run.sms_at ?? confirmAt;
-  const start = run.start_at ?? sms;
-  const select = run.select_at ?? start;
-  return { smsToStart: start - sms, startToSelect: select - start, selectToConfirm: confirmAt - select, total: confirmAt - sms };
-}
 
 /** Whether a run is announced and neither finished nor expired at `at`. */
 export function runIsOpen(run: TestRunRow, at: number): boolean {

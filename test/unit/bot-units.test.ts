@@ -5,9 +5,8 @@ import { join } from "node:path";
 import { Database } from "bun:sqlite";
 import { loadTransports, parseTransports } from "../../lib/bot/config.ts";
 import { ACTION, actionOfLabel, mainMenu, markup, parseAction } from "../../lib/bot/keyboards.ts";
-import { Calendar, DailyOpening, WallAnchoredClock, dayInfo } from "../../lib/bot/opening.ts";
+import { Calendar, DailyOpening, WallAnchoredClock } from "../../lib/bot/opening.ts";
 import { median, summariseTestRuns } from "../../lib/bot/stats.ts";
-import { testStages } from "../../lib/bot/test-mode.ts";
 import { BotDb, type TransportRow } from "../../lib/db.ts";
 import { createLogger, nullLogger } from "../../lib/log.ts";
 import { ConfigError } from "../../lib/settings.ts";
@@ -69,12 +68,21 @@ describe("menu", () => {
 });
 
 describe("test stages and stats", () => {
-  test("stages from the stored instants", () => {
-    expect(testStages({ sms_at: 1000, start_at: 1040, select_at: 1075, confirm_at: null } as never, 1100)).toEqual({
-      smsToStart: 40, startToSelect: 35, selectToConfirm: 25, total: 100,
-    });
+  test("stages from the stored instants; a skipped /start counts as zero", () => {
+    const db = new BotDb(":memory:");
+    const stages = (stamps: { start?: number; select?: number }, confirmAt: number) => {
+      const { run } = db.createTestRun(1, 0, []);
+      db.runSmsSent(run.id, 1000);
+      if (stamps.start !== undefined) db.runStamp(run.id, "start_at", stamps.start);
+      if (stamps.select !== undefined) db.runStamp(run.id, "select_at", stamps.select);
+      expect(db.runDone(run.id, confirmAt)).toBe(true);
+      const r = db.getRun(run.id)!;
+      return [r.sms_to_start_ms, r.start_to_select_ms, r.select_to_confirm_ms, r.total_ms];
+    };
+    expect(stages({ start: 1040, select: 1075 }, 1100)).toEqual([40, 35, 25, 100]);
     // no /start (a client that pressed an old menu): that stage is zero, the total still true
-    expect(testStages({ sms_at: 1000, start_at: null, select_at: 1050 }, 1060)).toEqual({ smsToStart: 0, startToSelect: 50, selectToConfirm: 10, total: 60 });
+    expect(stages({ select: 1050 }, 1060)).toEqual([0, 50, 10, 60]);
+    db.close();
   });
   test("median", () => {
     expect(median([3, 1, 2])).toBe(2);
@@ -94,7 +102,7 @@ describe("test stages and stats", () => {
 describe("calendar", () => {
   test("day bounds and opening instant in a zone", () => {
     // 2025-03-01 20:00 UTC is 2025-03-02 01:00 in Yekaterinburg (UTC+5)
-    const d = dayInfo(Date.UTC(2025, 2, 1, 20), { hour: 11, minute: 30, second: 0 }, "Asia/Yekaterinburg");
+    const d = new Calendar({ hour: 11, minute: 30, second: 0 }, "Asia/Yekaterinburg").at(Date.UTC(2025, 2, 1, 20));
     expect(d.day).toBe("2025-03-02");
     expect(d.openAt).toBe(Date.UTC(2025, 2, 2, 6, 30));
     expect(d.dayStart).toBe(Date.UTC(2025, 2, 1, 19));
