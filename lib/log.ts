@@ -10,18 +10,7 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 type Write = (action: string, details?: object, message?: string) => void;
-
-export interface Logger {
-  debug: Write;
-  info: Write;
-  warn: Write;
-  error: Write;
-  /** Resolves when everything logged so far is on disk. */
-  flush(): Promise<void>;
-  close(): Promise<void>;
-  readonly textPath: string;
-  readonly jsonPath: string;
-}
+export type Logger = ReturnType<typeof createLogger>;
 
 const pad = (n: number, w = 2) => String(n).padStart(w, "0");
 
@@ -50,7 +39,7 @@ const unflushed = new Set<() => void>();
 process.on("exit", () => unflushed.forEach((flushSync) => flushSync()));
 
 /** `console`: also print the readable lines (warn and error to stderr). */
-export function createLogger(o: { dir: string; name: string; console?: boolean; minLevel?: LogLevel }): Logger {
+export function createLogger(o: { dir: string; name: string; console?: boolean; minLevel?: LogLevel }) {
   mkdirSync(o.dir, { recursive: true });
   const textPath = join(o.dir, `${o.name}.log`);
   const jsonPath = join(o.dir, `${o.name}_json.log`);
@@ -70,7 +59,8 @@ export function createLogger(o: { dir: string; name: string; console?: boolean; 
     if (b.err) process.stderr.write(b.err);
     return b;
   };
-  const flush = () => {
+  /** Resolves when everything logged so far is on disk. */
+  const flush = (): Promise<void> => {
     const b = take();
     const failed = (e: Error) => void process.stderr.write(`logger ${o.name}: cannot write ${o.dir}: ${e.message}\n`);
     // Chained so that batches land in order.
@@ -105,7 +95,7 @@ export function createLogger(o: { dir: string; name: string; console?: boolean; 
     warn: at("warn"),
     error: at("error"),
     flush,
-    async close() {
+    async close(): Promise<void> {
       await flush();
       closed = true;
       unflushed.delete(flushSync);
@@ -115,6 +105,6 @@ export function createLogger(o: { dir: string; name: string; console?: boolean; 
   };
 }
 
-const drop = () => {};
+const drop: Write = () => {};
 /** A logger that drops everything. */
 export const nullLogger: Logger = { debug: drop, info: drop, warn: drop, error: drop, flush: async () => {}, close: async () => {}, textPath: "", jsonPath: "" };

@@ -14,16 +14,12 @@ import { Sender, TELEGRAM_LIMITS, type SendLimits } from "./sender.ts";
 import { telegramBot } from "./telegram.ts";
 import { TEST_RUN_TTL_MS, TestMode } from "./test-mode.ts";
 
-export interface StartDeps {
-  log: Logger;
-  /** Default: the file at config.transportsPath. */
-  transports?: TransportSeed[];
-  /** Per-chat pacing and bursts (the global and broadcast rates come from the config). */
-  limits?: Partial<SendLimits>;
-  /** The long poll's timeout (default 25 s) and how much longer it may take before it counts as hung (default 5 s). */
-  pollTimeoutS?: number;
-  pollMarginMs?: number;
-}
+/**
+ * `transports`: instead of the file at config.transportsPath. `limits`: per-chat pacing and bursts (the
+ * global and broadcast rates come from the config). `pollTimeoutS`, `pollMarginMs`: the long poll's
+ * timeout (default 25 s) and how much longer it may take before it counts as hung (default 5 s).
+ */
+export type StartDeps = { log: Logger; transports?: TransportSeed[]; limits?: Partial<SendLimits>; pollTimeoutS?: number; pollMarginMs?: number };
 
 export type RunningBot = Awaited<ReturnType<typeof startBot>>;
 

@@ -37,10 +37,9 @@ export class Calendar {
 type DayInfo = { day: string; dayStart: number; dayEnd: number; openAt: number };
 
 /**
- * The bot's clock: monotonic `nowMs()` (one wait of the precise scheduler never jumps) plus an
- * offset to the wall clock, re-anchored before each day's opening is scheduled, so that weeks of
- * NTP slews, clock steps or suspends do not move BOOKING_TIME. Drifts under 2 ms are left alone
- * (Date.now() has whole-millisecond resolution).
+ * The bot's clock: monotonic (a wait of the precise scheduler never jumps) plus an offset to the wall
+ * clock, re-anchored before each day's opening is scheduled, so that NTP slews, clock steps or
+ * suspends over weeks do not move BOOKING_TIME.
  */
 export class WallAnchoredClock {
   private offset = 0;
@@ -49,7 +48,7 @@ export class WallAnchoredClock {
 
   readonly now = (): number => this.mono() + this.offset;
 
-  /** Moves the clock onto the wall clock if they differ by 2 ms or more; returns the correction (ms). */
+  /** Moves the clock onto the wall clock if they differ by 2 ms or more (Date.now() has whole ms); returns the correction. */
   reanchor(): number {
     // Date.now() is floored: on average half a millisecond behind.
     const drift = this.wall() + 0.5 - this.now();
