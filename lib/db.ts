@@ -99,7 +99,6 @@ export class BotDb {
     return this.db.query<Row, Param[]>(sql).all(...params);
   }
 
-  /** How many rows it changed. */
   private write(sql: string, ...params: Param[]): number {
     return this.db.query<null, Param[]>(sql).run(...params).changes;
   }

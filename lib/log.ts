@@ -106,5 +106,4 @@ export function createLogger(o: { dir: string; name: string; console?: boolean; 
 }
 
 const drop: Write = () => {};
-/** A logger that drops everything. */
 export const nullLogger: Logger = { debug: drop, info: drop, warn: drop, error: drop, flush: async () => {}, close: async () => {}, textPath: "", jsonPath: "" };

@@ -8,7 +8,7 @@ import { formatDailyTime, systemTimeZone } from "../timing.ts";
 import { announce } from "./broadcast.ts";
 import { configProblem, loadTransports, type BotConfig } from "./config.ts";
 import { Handlers, type From } from "./handlers.ts";
-import { ACTION, parseAction } from "./keyboards.ts";
+import { parseAction } from "./keyboards.ts";
 import { Calendar, DailyOpening, WallAnchoredClock } from "./opening.ts";
 import { Sender, TELEGRAM_LIMITS, type SendLimits } from "./sender.ts";
 import { telegramBot } from "./telegram.ts";
@@ -23,7 +23,6 @@ export type StartDeps = { log: Logger; transports?: TransportSeed[]; limits?: Pa
 
 export type RunningBot = Awaited<ReturnType<typeof startBot>>;
 
-/** How long stop() lets sends in flight finish. */
 const STOP_GRACE_MS = 3_000;
 
 export async function startBot(config: BotConfig, deps: StartDeps) {
@@ -84,19 +83,13 @@ export async function startBot(config: BotConfig, deps: StartDeps) {
     if (f) h.onText(f, ctx.payload.text ?? "");
   });
   // Every press is answered at once, exactly once; a booking's answer carries its result.
-  bot.on("callback_query", (ctx, next) => {
-    if (parseAction(ctx.payload.data)) return next();
-    sender.answer(ctx.payload.id);
-    const f = from(ctx.payload.from, ctx.payload.message?.chat.id);
-    if (f) h.staleButton(f, ctx.payload.data);
+  bot.on("callback_query", (ctx) => {
+    const q = ctx.payload;
+    const f = from(q.from, q.message?.chat.id, q.message?.message_id)!;
+    const action = parseAction(q.data);
+    const toast = action ? h.onAction(f, action) : h.staleButton(f, q.data);
+    sender.answer(q.id, toast?.text, toast?.alert);
   });
-  for (const action of Object.values(ACTION)) {
-    bot.callbackQuery(action, (ctx) => {
-      const q = ctx.payload;
-      const toast = h.onAction(from(q.from, q.message?.chat.id, q.message?.message_id)!, parseAction(q.data)!);
-      sender.answer(q.id, toast?.text, toast?.alert);
-    });
-  }
   bot.onError(({ error, kind }) => log.error("update_error", { kind, error: error as Error }));
 
   // The spec's start order: database and transports (above), the daily scheduler, then the long

@@ -23,7 +23,6 @@ export interface From {
   messageId?: number;
 }
 
-/** What a callback answer says. */
 export type Toast = { text: string; alert?: boolean };
 
 type Bookable = { ok: true; run?: TestRunRow } | { ok: false; text: string; reason: string };

@@ -9,7 +9,6 @@ import { Bot, TelegramError } from "gramio";
 import type { Logger } from "../log.ts";
 import { backoffMs } from "../retry.ts";
 
-/** Every call but the long poll times out after this long. */
 const CALL_TIMEOUT_MS = 10_000;
 
 /** `pollMarginMs`: how much longer than its own timeout a long poll may take before it counts as hung. */
