@@ -113,7 +113,6 @@ export async function startBot(config: BotConfig, deps: StartDeps) {
 
   let stopped: Promise<void> | undefined;
   return {
-    username,
     db,
     config,
     sender,

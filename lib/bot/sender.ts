@@ -139,8 +139,11 @@ export class Sender {
 
   private dispatch(job: Job): void {
     job.attempts++;
-    const params = { chat_id: job.chatId, text: job.text, reply_markup: job.keyboard };
-    const call = job.editId === undefined ? this.api.sendMessage(params) : this.api.editMessageText({ ...params, message_id: job.editId } as never);
+    const { chatId: chat_id, text, keyboard, editId } = job;
+    const call: Promise<unknown> =
+      editId === undefined
+        ? this.api.sendMessage({ chat_id, text, reply_markup: keyboard })
+        : this.api.editMessageText({ chat_id, message_id: editId, text, reply_markup: keyboard as InlineKeyboard | undefined }); // an edit takes only inline buttons
     const p: Promise<void> = call
       .then(() => {
         this.counts.sent++;
