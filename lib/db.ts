@@ -173,7 +173,7 @@ export class BotDb {
   }
 
   /** A new run for the user with its own transports; any unfinished run of theirs is abandoned. */
-  createTestRun(userId: number, at: number, seed: readonly TransportSeed[]): { run: TestRunRow; transports: TransportRow[] } {
+  createTestRun(userId: number, at: number, seed: readonly TransportSeed[]): number {
     return this.db.transaction(() => {
       this.write(`UPDATE test_runs SET status = 'abandoned' WHERE user_id = ? AND status IN ('waiting', 'open')`, userId);
       const runId = Number(this.db.query<null, Param[]>(`INSERT INTO test_runs (user_id, created_at) VALUES (?, ?)`).run(userId, at).lastInsertRowid);
@@ -181,7 +181,7 @@ export class BotDb {
         this.write(`INSERT INTO transports (test_run_id, owner_id, from_city, to_city, departure, seats) VALUES (?, ?, ?, ?, ?, ?)`,
           runId, userId, t.from_city, t.to_city, t.departure, t.seats);
       }
-      return { run: this.getRun(runId)!, transports: this.runTransports(runId) };
+      return runId;
     })();
   }
 

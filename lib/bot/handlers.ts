@@ -7,7 +7,7 @@ import type { Logger } from "../log.ts";
 import { BOT_TEXT, TEXT, hhmm, routeText } from "../ui.ts";
 import type { BotConfig } from "./config.ts";
 import { adminStatsText, testStatsText } from "./stats.ts";
-import { actionOfLabel, backButtons, confirmButtons, inlineKeyboard, mainMenu, markup, type Action, type Buttons, type MenuState } from "./keyboards.ts";
+import { actionOfLabel, backButtons, confirmButtons, mainMenu, markup, type Action, type Buttons, type MenuState } from "./keyboards.ts";
 import type { Calendar, DailyOpening } from "./opening.ts";
 import type { Priority, Sender } from "./sender.ts";
 import { runIsOpen, type TestMode } from "./test-mode.ts";
@@ -220,8 +220,7 @@ export class Handlers {
 
   /** A new message, or in the `edit` UI the pressed message edited in place. */
   private send(u: From, text: string, buttons: Buttons | undefined, priority: Priority) {
-    const o = { userId: u.userId, priority };
-    if (this.config.ui === "edit" && u.messageId !== undefined) return this.sender.send(u.chatId, text, { ...o, editId: u.messageId, keyboard: buttons && inlineKeyboard(buttons) });
-    return this.sender.send(u.chatId, text, { ...o, keyboard: buttons && markup(buttons, this.config.ui) });
+    const editId = this.config.ui === "edit" ? u.messageId : undefined;
+    return this.sender.send(u.chatId, text, { userId: u.userId, priority, editId, keyboard: buttons && markup(buttons, this.config.ui) });
   }
 }

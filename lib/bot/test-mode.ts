@@ -33,11 +33,11 @@ export class TestMode {
       void this.sender.send(chatId, TEXT.testRunning, { userId });
       return;
     }
-    const { run, transports } = this.db.createTestRun(userId, at, this.seed.slice(0, 3));
-    this.log.info("test_run_created", { run_id: run.id, user_id: userId, transports: transports.map((t) => t.id), sms_in_ms: this.delayMs });
+    const runId = this.db.createTestRun(userId, at, this.seed.slice(0, 3));
+    this.log.info("test_run_created", { run_id: runId, user_id: userId, sms_in_ms: this.delayMs });
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      void this.sendSms(run.id, userId, chatId);
+      void this.sendSms(runId, userId, chatId);
     }, this.delayMs);
     this.timers.add(timer);
     void this.sender.send(chatId, TEXT.testStarting(this.delayMs), { userId });

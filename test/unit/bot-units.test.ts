@@ -71,12 +71,12 @@ describe("test stages and stats", () => {
   test("stages from the stored instants; a skipped /start counts as zero", () => {
     const db = new BotDb(":memory:");
     const stages = (stamps: { start?: number; select?: number }, confirmAt: number) => {
-      const { run } = db.createTestRun(1, 0, []);
-      db.runSmsSent(run.id, 1000);
-      if (stamps.start !== undefined) db.runStamp(run.id, "start_at", stamps.start);
-      if (stamps.select !== undefined) db.runStamp(run.id, "select_at", stamps.select);
-      expect(db.runDone(run.id, confirmAt)).toBe(true);
-      const r = db.getRun(run.id)!;
+      const run = db.createTestRun(1, 0, []);
+      db.runSmsSent(run, 1000);
+      if (stamps.start !== undefined) db.runStamp(run, "start_at", stamps.start);
+      if (stamps.select !== undefined) db.runStamp(run, "select_at", stamps.select);
+      expect(db.runDone(run, confirmAt)).toBe(true);
+      const r = db.getRun(run)!;
       return [r.sms_to_start_ms, r.start_to_select_ms, r.select_to_confirm_ms, r.total_ms];
     };
     expect(stages({ start: 1040, select: 1075 }, 1100)).toEqual([40, 35, 25, 100]);
@@ -191,12 +191,12 @@ describe("database", () => {
     const db = new BotDb(join(dir, "runs.db"));
     const a = db.createTestRun(7, 0, seed);
     const b = db.createTestRun(7, 1, seed);
-    expect(db.getRun(a.run.id)!.status).toBe("abandoned");
-    expect(db.activeRun(7)!.id).toBe(b.run.id);
-    expect(b.transports[0]!.owner_id).toBe(7);
-    expect(db.runSmsSent(b.run.id, 10)).toBe(true);
-    expect(db.runStamp(b.run.id, "start_at", 20)).toBe(true);
-    expect(db.runStamp(b.run.id, "start_at", 30)).toBe(false); // the first /start counts
+    expect(db.getRun(a)!.status).toBe("abandoned");
+    expect(db.activeRun(7)!.id).toBe(b);
+    expect(db.runTransports(b)[0]!.owner_id).toBe(7);
+    expect(db.runSmsSent(b, 10)).toBe(true);
+    expect(db.runStamp(b, "start_at", 20)).toBe(true);
+    expect(db.runStamp(b, "start_at", 30)).toBe(false); // the first /start counts
     expect(db.abandonStaleRuns(5)).toBe(0);
     expect(db.abandonStaleRuns(11)).toBe(1);
     db.close();
