@@ -4,7 +4,7 @@
 
 import { accessSync, constants } from "node:fs";
 import { resolve } from "node:path";
-import { startBot, type RunningBot } from "./lib/bot/app.ts";
+import { startBot } from "./lib/bot/app.ts";
 import { parseConfig, REAL_DB_PATH, usage, type BotConfig } from "./lib/bot/config.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
 import { ConfigError } from "./lib/settings.ts";
@@ -37,7 +37,9 @@ try {
   refuse(e);
 }
 
-async function fail(action: string, e: unknown, sandbox?: { stop(): Promise<void> }): Promise<never> {
+let sandbox: { stop(): Promise<void> } | undefined;
+
+async function fail(action: string, e: unknown): Promise<never> {
   await sandbox?.stop();
   log.error(action, { error: e as Error }, `Cannot start: ${(e as Error).message}`);
   await log.close();
@@ -45,18 +47,14 @@ async function fail(action: string, e: unknown, sandbox?: { stop(): Promise<void
   process.exit(1);
 }
 
-let sandbox: { stop(): Promise<void> } | undefined;
 if (!config.token) {
   // Imported only here so that a bot on real Telegram never loads the sandbox.
-  const sb = await import("./sandbox/index.ts")
-    .then(({ startSandbox }) =>
-      startSandbox({
-        botApiPort: config.sandboxBotApiPort ?? SANDBOX_PORT_DEFAULTS.SANDBOX_BOT_API_PORT,
-        mtprotoPort: config.sandboxMtprotoPort ?? SANDBOX_PORT_DEFAULTS.SANDBOX_MTPROTO_PORT,
-        bots: [{ token: SANDBOX_BOT_TOKEN, username: SANDBOX_BOT_USERNAME }],
-      }),
-    )
-    .catch((e) => fail("sandbox_failed", e));
+  const { startSandbox } = await import("./sandbox/index.ts");
+  const sb = await startSandbox({
+    botApiPort: config.sandboxBotApiPort ?? SANDBOX_PORT_DEFAULTS.SANDBOX_BOT_API_PORT,
+    mtprotoPort: config.sandboxMtprotoPort ?? SANDBOX_PORT_DEFAULTS.SANDBOX_MTPROTO_PORT,
+    bots: [{ token: SANDBOX_BOT_TOKEN, username: SANDBOX_BOT_USERNAME }],
+  }).catch((e) => fail("sandbox_failed", e));
   sandbox = sb;
   const isDefaultUrl = sb.botApiUrl === `http://${SANDBOX_HOST}:${SANDBOX_PORT_DEFAULTS.SANDBOX_BOT_API_PORT}`;
   const cli = `bun sandbox/cli.ts${isDefaultUrl ? "" : ` --url ${sb.botApiUrl}`}`;
@@ -68,14 +66,13 @@ if (!config.token) {
       `then ${cli} send --user +79990000001 /start; ${cli} press --user +79990000001 "${BUTTON.test}"; ${cli} history --user +79990000001` +
       (isDefaultUrl ? "" : `. Point the client at it with sandbox.url: "${sb.botApiUrl}" in config.yaml`),
   );
-  // An explicit DB_PATH is obeyed, but a real bot's database is worth a warning.
   if (resolve(config.dbPath) === resolve(REAL_DB_PATH)) {
     log.warn("sandbox_real_db", { db: config.dbPath }, `DB_PATH=${config.dbPath} is the real bot's database: sandbox users will be stored in it (unset DB_PATH to use the sandbox's own)`);
   }
   config = { ...config, token: SANDBOX_BOT_TOKEN, botApiUrl: sb.botApiUrl };
 }
 
-const running: RunningBot = await startBot(config, { log }).catch((e) => fail("start_failed", e, sandbox));
+const running = await startBot(config, { log }).catch((e) => fail("start_failed", e));
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

@@ -7,7 +7,7 @@
 //    still get exactly one announcement. 429s are counted on the wire (a fetch wrapper in this
 //    process) and compared with the retries the bot logged.
 
-import { openDb } from "../lib/db.ts";
+import { BotDb } from "../lib/db.ts";
 import { TEXT } from "../lib/ui.ts";
 import type { Sandbox } from "../sandbox/index.ts";
 import type { RateLimitOptions } from "../sandbox/ratelimit.ts";
@@ -32,7 +32,7 @@ export async function benchBroadcast(users: number, opts: { botRatePerS: number;
   const seed = (sb: Sandbox, dbPath: string) => {
     const world = sb.world;
     const bot = world.botByUsername(BENCH_BOT.username)!;
-    const db = openDb(dbPath);
+    const db = new BotDb(dbPath);
     const now = Date.now();
     const ids: number[] = [];
     for (let i = 0; i < users; i++) {

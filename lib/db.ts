@@ -1,6 +1,5 @@
-// The bot's SQLite database: schema, migrations and every query. The database is the referee:
-// a booking is one transaction that succeeds only while seats remain, and a user books a
-// transport at most once (a UNIQUE constraint, not an `if`). Times are epoch ms (fractional).
+// The bot's SQLite database. It is the referee: a booking is one transaction that succeeds only
+// while seats remain, and a user books a transport at most once. Times are epoch ms.
 
 import { Database } from "bun:sqlite";
 
@@ -13,18 +12,11 @@ export interface TransportSeed {
 
 export interface TransportRow extends TransportSeed {
   id: number;
-  /** "YYYY-MM-DD" for the daily transports; null for test transports. */
+  /** null for test transports */
   day: string | null;
   test_run_id: number | null;
   owner_id: number | null;
   booked: number;
-}
-
-export interface TestStages {
-  smsToStart: number;
-  startToSelect: number;
-  selectToConfirm: number;
-  total: number;
 }
 
 export interface TestRunRow {
@@ -81,7 +73,6 @@ const MIGRATIONS: string[] = [
 ];
 
 type Param = number | string | null;
-class SoldOut extends Error {}
 
 export class BotDb {
   private readonly db: Database;
@@ -108,12 +99,9 @@ export class BotDb {
     return this.db.query<Row, Param[]>(sql).all(...params);
   }
 
-  /** Runs a write; how many rows it changed. */
   private write(sql: string, ...params: Param[]): number {
     return this.db.query<null, Param[]>(sql).run(...params).changes;
   }
-
-  // ---- users ----
 
   upsertUser(id: number, firstName: string, username: string | undefined, at: number): void {
     this.write(`INSERT INTO users (id, first_name, username, active, first_seen, last_seen) VALUES (?1, ?2, ?3, 1, ?4, ?4)
@@ -124,8 +112,6 @@ export class BotDb {
   setInactive(id: number): void {
     this.write(`UPDATE users SET active = 0 WHERE id = ?`, id);
   }
-
-  // ---- transports and bookings ----
 
   getTransport(id: number): TransportRow | null {
     return this.one(`SELECT * FROM transports WHERE id = ?`, id);
@@ -141,16 +127,12 @@ export class BotDb {
 
   /** Takes a seat for the user, atomically: exactly `seats` bookings ever succeed per transport. */
   book(userId: number, transportId: number, at: number): BookResult {
-    try {
-      return this.db.transaction((): BookResult => {
-        if (!this.write(`INSERT OR IGNORE INTO bookings (user_id, transport_id, created_at) VALUES (?, ?, ?)`, userId, transportId, at)) return "already";
-        if (!this.write(`UPDATE transports SET booked = booked + 1 WHERE id = ? AND booked < seats`, transportId)) throw new SoldOut();
-        return "booked";
-      })();
-    } catch (e) {
-      if (e instanceof SoldOut) return "soldOut";
-      throw e;
-    }
+    return this.db.transaction((): BookResult => {
+      if (this.hasBooking(userId, transportId)) return "already";
+      if (!this.write(`UPDATE transports SET booked = booked + 1 WHERE id = ? AND booked < seats`, transportId)) return "soldOut";
+      this.write(`INSERT INTO bookings (user_id, transport_id, created_at) VALUES (?, ?, ?)`, userId, transportId, at);
+      return "booked";
+    })();
   }
 
   hasBooking(userId: number, transportId: number): boolean {
@@ -168,7 +150,6 @@ export class BotDb {
       WHERE t.day = ? ORDER BY b.id`, day);
   }
 
-  /** The result message of this booking was delivered. */
   markTold(userId: number, transportId: number, at: number): void {
     this.write(`UPDATE bookings SET told_at = ? WHERE user_id = ? AND transport_id = ?`, at, userId, transportId);
   }
@@ -191,10 +172,8 @@ export class BotDb {
     this.write(`DELETE FROM selections WHERE user_id = ?`, userId);
   }
 
-  // ---- test runs ----
-
   /** A new run for the user with its own transports; any unfinished run of theirs is abandoned. */
-  createTestRun(userId: number, at: number, seed: readonly TransportSeed[]): { run: TestRunRow; transports: TransportRow[] } {
+  createTestRun(userId: number, at: number, seed: readonly TransportSeed[]): number {
     return this.db.transaction(() => {
       this.write(`UPDATE test_runs SET status = 'abandoned' WHERE user_id = ? AND status IN ('waiting', 'open')`, userId);
       const runId = Number(this.db.query<null, Param[]>(`INSERT INTO test_runs (user_id, created_at) VALUES (?, ?)`).run(userId, at).lastInsertRowid);
@@ -202,7 +181,7 @@ export class BotDb {
         this.write(`INSERT INTO transports (test_run_id, owner_id, from_city, to_city, departure, seats) VALUES (?, ?, ?, ?, ?, ?)`,
           runId, userId, t.from_city, t.to_city, t.departure, t.seats);
       }
-      return { run: this.getRun(runId)!, transports: this.runTransports(runId) };
+      return runId;
     })();
   }
 
@@ -223,9 +202,14 @@ export class BotDb {
     return this.write(`UPDATE test_runs SET ${stage} = ? WHERE id = ? AND status = 'open' AND ${stage} IS NULL`, at, runId) > 0;
   }
 
-  runDone(runId: number, at: number, s: TestStages): boolean {
-    return this.write(`UPDATE test_runs SET confirm_at = ?, status = 'done', sms_to_start_ms = ?, start_to_select_ms = ?,
-      select_to_confirm_ms = ?, total_ms = ? WHERE id = ? AND status = 'open'`, at, s.smsToStart, s.startToSelect, s.selectToConfirm, s.total, runId) > 0;
+  /** Finishes the run with its stage times; a skipped stage (no /start) counts as zero. */
+  runDone(runId: number, at: number): boolean {
+    return this.write(`UPDATE test_runs SET confirm_at = ?1, status = 'done',
+      sms_to_start_ms = COALESCE(start_at, sms_at) - sms_at,
+      start_to_select_ms = COALESCE(select_at, start_at, sms_at) - COALESCE(start_at, sms_at),
+      select_to_confirm_ms = ?1 - COALESCE(select_at, start_at, sms_at),
+      total_ms = ?1 - sms_at
+      WHERE id = ?2 AND status = 'open'`, at, runId) > 0;
   }
 
   /** At start-up: runs whose SMS timer died with the old process, and open runs older than the cutoff. */
@@ -238,16 +222,11 @@ export class BotDb {
       WHERE r.status = 'done' ORDER BY r.total_ms`);
   }
 
-  // ---- openings and announcements ----
-
   openedAt(day: string): number | undefined {
     return this.one<{ opened_at: number }>(`SELECT opened_at FROM openings WHERE day = ?`, day)?.opened_at;
   }
 
-  /**
-   * Opens the day in one transaction: the opening row, the day's transports and one pending
-   * announcement per active user. Idempotent: returns false when the day was already open.
-   */
+  /** The opening, the day's transports and one pending announcement per active user; false if the day was open already. */
   openDay(day: string, scheduledAt: number, openedAt: number, seed: readonly TransportSeed[]): boolean {
     return this.db.transaction(() => {
       if (!this.write(`INSERT OR IGNORE INTO openings (day, scheduled_at, opened_at) VALUES (?, ?, ?)`, day, scheduledAt, openedAt)) return false;
@@ -274,8 +253,6 @@ export class BotDb {
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   }
 
-  // ---- stats ----
-
   dayStats(day: string): { usersTotal: number; usersActive: number; transports: number; seats: number; sold: number; bookings: number; first: number | null; last: number | null } {
     return this.one(`SELECT
       (SELECT COUNT(*) FROM users) AS usersTotal, (SELECT COALESCE(SUM(active), 0) FROM users) AS usersActive,
@@ -284,8 +261,4 @@ export class BotDb {
       COUNT(*) AS bookings, MIN(b.created_at) AS first, MAX(b.created_at) AS last
       FROM bookings b JOIN transports t ON t.id = b.transport_id WHERE t.day = ?1`, day)!;
   }
-}
-
-export function openDb(path: string): BotDb {
-  return new BotDb(path);
 }

@@ -1,54 +1,37 @@
 // Assembles the bot: database, transports, gramio long polling, routes, the send queue, the daily
-// opening and broadcast. `startBot` is what bot.ts runs and what tests run in-process against a sandbox.
+// opening and broadcast. bot.ts runs it; tests and the benchmark run it in-process against a sandbox.
 
 import { TelegramError } from "gramio";
-import { openDb, type BotDb, type TransportSeed } from "../db.ts";
+import { BotDb, type TransportSeed } from "../db.ts";
 import type { Logger } from "../log.ts";
 import { formatDailyTime, systemTimeZone } from "../timing.ts";
-import { TEXT, hhmm } from "../ui.ts";
-import { Broadcaster } from "./broadcast.ts";
+import { announce } from "./broadcast.ts";
 import { configProblem, loadTransports, type BotConfig } from "./config.ts";
-import { Handlers, type AdminCommand, type From } from "./handlers.ts";
-import { ACTION, parseAction } from "./keyboards.ts";
+import { Handlers, type From } from "./handlers.ts";
+import { parseAction } from "./keyboards.ts";
 import { Calendar, DailyOpening, WallAnchoredClock } from "./opening.ts";
 import { Sender, TELEGRAM_LIMITS, type SendLimits } from "./sender.ts";
 import { telegramBot } from "./telegram.ts";
 import { TEST_RUN_TTL_MS, TestMode } from "./test-mode.ts";
 
-export interface StartDeps {
-  log: Logger;
-  /** Default: the file at config.transportsPath. */
-  transports?: TransportSeed[];
-  /** Long-poll timeout in seconds (default 25). */
-  pollTimeoutS?: number;
-  /** Per-chat pacing and bursts (the global and broadcast rates come from the config). */
-  limits?: Partial<SendLimits>;
-  /** Timeout of every Bot API call but the long poll (default 10 s), and the poll's margin (default 5 s). */
-  callTimeoutMs?: number;
-  pollMarginMs?: number;
-  /** How long stop() lets sends in flight finish (default 3 s). */
-  stopGraceMs?: number;
-}
+/**
+ * `transports`: instead of the file at config.transportsPath. `limits`: per-chat pacing and bursts (the
+ * global and broadcast rates come from the config). `pollTimeoutS`, `pollMarginMs`: the long poll's
+ * timeout (default 25 s) and how much longer it may take before it counts as hung (default 5 s).
+ */
+export type StartDeps = { log: Logger; transports?: TransportSeed[]; limits?: Partial<SendLimits>; pollTimeoutS?: number; pollMarginMs?: number };
 
-export interface RunningBot {
-  username: string;
-  /** The bot's database (tests and tools ask it through its methods). */
-  db: BotDb;
-  config: BotConfig;
-  sender: Sender;
-  /** Resolves when no announcement broadcast is running. */
-  broadcastIdle(): Promise<void>;
-  /** Stops polling at once, gives sends in flight a bounded time, keeps what was not sent, closes the DB. */
-  stop(): Promise<void>;
-}
+export type RunningBot = Awaited<ReturnType<typeof startBot>>;
 
-export async function startBot(config: BotConfig, deps: StartDeps): Promise<RunningBot> {
+const STOP_GRACE_MS = 3_000;
+
+export async function startBot(config: BotConfig, deps: StartDeps) {
   if (!config.token) throw new Error("startBot needs a token: without BOT_TOKEN, bot.ts starts the sandbox and passes its token");
   const { log } = deps;
   const seed = deps.transports ?? loadTransports(config.transportsPath);
   let db: BotDb;
   try {
-    db = openDb(config.dbPath);
+    db = new BotDb(config.dbPath);
   } catch (e) {
     throw configProblem("DB_PATH", config.dbPath, `cannot open the database (${(e as Error).message}); expected a file in a directory the bot can write, e.g. DB_PATH=bot.db`);
   }
@@ -59,74 +42,54 @@ export async function startBot(config: BotConfig, deps: StartDeps): Promise<Runn
   if (abandoned) log.info("test_runs_abandoned", { count: abandoned });
 
   const pollTimeoutS = deps.pollTimeoutS ?? 25;
-  const tg = telegramBot({ token: config.token, url: config.botApiUrl, log, pollTimeoutS, callTimeoutMs: deps.callTimeoutMs ?? 10_000, pollMarginMs: deps.pollMarginMs ?? 5_000 });
+  const tg = telegramBot(config.token, config.botApiUrl, log, pollTimeoutS, deps.pollMarginMs ?? 5_000);
   const bot = tg.bot;
-  let handlers: Handlers | undefined;
   const limits = { ...TELEGRAM_LIMITS, chatPerS: config.chatRatePerS, ...deps.limits, perS: config.sendRatePerS, broadcastPerS: config.broadcastRatePerS };
   const sender = new Sender(bot.api, log, limits, (userId) => {
     db.setInactive(userId);
-    handlers?.forgetUser(userId);
+    h.forgetUser(userId);
   });
   const timeZone = config.timeZone ?? systemTimeZone();
   const calendar = new Calendar(config.bookingTime, timeZone);
-  const broadcaster = new Broadcaster({ db, send: sender, log, text: TEXT.announcement, now });
-  const opening = new DailyOpening({
-    db,
-    calendar,
-    seed,
-    log,
-    now,
-    reanchor: () => clock.reanchor(),
-    onOpen: (day) => void broadcaster.run(day).catch((e) => log.error("broadcast_failed", { day, error: e as Error })),
-  });
-  const tests = new TestMode({ db, send: sender, log, delayMs: config.testSmsDelayMs, seed, now });
-  const h = (handlers = new Handlers({
-    db,
-    send: sender,
-    log,
-    now,
-    calendar,
-    opening,
-    tests,
-    adminIds: config.adminIds,
-    testModeEnabled: config.testModeEnabled,
-    opensAt: hhmm(config.bookingTime),
-    ui: config.ui,
-  }));
+  // The opening announces each day once per process; a broadcast may outlast midnight.
+  let broadcasts = Promise.resolve();
+  const onOpen = (day: string) => {
+    const p = announce(db, sender, log, day).catch((e: Error) => log.error("broadcast_failed", { day, error: e }));
+    broadcasts = Promise.all([broadcasts, p]).then(() => {});
+  };
+  const opening = new DailyOpening(db, calendar, seed, log, clock, onOpen);
+  const tests = new TestMode(db, sender, log, now, config.testSmsDelayMs, seed);
+  const h = new Handlers(db, sender, log, calendar, opening, tests, config);
 
   /** The sender of an update, stamped on arrival (before any other work). */
-  type Raw = { from?: { id: number; first_name: string; username?: string }; chat?: { id: number }; message_id?: number };
-  const from = (u: Raw): From | undefined => {
-    if (!u.from) return undefined;
-    const f: From = { userId: u.from.id, chatId: u.chat?.id ?? u.from.id, firstName: u.from.first_name, username: u.from.username, at: now(), messageId: u.message_id };
+  const from = (u: { id: number; first_name: string; username?: string } | undefined, chatId?: number, messageId?: number): From | undefined => {
+    if (!u) return undefined;
+    const f: From = { userId: u.id, chatId: chatId ?? u.id, firstName: u.first_name, username: u.username, at: now(), messageId };
     h.touchUser(f);
     return f;
   };
-  const command = (names: string[], run: (f: From) => void) =>
-    bot.command(names, (ctx) => {
-      const f = from({ from: ctx.payload.from, chat: ctx.payload.chat });
-      if (f) run(f);
+  bot.command(["start", "menu"], (ctx) => {
+    const f = from(ctx.payload.from, ctx.payload.chat.id);
+    if (f) h.showMenu(f);
+  });
+  for (const c of ["admin", "admin_stats", "admin_test_stats"] as const) {
+    bot.command(c, (ctx) => {
+      const f = from(ctx.payload.from, ctx.payload.chat.id);
+      if (f) h.admin(f, c);
     });
-  command(["start", "menu"], (f) => h.showMenu(f));
-  for (const c of ["admin", "admin_stats", "admin_test_stats"] as const) command([c], (f) => h.admin(f, c));
+  }
   bot.on("message", (ctx) => {
-    const f = from({ from: ctx.payload.from, chat: ctx.payload.chat });
+    const f = from(ctx.payload.from, ctx.payload.chat.id);
     if (f) h.onText(f, ctx.payload.text ?? "");
   });
   // Every press is answered at once, exactly once; a booking's answer carries its result.
-  bot.on("callback_query", (ctx, next) => {
-    if (parseAction(ctx.payload.data)) return next();
-    sender.answer(ctx.payload.id);
-    const f = from({ from: ctx.payload.from, chat: ctx.payload.message?.chat });
-    if (f) h.staleButton(f, ctx.payload.data);
+  bot.on("callback_query", (ctx) => {
+    const q = ctx.payload;
+    const f = from(q.from, q.message?.chat.id, q.message?.message_id)!;
+    const action = parseAction(q.data);
+    const toast = action ? h.onAction(f, action) : h.staleButton(f, q.data);
+    sender.answer(q.id, toast?.text, toast?.alert);
   });
-  for (const action of Object.values(ACTION)) {
-    bot.callbackQuery(action, (ctx) => {
-      const q = ctx.payload;
-      const toast = h.onAction(from({ from: q.from, chat: q.message?.chat, message_id: q.message?.message_id })!, parseAction(q.data)!);
-      sender.answer(q.id, toast?.text, toast?.alert);
-    });
-  }
   bot.onError(({ error, kind }) => log.error("update_error", { kind, error: error as Error }));
 
   // The spec's start order: database and transports (above), the daily scheduler, then the long
@@ -140,40 +103,34 @@ export async function startBot(config: BotConfig, deps: StartDeps): Promise<Runn
     if (code === 401 || code === 404) throw new Error(`BOT_TOKEN was rejected by the Bot API at ${config.botApiUrl}: check it with @BotFather`);
     throw new Error(`cannot reach the Bot API at ${config.botApiUrl} (BOT_API_URL): ${(e as Error).message}`);
   }
-  const told = h.resendUntold(now() - 86_400_000);
+  const told = h.resendUntold(now() - 86_400_000, now());
   if (told) log.info("untold_results_resent", { count: told }, `${told} booking result(s) not delivered before the last stop: sending them now`);
   opening.start();
   const info = await bot.start({ longPolling: { timeout: pollTimeoutS } });
   const username = info.username ?? "";
-  log.info("bot_started", {
-    username,
-    bot_api: config.botApiUrl,
-    booking_time: formatDailyTime(config.bookingTime),
-    time_zone: timeZone,
-    send_rate_per_s: limits.perS,
-    ui: config.ui,
-    db: config.dbPath,
-  }, `Bot @${username} is polling ${config.botApiUrl}; booking opens daily at ${formatDailyTime(config.bookingTime)} (${timeZone})`);
+  const opens = `${formatDailyTime(config.bookingTime)} (${timeZone})`;
+  log.info("bot_started", { username, bot_api: config.botApiUrl, booking_time: opens, send_rate_per_s: limits.perS, ui: config.ui, db: config.dbPath }, `Bot @${username} is polling ${config.botApiUrl}; booking opens daily at ${opens}`);
 
   let stopped: Promise<void> | undefined;
   return {
-    username,
     db,
     config,
     sender,
-    broadcastIdle: () => broadcaster.idle(),
-    stop() {
+    /** Resolves when no announcement broadcast is running. */
+    broadcastIdle: () => broadcasts,
+    /** Stops polling at once, gives sends in flight a bounded time, keeps what was not sent, closes the DB. */
+    stop(): Promise<void> {
       stopped ??= (async () => {
         const t0 = Date.now();
         opening.stop();
-        tests.stop();
         tg.stopPolling();
         await bot.stop(1_000);
-        await sender.stop(t0 + (deps.stopGraceMs ?? 3_000));
+        tests.stop();
+        await sender.stop(STOP_GRACE_MS);
         tg.abortSends();
-        await broadcaster.idle();
+        await broadcasts;
         db.close();
-        log.info("bot_stopped", { ms: Date.now() - t0, sent: sender.counts.sent, n429: sender.counts.n429, retried: sender.counts.retried, failed: sender.counts.failed });
+        log.info("bot_stopped", { ms: Date.now() - t0, ...sender.counts });
         await log.flush();
       })();
       return stopped;

@@ -1,6 +1,5 @@
 // The bot's configuration: one declaration per environment variable (Bun loads .env by itself),
-// and the transports file. Pure: takes an env record, returns a config or throws ConfigError
-// listing every bad variable.
+// and the transports file. A bad value throws ConfigError naming the variable.
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -8,13 +7,13 @@ import type { TransportSeed } from "../db.ts";
 import type { LogLevel } from "../log.ts";
 import { bool, ConfigError, dailyTime, httpUrl, int, list, num, oneOf, optional, readEnv, text, timeZone } from "../settings.ts";
 
-/** Where the bot keeps sandbox users when there is no token: never in a real bot's database. */
-export const SANDBOX_DB_PATH = "bot-sandbox.db";
+/** Without a token the sandbox's users never land in a real bot's database. */
+const SANDBOX_DB_PATH = "bot-sandbox.db";
 export const REAL_DB_PATH = "bot.db";
-/** The repo's own transports file, wherever the bot is started from. */
+/** The repo's own, wherever the bot is started from. */
 export const DEFAULT_TRANSPORTS = join(import.meta.dir, "..", "..", "data", "transports.json");
 
-export const BOT_UIS = ["classic", "edit", "reply", "alert"] as const;
+const BOT_UIS = ["classic", "edit", "reply", "alert"] as const;
 export type BotUi = (typeof BOT_UIS)[number];
 
 const port = (example: string) => optional(int({ min: 0, max: 65535, example }));
@@ -74,37 +73,28 @@ export function parseConfig(env: Record<string, string | undefined>) {
     logDir: v.LOG_DIR,
     logLevel: v.LOG_LEVEL as LogLevel,
     transportsPath: v.TRANSPORTS_FILE,
-    /** undefined: the sandbox's own default port. */
     sandboxBotApiPort: v.SANDBOX_BOT_API_PORT,
     sandboxMtprotoPort: v.SANDBOX_MTPROTO_PORT,
   };
 }
 
-/** A problem with a variable that only using its value shows (a file that cannot be read ...). */
+/** A problem that only using the value shows (a file that cannot be read ...). */
 export const configProblem = (name: string, value: string, problem: string) =>
   new ConfigError([{ path: name, text: `${name}=${JSON.stringify(value)}: ${problem}` }]);
 
-// ---- the transports file: validated once at start-up, so a typo stops the bot with a clear message ----
-
+/** The transports file, checked once at start-up so that a typo stops the bot with a clear message. */
 export function parseTransports(json: unknown, source: string): TransportSeed[] {
   if (!Array.isArray(json) || json.length === 0) throw new Error(`${source}: expected a non-empty JSON array of transports`);
   return json.map((t, i) => {
-    const where = `${source}[${i}]`;
-    if (typeof t !== "object" || t === null) throw new Error(`${where}: expected an object`);
-    const o = t as Record<string, unknown>;
-    const str = (k: string) => {
-      if (typeof o[k] !== "string" || !o[k].trim()) throw new Error(`${where}.${k}: expected a non-empty string`);
-      return o[k];
-    };
-    const [from_city, to_city, departure] = [str("from_city"), str("to_city"), str("departure")];
-    if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(departure)) throw new Error(`${where}.departure: expected "HH:MM", e.g. "07:30"`);
-    const seats = o.seats;
-    if (typeof seats !== "number" || !Number.isInteger(seats) || seats < 1 || seats > 1000) throw new Error(`${where}.seats: expected a whole number from 1 to 1000`);
-    return { from_city, to_city, departure, seats };
+    const bad = (key: string, expected: string) => new Error(`${source}[${i}]${key}: expected ${expected}`);
+    if (typeof t !== "object" || t === null) throw bad("", "an object");
+    for (const k of ["from_city", "to_city", "departure"]) if (typeof t[k] !== "string" || !t[k].trim()) throw bad(`.${k}`, "a non-empty string");
+    if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(t.departure)) throw bad(".departure", '"HH:MM", e.g. "07:30"');
+    if (!Number.isInteger(t.seats) || t.seats < 1 || t.seats > 1000) throw bad(".seats", "a whole number from 1 to 1000");
+    return { from_city: t.from_city, to_city: t.to_city, departure: t.departure, seats: t.seats };
   });
 }
 
-/** Reads and checks TRANSPORTS_FILE; any problem is a ConfigError naming the variable. */
 export function loadTransports(path: string): TransportSeed[] {
   let text: string;
   try {

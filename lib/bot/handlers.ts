@@ -4,54 +4,46 @@
 
 import type { BotDb, TestRunRow, TransportRow } from "../db.ts";
 import type { Logger } from "../log.ts";
-import { BOT_TEXT, TEXT, routeText } from "../ui.ts";
+import { BOT_TEXT, TEXT, hhmm, routeText } from "../ui.ts";
+import type { BotConfig } from "./config.ts";
 import { adminStatsText, testStatsText } from "./stats.ts";
-import type { BotUi } from "./config.ts";
-import { actionOfLabel, backButtons, inlineKeyboard, confirmButtons, mainMenu, markup, type Action, type Buttons, type MenuState } from "./keyboards.ts";
+import { actionOfLabel, backButtons, confirmButtons, mainMenu, markup, type Action, type Buttons, type MenuState } from "./keyboards.ts";
 import type { Calendar, DailyOpening } from "./opening.ts";
 import type { Priority, Sender } from "./sender.ts";
-import { runIsOpen, testStages, type TestMode } from "./test-mode.ts";
+import { runIsOpen, type TestMode } from "./test-mode.ts";
 
 export interface From {
   userId: number;
   chatId: number;
   firstName: string;
   username?: string;
-  /** When the update reached the bot (epoch ms): the server-side clock of test runs. */
+  /** When the update reached the bot: the server-side clock of test runs. */
   at: number;
   /** The bot's message whose button was pressed (the `edit` UI edits it). */
   messageId?: number;
 }
 
-export interface HandlerDeps {
-  db: BotDb;
-  send: Sender;
-  log: Logger;
-  now: () => number;
-  calendar: Calendar;
-  opening: DailyOpening;
-  tests: TestMode;
-  adminIds: ReadonlySet<number>;
-  testModeEnabled: boolean;
-  /** BOOKING_TIME as users read it, e.g. "11:30". */
-  opensAt: string;
-  ui: BotUi;
-}
-
-export type AdminCommand = "admin" | "admin_stats" | "admin_test_stats";
-
-export interface Toast {
-  text: string;
-  alert?: boolean;
-}
+export type Toast = { text: string; alert?: boolean };
 
 type Bookable = { ok: true; run?: TestRunRow } | { ok: false; text: string; reason: string };
 
 export class Handlers {
   /** Users whose row is up to date, by id → "name\0username", to skip a write per update. */
   private readonly known = new Map<number, string>();
+  /** BOOKING_TIME as users read it, e.g. "11:30". */
+  private readonly opensAt: string;
 
-  constructor(private readonly d: HandlerDeps) {}
+  constructor(
+    private readonly db: BotDb,
+    private readonly sender: Sender,
+    private readonly log: Logger,
+    private readonly calendar: Calendar,
+    private readonly opening: DailyOpening,
+    private readonly tests: TestMode,
+    private readonly config: Pick<BotConfig, "adminIds" | "testModeEnabled" | "ui" | "bookingTime">,
+  ) {
+    this.opensAt = hhmm(config.bookingTime);
+  }
 
   forgetUser(userId: number): void {
     this.known.delete(userId);
@@ -60,20 +52,20 @@ export class Handlers {
   touchUser(u: From): void {
     const key = `${u.firstName}\0${u.username ?? ""}`;
     if (this.known.get(u.userId) === key) return;
-    this.d.db.upsertUser(u.userId, u.firstName, u.username, u.at);
+    this.db.upsertUser(u.userId, u.firstName, u.username, u.at);
     this.known.set(u.userId, key);
   }
 
   /** Text that is not a command: in the `reply` UI a pressed label, else a hint. */
   onText(u: From, text: string): void {
-    const action = this.d.ui === "reply" ? actionOfLabel(text, this.menuState(u).transports ?? [], this.d.db.selectedTransport(u.userId)) : null;
+    const action = this.config.ui === "reply" ? actionOfLabel(text, this.menuState(u).transports ?? [], this.db.selectedTransport(u.userId)) : null;
     if (action) return void this.onAction(u, action);
-    this.d.log.debug("unknown_text", { user_id: u.userId, text: text.slice(0, 100) });
+    this.log.debug("unknown_text", { user_id: u.userId, text: text.slice(0, 100) });
     this.reply(u, TEXT.hint);
   }
 
   staleButton(u: From, data: string | undefined): void {
-    this.d.log.warn("bad_callback", { user_id: u.userId, data: String(data ?? "").slice(0, 80) });
+    this.log.warn("bad_callback", { user_id: u.userId, data: String(data ?? "").slice(0, 80) });
     this.reply(u, TEXT.staleButton);
   }
 
@@ -85,13 +77,13 @@ export class Handlers {
       case "confirm":
         return this.confirm(q, a.transportId);
       case "cancel":
-        this.d.db.clearSelection(q.userId);
+        this.db.clearSelection(q.userId);
         return this.reply(q, TEXT.cancelled, backButtons());
       case "myBookings":
         return this.myBookings(q);
       case "test":
-        if (!this.d.testModeEnabled) return this.reply(q, TEXT.testDisabled);
-        return this.d.tests.begin(q.userId, q.chatId, q.at);
+        if (!this.config.testModeEnabled) return this.reply(q, TEXT.testDisabled);
+        return this.tests.begin(q.userId, q.chatId, q.at);
       case "menu":
         return this.showMenu(q);
     }
@@ -99,17 +91,16 @@ export class Handlers {
 
   /** What the user may book now: their open test run's transports, or today's once open. */
   private menuState(u: From): MenuState & { transports?: TransportRow[]; run?: TestRunRow } {
-    const { db, opening, calendar } = this.d;
-    const run = db.activeRun(u.userId);
-    if (run && runIsOpen(run, u.at)) return { kind: "open", transports: db.runTransports(run.id), run };
-    if (opening.isOpen(u.at)) return { kind: "open", transports: db.dayTransports(calendar.at(u.at).day) };
-    return { kind: "closed", opensAt: this.d.opensAt };
+    const run = this.db.activeRun(u.userId);
+    if (run && runIsOpen(run, u.at)) return { kind: "open", transports: this.db.runTransports(run.id), run };
+    if (this.opening.isOpen(u.at)) return { kind: "open", transports: this.db.dayTransports(this.calendar.at(u.at).day) };
+    return { kind: "closed", opensAt: this.opensAt };
   }
 
   showMenu(u: From): void {
     const state = this.menuState(u);
-    if (state.run) this.d.db.runStamp(state.run.id, "start_at", u.at);
-    const menu = mainMenu(state, this.d.testModeEnabled);
+    if (state.run) this.db.runStamp(state.run.id, "start_at", u.at);
+    const menu = mainMenu(state, this.config.testModeEnabled);
     this.reply(u, menu.text, menu.buttons);
   }
 
@@ -119,34 +110,33 @@ export class Handlers {
     if (t.test_run_id !== null) {
       // Someone else's test transport is indistinguishable from a missing one.
       if (t.owner_id !== userId) return { ok: false, text: TEXT.unknownTransport, reason: "foreign_test_transport" };
-      const run = this.d.db.getRun(t.test_run_id);
+      const run = this.db.getRun(t.test_run_id);
       if (run && runIsOpen(run, at)) return { ok: true, run };
       if (run?.status === "waiting") return { ok: false, text: TEXT.testRunning, reason: "test_not_announced" };
       return { ok: false, text: TEXT.staleButton, reason: "test_run_over" };
     }
-    if (t.day !== this.d.calendar.at(at).day) return { ok: false, text: TEXT.staleButton, reason: "other_day" };
-    if (!this.d.opening.isOpen(at)) return { ok: false, text: TEXT.notOpen(this.d.opensAt), reason: "not_open" };
+    if (t.day !== this.calendar.at(at).day) return { ok: false, text: TEXT.staleButton, reason: "other_day" };
+    if (!this.opening.isOpen(at)) return { ok: false, text: TEXT.notOpen(this.opensAt), reason: "not_open" };
     return { ok: true };
   }
 
   private select(q: From, transportId: number): void {
-    const { db, log } = this.d;
-    const t = db.getTransport(transportId);
+    const t = this.db.getTransport(transportId);
     const b = this.bookable(q.userId, t, q.at);
     if (!b.ok) {
-      log.info("select_refused", { user_id: q.userId, transport_id: transportId, reason: b.reason });
+      this.log.info("select_refused", { user_id: q.userId, transport_id: transportId, reason: b.reason });
       return this.reply(q, b.text);
     }
-    if (b.run) db.runStamp(b.run.id, "select_at", q.at);
-    db.setSelection(q.userId, transportId, q.at);
+    if (b.run) this.db.runStamp(b.run.id, "select_at", q.at);
+    this.db.setSelection(q.userId, transportId, q.at);
     this.reply(q, TEXT.confirmPrompt(t!), confirmButtons(transportId));
   }
 
   private confirm(q: From, transportId: number): Toast | void {
-    const { db, log } = this.d;
+    const { db } = this;
     const t0 = performance.now();
     const attempt = (result: string, extra: object = {}) =>
-      log.info("booking_attempt", { user_id: q.userId, transport_id: transportId, result, ...extra, handle_ms: Number((performance.now() - t0).toFixed(3)) });
+      this.log.info("booking_attempt", { user_id: q.userId, transport_id: transportId, result, ...extra, handle_ms: Number((performance.now() - t0).toFixed(3)) });
     const t = db.getTransport(transportId);
     if (t && db.hasBooking(q.userId, transportId)) {
       attempt("already");
@@ -166,11 +156,9 @@ export class Handlers {
       attempt(result);
       return this.result(q, result === "already" ? TEXT.alreadyBooked(t!) : TEXT.soldOut(t!));
     }
-    if (b.run) {
-      const run = db.getRun(b.run.id) ?? b.run;
-      const stages = testStages(run, q.at);
-      db.runDone(run.id, q.at, stages);
-      attempt(result, { test_run_id: run.id, ...roundAll(stages) });
+    if (b.run && db.runDone(b.run.id, q.at)) {
+      const { sms_to_start_ms, start_to_select_ms, select_to_confirm_ms, total_ms } = db.getRun(b.run.id)!;
+      attempt(result, { test_run_id: b.run.id, sms_to_start_ms, start_to_select_ms, select_to_confirm_ms, total_ms });
     } else attempt(result, { seats: t!.seats });
     return this.tellBooked(q, t!);
   }
@@ -180,51 +168,50 @@ export class Handlers {
    * of everything else, and carried by the callback answer at once (in the `alert` UI, only there).
    */
   private tellBooked(u: From, t: TransportRow): Toast {
-    const { db, now } = this.d;
-    const run = t.test_run_id !== null ? db.getRun(t.test_run_id) : null;
+    const run = t.test_run_id !== null ? this.db.getRun(t.test_run_id) : null;
     let text = TEXT.booked(t);
     if (run?.total_ms != null) {
       text += "\n\n" + TEXT.testResult({ smsToStart: run.sms_to_start_ms ?? 0, startToSelect: run.start_to_select_ms ?? 0, selectToConfirm: run.select_to_confirm_ms ?? 0, total: run.total_ms });
     }
-    if (this.d.ui === "alert" && u.messageId !== undefined) {
-      db.markTold(u.userId, t.id, now());
+    if (this.config.ui === "alert" && u.messageId !== undefined) {
+      this.db.markTold(u.userId, t.id, Date.now());
       return { text, alert: true };
     }
-    void this.send(u, text, backButtons(), "won").then((o) => o === "sent" && db.markTold(u.userId, t.id, now()));
+    void this.send(u, text, backButtons(), "won").then((o) => o === "sent" && this.db.markTold(u.userId, t.id, Date.now()));
     return { text: TEXT.booked(t) };
   }
 
   /** At start-up: results owed from before the last stop or crash. */
-  resendUntold(sinceMs: number): number {
-    const owed = this.d.db.untoldBookings(sinceMs);
+  resendUntold(sinceMs: number, at: number): number {
+    const owed = this.db.untoldBookings(sinceMs);
     for (const b of owed) {
-      const t = this.d.db.getTransport(b.transport_id);
-      if (t) this.tellBooked({ userId: b.user_id, chatId: b.user_id, firstName: "", at: this.d.now() }, t);
+      const t = this.db.getTransport(b.transport_id);
+      if (t) this.tellBooked({ userId: b.user_id, chatId: b.user_id, firstName: "", at }, t);
     }
     return owed.length;
   }
 
   /** A result that is not a new booking: the message, and the same words in the callback answer. */
   private result(q: From, text: string): Toast {
-    if (this.d.ui === "alert" && q.messageId !== undefined) return { text, alert: true };
+    if (this.config.ui === "alert" && q.messageId !== undefined) return { text, alert: true };
     void this.send(q, text, backButtons(), "result");
     return { text };
   }
 
   private myBookings(q: From): void {
-    const rows = this.d.db.bookingsOf(q.userId, this.d.calendar.at(q.at).dayStart);
+    const rows = this.db.bookingsOf(q.userId, this.calendar.at(q.at).dayStart);
     if (!rows.length) return this.reply(q, TEXT.noBookings, backButtons());
     const lines = rows.map((r) => (r.test_run_id !== null ? BOT_TEXT.testLabel(routeText(r)) : routeText(r)));
     this.reply(q, TEXT.myBookings(lines), backButtons());
   }
 
-  admin(m: From, cmd: AdminCommand): void {
-    const isAdmin = this.d.adminIds.has(m.userId);
-    this.d.log.info("admin_command", { user_id: m.userId, command: cmd, allowed: isAdmin });
+  admin(m: From, cmd: "admin" | "admin_stats" | "admin_test_stats"): void {
+    const isAdmin = this.config.adminIds.has(m.userId);
+    this.log.info("admin_command", { user_id: m.userId, command: cmd, allowed: isAdmin });
     if (!isAdmin) return this.reply(m, TEXT.adminOnly);
     if (cmd === "admin") return this.reply(m, TEXT.adminMenu);
-    if (cmd === "admin_stats") return this.reply(m, adminStatsText(this.d.db, this.d.calendar.at(m.at).day));
-    this.reply(m, testStatsText(this.d.db));
+    if (cmd === "admin_stats") return this.reply(m, adminStatsText(this.db, this.calendar.at(m.at).day));
+    this.reply(m, testStatsText(this.db));
   }
 
   private reply(u: From, text: string, buttons?: Buttons): void {
@@ -233,13 +220,7 @@ export class Handlers {
 
   /** A new message, or in the `edit` UI the pressed message edited in place. */
   private send(u: From, text: string, buttons: Buttons | undefined, priority: Priority) {
-    const { send, ui } = this.d;
-    const o = { userId: u.userId, priority, keyboard: buttons && markup(buttons, ui) };
-    if (ui === "edit" && u.messageId !== undefined) return send.edit(u.chatId, u.messageId, text, { ...o, keyboard: buttons && inlineKeyboard(buttons) });
-    return send.message(u.chatId, text, o);
+    const editId = this.config.ui === "edit" ? u.messageId : undefined;
+    return this.sender.send(u.chatId, text, { userId: u.userId, priority, editId, keyboard: buttons && markup(buttons, this.config.ui) });
   }
-}
-
-function roundAll(s: object): Record<string, number> {
-  return Object.fromEntries(Object.entries(s).map(([k, v]) => [`${k}_ms`, Number((v as number).toFixed(2))]));
 }

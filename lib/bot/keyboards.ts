@@ -53,7 +53,7 @@ export const confirmButtons = (transportId: number): Buttons => [
 
 export const backButtons = (): Buttons => [[{ text: BUTTON.back, data: ACTION.menu.pack() }]];
 
-export function inlineKeyboard(rows: Buttons): InlineKeyboard {
+function inlineKeyboard(rows: Buttons): InlineKeyboard {
   const k = new InlineKeyboard();
   for (const row of rows) k.add(...row.map((b) => InlineKeyboard.text(b.text, b.data))).row();
   return k;

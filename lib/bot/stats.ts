@@ -1,4 +1,4 @@
-// Admin reports: pure arithmetic over rows from the database, rendered with lib/ui.ts texts.
+// Admin reports: arithmetic over rows from the database, rendered with lib/ui.ts texts.
 
 import type { BotDb, NamedRun } from "../db.ts";
 import { BOT_TEXT } from "../ui.ts";
@@ -10,35 +10,24 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-export function mean(xs: readonly number[]): number {
-  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
-}
-
-const r = (x: number) => Math.round(x);
-
-export interface TestSummary {
-  count: number;
-  total: { best: number; median: number; mean: number };
-  stages: { name: "smsToStart" | "startToSelect" | "selectToConfirm"; median: number; mean: number }[];
-  best: { name: string; ms: number }[];
-}
+const r = Math.round;
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** Summary of finished test runs; best users ranked by their own best total. */
-export function summariseTestRuns(runs: readonly NamedRun[], topN = 5): TestSummary | null {
+export function summariseTestRuns(runs: readonly NamedRun[], topN = 5) {
   const done = runs.filter((x) => x.total_ms !== null);
   if (!done.length) return null;
   const totals = done.map((x) => x.total_ms!);
-  const stage = (name: TestSummary["stages"][number]["name"], pick: (x: NamedRun) => number | null) => {
-    const v = done.map(pick).filter((x): x is number => x !== null);
-    return { name, median: r(median(v)), mean: r(mean(v)) };
+  const stage = (name: "smsToStart" | "startToSelect" | "selectToConfirm", pick: (x: NamedRun) => number | null) => {
+    const v = done.map(pick).filter((x) => x !== null);
+    return { name, median: r(median(v)), mean: r(v.length ? mean(v) : NaN) };
   };
   const bestByUser = new Map<number, { name: string; ms: number }>();
   for (const x of done) {
     const prev = bestByUser.get(x.user_id);
-    if (!prev || x.total_ms! < prev.ms) {
-      const name = x.first_name ? (x.username ? `${x.first_name} (@${x.username})` : x.first_name) : String(x.user_id);
-      bestByUser.set(x.user_id, { name, ms: x.total_ms! });
-    }
+    if (prev && prev.ms <= x.total_ms!) continue;
+    const name = x.first_name ? (x.username ? `${x.first_name} (@${x.username})` : x.first_name) : String(x.user_id);
+    bestByUser.set(x.user_id, { name, ms: x.total_ms! });
   }
   return {
     count: done.length,
@@ -57,22 +46,18 @@ export function testStatsText(db: BotDb): string {
   return s ? BOT_TEXT.adminTestStats(s) : BOT_TEXT.adminTestStatsEmpty;
 }
 
-export function clockText(epochMs: number): string {
-  const d = new Date(epochMs);
-  const p = (n: number, w = 2) => String(n).padStart(w, "0");
-  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
-}
-
 export function adminStatsText(db: BotDb, day: string): string {
   const s = db.dayStats(day);
   const openedAt = db.openedAt(day);
   const ann = db.announcementCounts(day);
   const since = (t: number | null) => (t === null || openedAt === undefined ? null : r(t - openedAt));
+  const d = new Date(openedAt ?? 0);
+  const p = (n: number, w = 2) => String(n).padStart(w, "0");
   return BOT_TEXT.adminStats({
     ...s,
     day,
     bookingsToday: s.bookings,
-    openedAt: openedAt === undefined ? null : clockText(openedAt),
+    openedAt: openedAt === undefined ? null : `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`,
     firstSoldMs: since(s.first),
     lastSoldMs: since(s.last),
     announcements: { sent: ann.sent ?? 0, pending: ann.pending ?? 0, blocked: ann.blocked ?? 0, failed: ann.failed ?? 0 },

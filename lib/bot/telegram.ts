@@ -9,30 +9,21 @@ import { Bot, TelegramError } from "gramio";
 import type { Logger } from "../log.ts";
 import { backoffMs } from "../retry.ts";
 
-export interface TelegramOptions {
-  token: string;
-  /** The Bot API server root, e.g. https://api.telegram.org */
-  url: string;
-  log: Logger;
-  pollTimeoutS: number;
-  /** Timeout of every call but the long poll. */
-  callTimeoutMs: number;
-  /** How much longer than its own timeout a long poll may take before it counts as hung. */
-  pollMarginMs: number;
-}
+const CALL_TIMEOUT_MS = 10_000;
 
-export function telegramBot(o: TelegramOptions): { bot: Bot; stopPolling(): void; abortSends(): void } {
+/** `pollMarginMs`: how much longer than its own timeout a long poll may take before it counts as hung. */
+export function telegramBot(token: string, url: string, log: Logger, pollTimeoutS: number, pollMarginMs: number) {
   const pollAbort = new AbortController();
   const sendAbort = new AbortController();
   let polling = false;
   const fetchOptions = {
     get signal() {
       return polling
-        ? AbortSignal.any([pollAbort.signal, AbortSignal.timeout(o.pollTimeoutS * 1000 + o.pollMarginMs)])
-        : AbortSignal.any([sendAbort.signal, AbortSignal.timeout(o.callTimeoutMs)]);
+        ? AbortSignal.any([pollAbort.signal, AbortSignal.timeout(pollTimeoutS * 1000 + pollMarginMs)])
+        : AbortSignal.any([sendAbort.signal, AbortSignal.timeout(CALL_TIMEOUT_MS)]);
     },
   } as RequestInit;
-  const bot = new Bot(o.token, { api: { baseURL: `${o.url}/bot`, fetchOptions } });
+  const bot = new Bot(token, { api: { baseURL: `${url}/bot`, fetchOptions } });
 
   // A failed poll is logged and answered with no updates: gramio polls again (after a short
   // backoff here; at once after a timeout), and the recovery is logged.
@@ -47,7 +38,7 @@ export function telegramBot(o: TelegramOptions): { bot: Bot; stopPolling(): void
     }
     return p.then(
       (updates) => {
-        if (failures) o.log.info("polling_recovered", { failures }, `Polling works again after ${failures} failed attempt(s)`);
+        if (failures) log.info("polling_recovered", { failures }, `Polling works again after ${failures} failed attempt(s)`);
         failures = 0;
         return updates;
       },
@@ -56,12 +47,12 @@ export function telegramBot(o: TelegramOptions): { bot: Bot; stopPolling(): void
         failures++;
         const error = e instanceof Error ? e.message : String(e);
         if (e instanceof TelegramError && e.code === 409) {
-          o.log.error("polling_conflict", { failures, error }, "409 Conflict: another instance with this BOT_TOKEN is polling, or a webhook is set. Stop the other instance (or call deleteWebhook for this token); retrying");
+          log.error("polling_conflict", { failures, error }, "409 Conflict: another instance with this BOT_TOKEN is polling, or a webhook is set. Stop the other instance (or call deleteWebhook for this token); retrying");
         } else if (e instanceof Error && e.name === "TimeoutError") {
-          o.log.warn("polling_timeout", { failures, error }, "The long poll got no answer in time; polling again");
+          log.warn("polling_timeout", { failures, error }, "The long poll got no answer in time; polling again");
           return [];
         } else {
-          o.log.warn("polling_failed", { failures, error }, `Polling ${o.url} failed (${error}); retrying`);
+          log.warn("polling_failed", { failures, error }, `Polling ${url} failed (${error}); retrying`);
         }
         await Bun.sleep(backoffMs(failures, 500, 5_000));
         return [];

@@ -2,7 +2,7 @@
 // this user can book, sends the announcement after TEST_SMS_DELAY_MS, and times the reaction on
 // its own clock: announcement → /start → transport chosen → confirmed. Each run is stored.
 
-import type { BotDb, TestRunRow, TestStages, TransportSeed } from "../db.ts";
+import type { BotDb, TestRunRow, TransportSeed } from "../db.ts";
 import type { Logger } from "../log.ts";
 import { TEXT } from "../ui.ts";
 import type { Sender } from "./sender.ts";
@@ -10,64 +10,49 @@ import type { Sender } from "./sender.ts";
 /** An announced run nobody finished is over after this long. */
 export const TEST_RUN_TTL_MS = 10 * 60_000;
 
-/** Stage times of a run confirmed at `confirmAt`; a skipped stage (no /start) counts as zero. */
-export function testStages(run: Pick<TestRunRow, "sms_at" | "start_at" | "select_at">, confirmAt: number): TestStages {
-  const sms = run.sms_at ?? confirmAt;
-  const start = run.start_at ?? sms;
-  const select = run.select_at ?? start;
-  return { smsToStart: start - sms, startToSelect: select - start, selectToConfirm: confirmAt - select, total: confirmAt - sms };
-}
-
-/** Whether a run is announced and not finished or expired at `at`. */
+/** Whether a run is announced and neither finished nor expired at `at`. */
 export function runIsOpen(run: TestRunRow, at: number): boolean {
   return run.status === "open" && run.sms_at !== null && at - run.sms_at < TEST_RUN_TTL_MS;
 }
 
-export interface TestModeDeps {
-  db: BotDb;
-  send: Sender;
-  log: Logger;
-  delayMs: number;
-  seed: readonly TransportSeed[];
-  now: () => number;
-}
-
 export class TestMode {
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
-  private stopped = false;
 
-  constructor(private readonly d: TestModeDeps) {}
+  constructor(
+    private readonly db: BotDb,
+    private readonly sender: Sender,
+    private readonly log: Logger,
+    private readonly now: () => number,
+    private readonly delayMs: number,
+    private readonly seed: readonly TransportSeed[],
+  ) {}
 
   /** The user pressed 🧪 Тест. */
   begin(userId: number, chatId: number, at: number): void {
-    const { db, send, log } = this.d;
-    if (db.activeRun(userId)?.status === "waiting") {
-      void send.message(chatId, TEXT.testRunning, { userId });
+    if (this.db.activeRun(userId)?.status === "waiting") {
+      void this.sender.send(chatId, TEXT.testRunning, { userId });
       return;
     }
-    const { run, transports } = db.createTestRun(userId, at, this.d.seed.slice(0, 3)); // the first three routes
-    log.info("test_run_created", { run_id: run.id, user_id: userId, transports: transports.map((t) => t.id), sms_in_ms: this.d.delayMs });
+    const runId = this.db.createTestRun(userId, at, this.seed.slice(0, 3));
+    this.log.info("test_run_created", { run_id: runId, user_id: userId, sms_in_ms: this.delayMs });
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      void this.sendSms(run.id, userId, chatId);
-    }, this.d.delayMs);
+      void this.sendSms(runId, userId, chatId);
+    }, this.delayMs);
     this.timers.add(timer);
-    void send.message(chatId, TEXT.testStarting(this.d.delayMs), { userId });
+    void this.sender.send(chatId, TEXT.testStarting(this.delayMs), { userId });
   }
 
   private async sendSms(runId: number, userId: number, chatId: number): Promise<void> {
-    if (this.stopped) return;
-    const { db, send, log, now } = this.d;
     // The clock starts when the announcement is issued, and the run opens first, so even a /start
     // that beats the send's response is counted.
-    const at = now();
-    if (!db.runSmsSent(runId, at)) return; // replaced by a newer run meanwhile
-    const outcome = await send.message(chatId, TEXT.testAnnouncement, { userId, priority: "result" });
-    log.info(outcome === "sent" ? "test_sms_sent" : "test_sms_failed", { run_id: runId, user_id: userId, outcome, send_ms: Number((now() - at).toFixed(2)) });
+    const at = this.now();
+    if (!this.db.runSmsSent(runId, at)) return; // replaced by a newer run meanwhile
+    const outcome = await this.sender.send(chatId, TEXT.testAnnouncement, { userId, priority: "result" });
+    this.log.info(outcome === "sent" ? "test_sms_sent" : "test_sms_failed", { run_id: runId, user_id: userId, outcome, send_ms: Number((this.now() - at).toFixed(2)) });
   }
 
   stop(): void {
-    this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
   }

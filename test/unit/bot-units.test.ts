@@ -5,10 +5,9 @@ import { join } from "node:path";
 import { Database } from "bun:sqlite";
 import { loadTransports, parseTransports } from "../../lib/bot/config.ts";
 import { ACTION, actionOfLabel, mainMenu, markup, parseAction } from "../../lib/bot/keyboards.ts";
-import { Calendar, DailyOpening, WallAnchoredClock, dayInfo } from "../../lib/bot/opening.ts";
+import { Calendar, DailyOpening, WallAnchoredClock } from "../../lib/bot/opening.ts";
 import { median, summariseTestRuns } from "../../lib/bot/stats.ts";
-import { testStages } from "../../lib/bot/test-mode.ts";
-import { openDb, type TransportRow } from "../../lib/db.ts";
+import { BotDb, type TransportRow } from "../../lib/db.ts";
 import { createLogger, nullLogger } from "../../lib/log.ts";
 import { ConfigError } from "../../lib/settings.ts";
 import { nowMs } from "../../lib/timing.ts";
@@ -69,12 +68,21 @@ describe("menu", () => {
 });
 
 describe("test stages and stats", () => {
-  test("stages from the stored instants", () => {
-    expect(testStages({ sms_at: 1000, start_at: 1040, select_at: 1075, confirm_at: null } as never, 1100)).toEqual({
-      smsToStart: 40, startToSelect: 35, selectToConfirm: 25, total: 100,
-    });
+  test("stages from the stored instants; a skipped /start counts as zero", () => {
+    const db = new BotDb(":memory:");
+    const stages = (stamps: { start?: number; select?: number }, confirmAt: number) => {
+      const run = db.createTestRun(1, 0, []);
+      db.runSmsSent(run, 1000);
+      if (stamps.start !== undefined) db.runStamp(run, "start_at", stamps.start);
+      if (stamps.select !== undefined) db.runStamp(run, "select_at", stamps.select);
+      expect(db.runDone(run, confirmAt)).toBe(true);
+      const r = db.getRun(run)!;
+      return [r.sms_to_start_ms, r.start_to_select_ms, r.select_to_confirm_ms, r.total_ms];
+    };
+    expect(stages({ start: 1040, select: 1075 }, 1100)).toEqual([40, 35, 25, 100]);
     // no /start (a client that pressed an old menu): that stage is zero, the total still true
-    expect(testStages({ sms_at: 1000, start_at: null, select_at: 1050 }, 1060)).toEqual({ smsToStart: 0, startToSelect: 50, selectToConfirm: 10, total: 60 });
+    expect(stages({ select: 1050 }, 1060)).toEqual([0, 50, 10, 60]);
+    db.close();
   });
   test("median", () => {
     expect(median([3, 1, 2])).toBe(2);
@@ -94,7 +102,7 @@ describe("test stages and stats", () => {
 describe("calendar", () => {
   test("day bounds and opening instant in a zone", () => {
     // 2025-03-01 20:00 UTC is 2025-03-02 01:00 in Yekaterinburg (UTC+5)
-    const d = dayInfo(Date.UTC(2025, 2, 1, 20), { hour: 11, minute: 30, second: 0 }, "Asia/Yekaterinburg");
+    const d = new Calendar({ hour: 11, minute: 30, second: 0 }, "Asia/Yekaterinburg").at(Date.UTC(2025, 2, 1, 20));
     expect(d.day).toBe("2025-03-02");
     expect(d.openAt).toBe(Date.UTC(2025, 2, 2, 6, 30));
     expect(d.dayStart).toBe(Date.UTC(2025, 2, 1, 19));
@@ -126,21 +134,21 @@ describe("database", () => {
 
   test("WAL, migrations recorded, reopen is a no-op", () => {
     const path = join(dir, "m.db");
-    const db = openDb(path);
+    const db = new BotDb(path);
     db.upsertUser(1, "A", undefined, 1);
     const file = new Database(path, { readonly: true });
     expect(file.query<{ journal_mode: string }, []>("PRAGMA journal_mode").get()!.journal_mode).toBe("wal");
     expect(file.query<{ user_version: number }, []>("PRAGMA user_version").get()!.user_version).toBe(2);
     file.close();
     db.close();
-    const again = openDb(path);
+    const again = new BotDb(path);
     again.openDay("2025-01-01", 0, 0, seed);
     expect(again.pendingAnnouncements("2025-01-01")).toEqual([1]); // the user is still there
     again.close();
   });
 
   test("a herd of 1000 users books exactly the seats; a user books a transport once", () => {
-    const db = openDb(join(dir, "herd.db"));
+    const db = new BotDb(join(dir, "herd.db"));
     db.openDay("2025-01-01", 0, 0, seed);
     const t = db.dayTransports("2025-01-01")[0]!;
     const results = Array.from({ length: 1000 }, (_, i) => db.book(i + 1, t.id, i));
@@ -153,7 +161,7 @@ describe("database", () => {
   });
 
   test("a booking's result is owed until it is marked told", () => {
-    const db = openDb(join(dir, "told.db"));
+    const db = new BotDb(join(dir, "told.db"));
     db.openDay("2025-01-01", 0, 0, seed);
     const t = db.dayTransports("2025-01-01")[0]!;
     db.book(1, t.id, 10);
@@ -166,7 +174,7 @@ describe("database", () => {
   });
 
   test("openDay is idempotent and queues one announcement per active user", () => {
-    const db = openDb(join(dir, "open.db"));
+    const db = new BotDb(join(dir, "open.db"));
     for (let i = 1; i <= 5; i++) db.upsertUser(i, `U${i}`, undefined, 0);
     db.setInactive(5);
     expect(db.openDay("2025-01-01", 100, 101, seed)).toBe(true);
@@ -180,15 +188,15 @@ describe("database", () => {
   });
 
   test("test runs: only the newest is active; stale ones are abandoned", () => {
-    const db = openDb(join(dir, "runs.db"));
+    const db = new BotDb(join(dir, "runs.db"));
     const a = db.createTestRun(7, 0, seed);
     const b = db.createTestRun(7, 1, seed);
-    expect(db.getRun(a.run.id)!.status).toBe("abandoned");
-    expect(db.activeRun(7)!.id).toBe(b.run.id);
-    expect(b.transports[0]!.owner_id).toBe(7);
-    expect(db.runSmsSent(b.run.id, 10)).toBe(true);
-    expect(db.runStamp(b.run.id, "start_at", 20)).toBe(true);
-    expect(db.runStamp(b.run.id, "start_at", 30)).toBe(false); // the first /start counts
+    expect(db.getRun(a)!.status).toBe("abandoned");
+    expect(db.activeRun(7)!.id).toBe(b);
+    expect(db.runTransports(b)[0]!.owner_id).toBe(7);
+    expect(db.runSmsSent(b, 10)).toBe(true);
+    expect(db.runStamp(b, "start_at", 20)).toBe(true);
+    expect(db.runStamp(b, "start_at", 30)).toBe(false); // the first /start counts
     expect(db.abandonStaleRuns(5)).toBe(0);
     expect(db.abandonStaleRuns(11)).toBe(1);
     db.close();
@@ -242,14 +250,14 @@ describe("the bot's clock", () => {
   });
 
   test("the daily scheduler re-anchors before computing the next opening", () => {
-    const db = openDb(":memory:");
+    const db = new BotDb(":memory:");
     const entries: { action: string; details?: Record<string, unknown> }[] = [];
     const log = { ...nullLogger, info: (action: string, details?: object) => void entries.push({ action, details: details as Record<string, unknown> }) };
     // A bot whose monotonic clock fell 10 minutes behind the wall clock (e.g. after a suspend).
     const clock = new WallAnchoredClock(() => nowMs() - 600_000);
     const inAnHour = new Date(Date.now() + 3_600_000);
     const t = { hour: inAnHour.getUTCHours(), minute: inAnHour.getUTCMinutes(), second: inAnHour.getUTCSeconds() };
-    const opening = new DailyOpening({ db, calendar: new Calendar(t, "UTC"), seed: [], log, now: clock.now, reanchor: () => clock.reanchor(), onOpen: () => {} });
+    const opening = new DailyOpening(db, new Calendar(t, "UTC"), [], log, clock, () => {});
     opening.start();
     opening.stop();
     db.close();
