@@ -62,7 +62,8 @@ if (!config.token) {
     "sandbox_mode",
     { bot_api: sb.botApiUrl, mtproto: `${sb.mtprotoHost}:${sb.mtprotoPort}`, bot: `@${SANDBOX_BOT_USERNAME}` },
     `No BOT_TOKEN: running on the local sandbox (Bot API ${sb.botApiUrl}, MTProto ${sb.mtprotoHost}:${sb.mtprotoPort}, bot @${SANDBOX_BOT_USERNAME}). ` +
-      `Act as a user: ${cli} new-user --name Me --phone +79990000001 (on a fresh sandbox the first user gets id 1000001: ADMIN_IDS=1000001 makes it an admin); ` +
+      `Chat with the bot in a browser: ${sb.botApiUrl}/?user=+79990000001 (every chat: ${sb.botApiUrl}/?watch=${SANDBOX_BOT_USERNAME}). ` +
+      `Or act as a user on the command line: ${cli} new-user --name Me --phone +79990000001 (on a fresh sandbox the first user gets id 1000001: ADMIN_IDS=1000001 makes it an admin); ` +
       `then ${cli} send --user +79990000001 /start; ${cli} press --user +79990000001 "${BUTTON.test}"; ${cli} history --user +79990000001` +
       (isDefaultUrl ? "" : `. Point the client at it with sandbox.url: "${sb.botApiUrl}" in config.yaml`),
   );
