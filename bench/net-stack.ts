@@ -38,7 +38,17 @@ export async function startNetStack(o: { sandbox: SandboxOptions; env: Record<st
   const sb = await startSandbox({ botApiPort: 0, mtprotoPort: 0, bots: [NET_BOT], ...o.sandbox });
   const bot = sb.world.botByUsername(NET_BOT.username)!;
   const dbPath = join(dir, "bot.db");
-  const env: Record<string, string> = { BOT_TOKEN: NET_BOT.token, BOT_API_URL: sb.botApiUrl, DB_PATH: dbPath, LOG_DIR: join(dir, "logs"), ...o.env };
+  // This sandbox enforces no rate limit: the bot need not pace its replies as on Telegram (the
+  // broadcast keeps its own BROADCAST_RATE_PER_S).
+  const env: Record<string, string> = {
+    BOT_TOKEN: NET_BOT.token,
+    BOT_API_URL: sb.botApiUrl,
+    DB_PATH: dbPath,
+    LOG_DIR: join(dir, "logs"),
+    SEND_RATE_PER_S: "1000",
+    CHAT_RATE_PER_S: "1000",
+    ...o.env,
+  };
   if (o.transports) {
     env.TRANSPORTS_FILE = join(dir, "transports.json");
     writeFileSync(env.TRANSPORTS_FILE, JSON.stringify(o.transports));

@@ -12,7 +12,8 @@
 // after the confirm press reaches it (its e2e minus the span the sandbox saw between the two,
 // minus two one-way trips). A client can only add to that.
 
-import { BUTTON, CALLBACK, RECOGNISE } from "../lib/ui.ts";
+import { parseAction } from "../lib/bot/keyboards.ts";
+import { BUTTON, RECOGNISE } from "../lib/ui.ts";
 import { Human } from "../sandbox/human.ts";
 import type { World } from "../sandbox/world.ts";
 import { baselineClient, type BenchClient } from "./clients.ts";
@@ -61,13 +62,13 @@ class BotHandling {
   constructor(world: World, botRoundTripMs: number) {
     this.stop = world.observe((e) => {
       if (e.type === "botMessage" && e.message.text.includes(RECOGNISE.announcement)) this.announced.set(e.message.userId, e.ts);
-      if (e.type === "callbackQuery" && e.query.data.startsWith(CALLBACK.confirm)) {
+      if (e.type === "callbackQuery" && parseAction(e.query.data)?.kind === "confirm") {
         const a = this.announced.get(e.query.userId);
         this.announced.delete(e.query.userId);
         if (a !== undefined) this.spans.set(e.query.userId, [...(this.spans.get(e.query.userId) ?? []), [a, e.ts]]);
       }
       if (e.type === "userMessage" && e.message.text === "/start") this.pending.set(e.message.userId, { stage: "start", ts: e.ts });
-      else if (e.type === "callbackQuery" && e.query.data.startsWith(CALLBACK.select)) this.pending.set(e.query.userId, { stage: "select", ts: e.ts });
+      else if (e.type === "callbackQuery" && parseAction(e.query.data)?.kind === "select") this.pending.set(e.query.userId, { stage: "select", ts: e.ts });
       else if (e.type === "botMessage" || e.type === "botEdit") {
         const p = this.pending.get(e.message.userId);
         if (!p) return;

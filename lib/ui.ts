@@ -10,16 +10,6 @@ export const BUTTON = {
   back: "⬅️ Меню",
 } as const;
 
-/** Callback data the bot puts on its buttons. Kept short: Telegram allows 64 bytes. */
-export const CALLBACK = {
-  select: "sel:", // sel:<transportId>
-  confirm: "ok:", // ok:<transportId>
-  cancel: "cancel",
-  myBookings: "my",
-  test: "test",
-  menu: "menu",
-} as const;
-
 export interface TransportView {
   from_city: string;
   to_city: string;

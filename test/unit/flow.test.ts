@@ -16,7 +16,10 @@ import {
   type FlowState,
   type MessageEvent,
 } from "../../lib/flow.ts";
-import { BUTTON, CALLBACK, RECOGNISE, TEXT, type TransportView } from "../../lib/ui.ts";
+import { BUTTON, RECOGNISE, TEXT, type TransportView } from "../../lib/ui.ts";
+
+/** Callback data of a bot like ours (the flow treats it as opaque). */
+const CALLBACK = { select: "sel:", confirm: "ok:", cancel: "cancel", myBookings: "my", test: "test" } as const;
 
 // --- fixtures: messages shaped like our bot's ---------------------------------------------------
 
