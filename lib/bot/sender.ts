@@ -75,7 +75,9 @@ export class Sender {
     private readonly now: () => number = Date.now,
   ) {
     this.global = new Bucket(limits.perS, limits.burst, now());
-    this.broadcast = new Bucket(Math.min(limits.broadcastPerS, limits.perS), 1, now());
+    // The announcement is spread evenly: at most 10 ms worth of it at once (one message at Telegram's rates).
+    const broadcastPerS = Math.min(limits.broadcastPerS, limits.perS);
+    this.broadcast = new Bucket(broadcastPerS, Math.max(1, broadcastPerS / 100), now());
   }
 
   /** Queues a message (or an edit); resolves with what became of it, never rejects. */
