@@ -65,7 +65,7 @@ export async function benchBroadcast(users: number, opts: { botRatePerS: number;
       config: { broadcastRatePerS: opts.botRatePerS },
       sandbox: { rateLimit: opts.limit ?? false },
       onLog: (action, d) => {
-        if (action === "broadcast_rate_limited") retried++;
+        if (action === "send_rate_limited") retried++;
         if (action === "broadcast_send_failed") failed++;
         void d;
       },
