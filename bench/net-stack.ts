@@ -3,11 +3,12 @@
 // read-only here), and `bun client.ts` child processes with their own config files.
 
 import { Database } from "bun:sqlite";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { writeClientConfig, type SandboxClientConfig } from "../demo/client-config.ts";
 import { Child } from "../demo/procs.ts";
+import { sandboxBotEnv } from "../demo/stack.ts";
 import { startSandbox, type Sandbox, type SandboxOptions } from "../sandbox/index.ts";
 import { sleep, until } from "./stats.ts";
 
@@ -37,22 +38,8 @@ export async function startNetStack(o: { sandbox: SandboxOptions; env: Record<st
   const dir = mkdtempSync(join(tmpdir(), "aprel-net-"));
   const sb = await startSandbox({ botApiPort: 0, mtprotoPort: 0, bots: [NET_BOT], ...o.sandbox });
   const bot = sb.world.botByUsername(NET_BOT.username)!;
-  const dbPath = join(dir, "bot.db");
-  // This sandbox enforces no rate limit: the bot need not pace its replies as on Telegram (the
-  // broadcast keeps its own BROADCAST_RATE_PER_S).
-  const env: Record<string, string> = {
-    BOT_TOKEN: NET_BOT.token,
-    BOT_API_URL: sb.botApiUrl,
-    DB_PATH: dbPath,
-    LOG_DIR: join(dir, "logs"),
-    SEND_RATE_PER_S: "1000",
-    CHAT_RATE_PER_S: "1000",
-    ...o.env,
-  };
-  if (o.transports) {
-    env.TRANSPORTS_FILE = join(dir, "transports.json");
-    writeFileSync(env.TRANSPORTS_FILE, JSON.stringify(o.transports));
-  }
+  const env = sandboxBotEnv({ token: NET_BOT.token, botApiUrl: sb.botApiUrl, dir, transports: o.transports, env: o.env });
+  const dbPath = env.DB_PATH!;
   const botProc = new Child("bot", [process.execPath, join(ROOT, "bot.ts")], { cwd: dir, env });
   const clients: Child[] = [];
   let db: Database | undefined;

@@ -12,6 +12,7 @@ import type { TransportSeed } from "../lib/db.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
 import { startSandbox, type Sandbox, type SandboxOptions } from "../sandbox/index.ts";
 import { Database } from "bun:sqlite";
+import { sandboxBotEnv } from "../demo/stack.ts";
 import { sleep, until } from "./stats.ts";
 
 export const BENCH_BOT = { token: "7200000001:bench-booking-bot", username: "bench_booking_bot" };
@@ -106,11 +107,12 @@ export async function startChildBotRig(env: Record<string, string>): Promise<Chi
   const dir = mkdtempSync(join(tmpdir(), "aprel-bench-"));
   const sb = await startSandbox({ botApiPort: 0, mtprotoPort: 0, bots: [BENCH_BOT] });
   const bot = sb.world.botByUsername(BENCH_BOT.username)!;
-  const dbPath = join(dir, "bot.db");
+  // Latency is measured, not Telegram's pacing: one user books 100 times in a row here.
+  const botEnv = sandboxBotEnv({ token: BENCH_BOT.token, botApiUrl: sb.botApiUrl, dir, env });
+  const dbPath = botEnv.DB_PATH!;
   const child = Bun.spawn([process.execPath, join(import.meta.dir, "..", "bot.ts")], {
     cwd: dir,
-    // Latency is measured, not Telegram's pacing: one user books 100 times in a row here.
-    env: { ...process.env, BOT_TOKEN: BENCH_BOT.token, BOT_API_URL: sb.botApiUrl, DB_PATH: dbPath, LOG_DIR: join(dir, "logs"), SEND_RATE_PER_S: "1000", CHAT_RATE_PER_S: "1000", ...env },
+    env: { ...process.env, ...botEnv },
     stdin: "ignore",
     stdout: "ignore",
     stderr: Bun.file(join(dir, "bot.err")),

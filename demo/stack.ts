@@ -26,6 +26,27 @@ export function say(line: string): void {
   console.log(line);
 }
 
+/**
+ * The environment of `bun bot.ts` on a sandbox that enforces no rate limit, its database and logs in
+ * `dir`: it need not pace its replies as on Telegram (the broadcast keeps BROADCAST_RATE_PER_S).
+ */
+export function sandboxBotEnv(o: { token: string; botApiUrl: string; dir: string; transports?: TransportSeed[]; env?: Record<string, string> }): Record<string, string> {
+  const env: Record<string, string> = {
+    BOT_TOKEN: o.token,
+    BOT_API_URL: o.botApiUrl,
+    DB_PATH: join(o.dir, "bot.db"),
+    LOG_DIR: join(o.dir, "logs"),
+    SEND_RATE_PER_S: "1000",
+    CHAT_RATE_PER_S: "1000",
+    ...o.env,
+  };
+  if (o.transports) {
+    env.TRANSPORTS_FILE = join(o.dir, "transports.json");
+    writeFileSync(env.TRANSPORTS_FILE, JSON.stringify(o.transports, null, 2));
+  }
+  return env;
+}
+
 export async function startStack(o: { env: Record<string, string>; transports?: TransportSeed[]; showBotLine?: (line: string) => boolean; sandbox?: SandboxOptions }): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), "aprel-demo-"));
   atExit(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,20 +60,7 @@ export async function startStack(o: { env: Record<string, string>; transports?: 
   say(`web: ${sb.botApiUrl}/?watch=${SANDBOX_BOT_USERNAME} shows every chat live${process.env.DISPLAY || process.env.WAYLAND_DISPLAY || process.platform !== "linux" ? ": open it in your browser to watch the booking happen" : ""}`);
   const d = o.sandbox?.mtprotoDelay;
   if (d) say(`network: client ↔ Telegram round trip ${2 * d.delayMs} ms (the sandbox delays its MTProto door ${d.delayMs} ms each way)`);
-  const env: Record<string, string> = {
-    BOT_TOKEN: SANDBOX_BOT_TOKEN,
-    BOT_API_URL: sb.botApiUrl,
-    DB_PATH: join(dir, "bot.db"),
-    LOG_DIR: join(dir, "bot-logs"),
-    // This sandbox enforces no rate limit: the bot need not pace itself like on Telegram.
-    SEND_RATE_PER_S: "1000",
-    CHAT_RATE_PER_S: "1000",
-    ...o.env,
-  };
-  if (o.transports) {
-    env.TRANSPORTS_FILE = join(dir, "transports.json");
-    writeFileSync(env.TRANSPORTS_FILE, JSON.stringify(o.transports, null, 2));
-  }
+  const env = sandboxBotEnv({ token: SANDBOX_BOT_TOKEN, botApiUrl: sb.botApiUrl, dir, transports: o.transports, env: o.env });
   const show = o.showBotLine ?? (() => true);
   const bot = new Child("bot", [process.execPath, join(ROOT, "bot.ts")], {
     cwd: dir,

@@ -6,12 +6,13 @@
 
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TelegramClient } from "telegram";
 import { prepareBooker } from "../../lib/client/booker.ts";
 import { formatDailyTime, nowMs } from "../../lib/timing.ts";
+import { sandboxBotEnv } from "../../demo/stack.ts";
 import { BUTTON } from "../../lib/ui.ts";
 import { SANDBOX_BOT_USERNAME } from "../../sandbox/defaults.ts";
 import { Human } from "../../sandbox/human.ts";
@@ -37,7 +38,6 @@ let sb: Sandbox;
 let dir: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "aprel-bot-ui-"));
-  writeFileSync(join(dir, "transports.json"), JSON.stringify(ROUTES));
   sb = await startSandbox({ botApiPort: 0, mtprotoPort: 0, bots: UIS.map((ui, i) => ({ token: `73000000${i + 10}:ui-${ui}`, username: `aprel_${ui}_bot` })) });
 });
 afterAll(async () => {
@@ -50,10 +50,12 @@ async function startBot(ui: (typeof UIS)[number], env: Record<string, string>) {
   const i = UIS.indexOf(ui);
   const clean: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !OWN_VARS.test(k)) clean[k] = v;
-  const db = join(dir, `${ui}-${Math.random().toString(36).slice(2)}.db`);
+  const home = mkdtempSync(join(dir, `${ui}-`));
+  const botEnv = sandboxBotEnv({ token: `73000000${i + 10}:ui-${ui}`, botApiUrl: sb.botApiUrl, dir: home, transports: ROUTES, env: { BOT_UI: ui, ...env } });
+  const db = botEnv.DB_PATH!;
   const proc = Bun.spawn(["bun", join(ROOT, "bot.ts")], {
-    cwd: dir,
-    env: { ...clean, BOT_TOKEN: `73000000${i + 10}:ui-${ui}`, BOT_API_URL: sb.botApiUrl, BOT_UI: ui, DB_PATH: db, LOG_DIR: join(dir, "logs"), TRANSPORTS_FILE: join(dir, "transports.json"), SEND_RATE_PER_S: "1000", CHAT_RATE_PER_S: "1000", ...env },
+    cwd: home,
+    env: { ...clean, ...botEnv },
     stdout: "pipe",
     stderr: "inherit",
   });
