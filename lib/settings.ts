@@ -74,11 +74,12 @@ export function optional<T>(s: Setting<T>): Setting<T | undefined> {
   return { ...s, optional: true };
 }
 
-export function text(o: Options<string> & { pattern?: RegExp; hint?: string }): Setting<string> {
+/** A string, trimmed; `empty`: "" is a value (e.g. a placeholder), not a mistake. */
+export function text(o: Options<string> & { pattern?: RegExp; hint?: string; empty?: boolean }): Setting<string> {
   return kind(o, (raw) => {
     if (typeof raw !== "string") throw new Invalid(`expected a string, got ${o.secret ? `a ${typeof raw}` : describe(raw)}; quote it`);
     const s = raw.trim();
-    if (!s) throw new Invalid("must not be empty");
+    if (!s && !o.empty) throw new Invalid("must not be empty");
     if (o.pattern && !o.pattern.test(s)) throw new Invalid(o.hint ?? `${JSON.stringify(s)} is not valid`);
     return s;
   });

@@ -3,7 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import { DEFAULT_FLOW_CONFIG, type RecogniseTexts } from "../flow.ts";
-import { bool, ConfigError, dailyTime, describe, httpUrl, int, Invalid, list, num, optional, readYaml, record, text, texts, timeZone, type Setting, type Values } from "../settings.ts";
+import { bool, ConfigError, dailyTime, httpUrl, int, Invalid, list, num, optional, readYaml, record, text, texts, timeZone, type Setting, type Values } from "../settings.ts";
 import { RECOGNISE, SOLD_OUT_LABELS } from "../ui.ts";
 
 export const DEFAULT_BOT = "aprel_booking_bot";
@@ -11,18 +11,6 @@ export const DEFAULT_SANDBOX_URL = "http://127.0.0.1:8081";
 
 /** Placeholder values from the seed's example config mean "no credentials": the sandbox. */
 const PLACEHOLDER_HASHES = ["", "your_api_hash"];
-
-/** A string that may be empty (a placeholder); `secret`: never echoed. */
-function loose(o: { example: string; secret?: boolean }): Setting<string> {
-  return {
-    ...o,
-    default: "",
-    read(raw) {
-      if (typeof raw !== "string") throw new Invalid(`expected a string, got ${o.secret ? `a ${typeof raw}` : describe(raw)}; quote it`);
-      return raw.trim();
-    },
-  };
-}
 
 const anyText = text({ example: "" });
 const username: Setting<string> = {
@@ -41,8 +29,8 @@ const recognise = (key: keyof typeof RECOGNISE) => texts({ default: [RECOGNISE[k
 const SCHEMA = {
   telegram: {
     api_id: int({ default: 0, min: 0, example: "12345678 (from my.telegram.org; leave it out to use the sandbox)" }),
-    api_hash: loose({ example: '"0123456789abcdef0123456789abcdef" (from my.telegram.org)', secret: true }),
-    phone: loose({ example: '"+79991234567" (quoted)' }),
+    api_hash: text({ default: "", empty: true, example: '"0123456789abcdef0123456789abcdef" (from my.telegram.org)', secret: true }),
+    phone: text({ default: "", empty: true, example: '"+79991234567" (quoted)' }),
   },
   bot: { username },
   targets: list(
