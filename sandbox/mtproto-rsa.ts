@@ -15,11 +15,19 @@ export interface SandboxRsaKey {
   privateKey: KeyObject;
 }
 
+/**
+ * A key whose fingerprint's top hex digit is not 0, as for each of Telegram's own keys: mtcute 0.27
+ * indexes a key it is given by the zero-padded hex of its fingerprint but looks up resPQ's by the
+ * unpadded one, so one random key in 16 could never be found by an mtcute client.
+ */
 export function generateRsaKey(): SandboxRsaKey {
-  const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048, publicExponent: 65537 });
-  const pem = publicKey.export({ type: "pkcs1", format: "pem" }).toString();
-  const { n, e } = rsaPublicParts(pem);
-  return { pem, fingerprint: rsaFingerprint(n, e), privateKey };
+  for (;;) {
+    const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048, publicExponent: 65537 });
+    const pem = publicKey.export({ type: "pkcs1", format: "pem" }).toString();
+    const { n, e } = rsaPublicParts(pem);
+    const fingerprint = rsaFingerprint(n, e);
+    if (BigInt.asUintN(64, BigInt(fingerprint)) >> 60n) return { pem, fingerprint, privateKey };
+  }
 }
 
 /** Telegram's key fingerprint: the low 64 bits of SHA1 of the TL-serialised n and e, signed decimal. */
