@@ -1,5 +1,5 @@
 // The one retry helper: try, ask the policy how long to wait after a failure (or whether to give
-// up), never wait past a deadline. Used for the bot's sends and the client's preparation.
+// up), never wait past a deadline.
 
 import { nowMs, sleepUntil } from "./timing.ts";
 
@@ -11,26 +11,20 @@ export function backoffMs(attempt: number, baseMs = 1000, maxMs = 60_000): numbe
 export interface RetryPolicy {
   /** How long to wait (ms) before trying again after `error`; undefined: not worth retrying. */
   delayFor(error: unknown, attempt: number): number | undefined;
-  /** Attempts in all, the first included. Default: no limit. */
+  /** Attempts in all, the first included (default: no limit). */
   maxAttempts?: number;
   /** An instant (on `now`'s clock) that no wait may end after. */
   deadline?: number;
   now?: () => number;
   signal?: AbortSignal;
-  /** Called before each wait. */
   onRetry?(error: unknown, attempt: number, delayMs: number): void;
 }
 
 /** Retrying stopped: too many attempts, or the next wait would end past the deadline. */
 export class RetryGaveUp extends Error {
-  constructor(
-    message: string,
-    readonly last: unknown,
-    readonly attempts: number,
-    readonly why: "attempts" | "deadline",
-  ) {
+  override name = "RetryGaveUp";
+  constructor(message: string, last: unknown, readonly attempts: number, readonly why: "attempts" | "deadline") {
     super(message, { cause: last });
-    this.name = "RetryGaveUp";
   }
 }
 

@@ -1,8 +1,4 @@
-/**
- * Epoch ms with sub-millisecond resolution from the monotonic clock: it never jumps when the
- * system clock is stepped, but does not follow NTP corrections made after start (ppm-level drift;
- * the client syncs to the server's clock anyway).
- */
+/** Epoch ms, sub-millisecond, from the monotonic clock: it never jumps, but ignores NTP corrections made after start. */
 export function nowMs(): number {
   return performance.timeOrigin + performance.now();
 }
@@ -15,16 +11,14 @@ const SPIN_MS = 4;
 const BUSY_MS = 1;
 
 /** Injectable for tests. */
-interface PreciseAtOptions {
+type PreciseAtOptions = {
   now?: () => number;
   setTimeout?: (fn: () => void, ms: number) => unknown;
   clearTimeout?: (handle: any) => void;
   yieldFn?: (fn: () => void) => void;
-}
+};
 
-export interface Cancellable {
-  cancel(): void;
-}
+export type Cancellable = { cancel(): void };
 
 /**
  * Calls `fn` at `targetEpochMs` (by `opts.now`) or just after, never before: Bun's timers truncate
@@ -34,9 +28,9 @@ export interface Cancellable {
  */
 export function preciseAt(targetEpochMs: number, fn: () => void, opts: PreciseAtOptions = {}): Cancellable {
   const now = opts.now ?? nowMs;
-  const setT = opts.setTimeout ?? ((f: () => void, ms: number) => setTimeout(f, ms));
-  const clearT = opts.clearTimeout ?? ((h: any) => clearTimeout(h));
-  const yieldFn = opts.yieldFn ?? ((f: () => void) => void setImmediate(f));
+  const setT = opts.setTimeout ?? setTimeout;
+  const clearT: (handle: any) => void = opts.clearTimeout ?? clearTimeout;
+  const yieldFn = opts.yieldFn ?? setImmediate;
   let cancelled = false;
   let timer: unknown;
 
@@ -93,11 +87,7 @@ export async function withTimeout<T>(p: Promise<T>, ms: number, message: string)
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
-export interface DailyTime {
-  hour: number;
-  minute: number;
-  second: number;
-}
+export type DailyTime = { hour: number; minute: number; second: number };
 
 export function parseDailyTime(text: string): DailyTime {
   const m = /^(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(String(text).trim());
@@ -110,9 +100,10 @@ export function parseDailyTime(text: string): DailyTime {
   return { hour, minute, second };
 }
 
+export const pad2 = (n: number) => String(n).padStart(2, "0");
+
 export function formatDailyTime(t: DailyTime): string {
-  const p = (n: number) => String(n).padStart(2, "0");
-  return `${p(t.hour)}:${p(t.minute)}:${p(t.second)}`;
+  return `${pad2(t.hour)}:${pad2(t.minute)}:${pad2(t.second)}`;
 }
 
 export function systemTimeZone(): string {
@@ -183,17 +174,11 @@ export function nextDailyInstant(t: DailyTime, fromEpochMs: number, timeZone: st
   const today = todaysInstant(t, fromEpochMs, timeZone);
   if (today >= fromEpochMs) return today;
   const w = wallTimeIn(fromEpochMs, timeZone);
-  // Date.UTC normalises day + 1 across month and year ends.
-  const tomorrow = new Date(Date.UTC(w.year, w.month - 1, w.day + 1));
-  return zonedInstant(tomorrow.getUTCFullYear(), tomorrow.getUTCMonth() + 1, tomorrow.getUTCDate(), t, timeZone);
+  return zonedInstant(w.year, w.month, w.day + 1, t, timeZone); // Date.UTC takes day + 1 across month and year ends
 }
 
 /** "HH:MM:SS" for a countdown; rounds up, so it reads 00:00:00 only when the time has come. */
 export function formatCountdown(ms: number): string {
-  const total = Math.max(0, Math.ceil(ms / 1000));
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = total % 60;
-  const p = (n: number) => String(n).padStart(2, "0");
-  return `${p(h)}:${p(m)}:${p(s)}`;
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  return formatDailyTime({ hour: Math.floor(s / 3600), minute: Math.floor(s / 60) % 60, second: s % 60 });
 }

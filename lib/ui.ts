@@ -1,6 +1,7 @@
-// Every user-facing text of the bot, and the patterns the client recognises them by.
-// The bot and the client's defaults both read from here, so they cannot drift apart.
-// The UI is Russian because its users are; keep emoji exactly: the client matches on them.
+// Every user-facing text of the bot and the client, and the patterns the client recognises them by,
+// in one place so they cannot drift apart. The UI is Russian because its users are.
+
+import { formatDailyTime, pad2, type DailyTime } from "./timing.ts";
 
 export const BUTTON = {
   test: "🧪 Тест",
@@ -10,17 +11,10 @@ export const BUTTON = {
   back: "⬅️ Меню",
 } as const;
 
-export interface TransportView {
-  from_city: string;
-  to_city: string;
-  departure: string; // "HH:MM"
-  seats: number;
-  booked: number;
-}
+export type TransportView = { from_city: string; to_city: string; departure: string; seats: number; booked: number };
+type Route = Pick<TransportView, "from_city" | "to_city" | "departure">;
 
-const pad2 = (n: number) => String(n).padStart(2, "0");
-
-export function routeText(t: Pick<TransportView, "from_city" | "to_city" | "departure">): string {
+export function routeText(t: Route): string {
   return `${t.from_city} → ${t.to_city}, ${t.departure}`;
 }
 
@@ -33,17 +27,12 @@ export const TEXT = {
   menuOpen: "🚚 Выберите перевозку:",
   menuClosed: (opensAt: string) => `Бронирование откроется в ${opensAt}.`,
   menuNothingLeft: "Свободных перевозок не осталось.",
-  transportButton: (t: TransportView) =>
-    `${t.from_city} → ${t.to_city} ${t.departure} (мест: ${t.seats - t.booked})`,
+  transportButton: (t: TransportView) => `${t.from_city} → ${t.to_city} ${t.departure} (мест: ${t.seats - t.booked})`,
   confirmPromptHead: "Подтвердите бронирование",
-  confirmPrompt: (t: TransportView) =>
-    `Подтвердите бронирование:\n${routeText(t)}\nСвободных мест: ${t.seats - t.booked}`,
-  booked: (t: Pick<TransportView, "from_city" | "to_city" | "departure">) =>
-    `✅ Забронировано: ${routeText(t)}`,
-  soldOut: (t: Pick<TransportView, "from_city" | "to_city" | "departure">) =>
-    `❌ Мест нет: ${routeText(t)}`,
-  alreadyBooked: (t: Pick<TransportView, "from_city" | "to_city" | "departure">) =>
-    `Вы уже забронировали: ${routeText(t)}`,
+  confirmPrompt: (t: TransportView) => `Подтвердите бронирование:\n${routeText(t)}\nСвободных мест: ${t.seats - t.booked}`,
+  booked: (t: Route) => `✅ Забронировано: ${routeText(t)}`,
+  soldOut: (t: Route) => `❌ Мест нет: ${routeText(t)}`,
+  alreadyBooked: (t: Route) => `Вы уже забронировали: ${routeText(t)}`,
   notOpen: (opensAt: string) => `Бронирование ещё не открыто, оно откроется в ${opensAt}.`,
   cancelled: "Бронирование отменено.",
   unknownTransport: "Такой перевозки нет. Нажмите /start.",
@@ -53,8 +42,7 @@ export const TEXT = {
   myBookings: (lines: string[]) => `📋 Ваши брони:\n${lines.join("\n")}`,
   hint: "Не понимаю. Нажмите /start, чтобы открыть меню.",
   testDisabled: "Тестовый режим выключен.",
-  testStarting: (delayMs: number) =>
-    `🧪 Тест: созданы тестовые перевозки. Уведомление придёт через ${(delayMs / 1000).toFixed(1)} с.`,
+  testStarting: (delayMs: number) => `🧪 Тест: созданы тестовые перевозки. Уведомление придёт через ${(delayMs / 1000).toFixed(1)} с.`,
   testRunning: "🧪 Тест уже идёт: дождитесь уведомления и забронируйте.",
   testResultHead: TEXT_TEST_RESULT_HEAD,
   testResult: (s: { smsToStart: number; startToSelect: number; selectToConfirm: number; total: number }) =>
@@ -67,20 +55,14 @@ export const TEXT = {
     ].join("\n"),
   adminOnly: "Команда только для администраторов.",
   adminMenu: "Администрирование:\n/admin_stats — статистика бронирований\n/admin_test_stats — статистика тестов",
-  answerBooked: "Забронировано",
-  answerSoldOut: "Мест нет",
-  answerOk: "",
 } as const;
 
-export function hhmm(d: { hour: number; minute: number; second?: number }): string {
-  return d.second ? `${pad2(d.hour)}:${pad2(d.minute)}:${pad2(d.second)}` : `${pad2(d.hour)}:${pad2(d.minute)}`;
+/** "11:30", or "11:30:15" when the seconds matter. */
+export function hhmm(d: DailyTime): string {
+  return d.second ? formatDailyTime(d) : `${pad2(d.hour)}:${pad2(d.minute)}`;
 }
 
-/**
- * What the client looks for in the bot's messages. These are the defaults of the client's
- * `texts` config section; a user pointing the client at another bot overrides them there.
- * Matching is by substring, case-sensitive, so the emoji-free core words are used.
- */
+/** What the client looks for in the bot's messages: the defaults of config.yaml's `texts` (substrings, any case). */
 export const RECOGNISE = {
   announcement: "Бронирование открыто",
   confirmButton: "Подтвердить",
