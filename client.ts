@@ -34,8 +34,7 @@ const out = (line: string) => console.log(line);
 const err = (line: string) => console.error(line);
 const openLog = () => createLogger({ dir: process.env.LOG_DIR ?? "logs", name: "booking_client" });
 
-/** The exit code of the signal that stopped the run (130 SIGINT, 143 SIGTERM). */
-let stoppedWith: number | undefined;
+let stoppedWith: number | undefined; // the exit code of the signal that stopped the run
 
 /** The arguments, or what is wrong with them. */
 function readArgs(argv: string[]) {
@@ -56,13 +55,13 @@ function readArgs(argv: string[]) {
   } catch (e) {
     return (e as Error).message.split("\n")[0]!;
   }
-  const mode = values.mode;
+  const mode = values.mode as "immediate" | "scheduled" | undefined;
   if (mode !== undefined && mode !== "immediate" && mode !== "scheduled") return `--mode must be immediate or scheduled, not "${mode}"`;
-  if (!values.help && [mode !== undefined, values.login, values.check, values.inspect].filter(Boolean).length !== 1) {
+  if (!values.help && [mode, values.login, values.check, values.inspect].filter(Boolean).length !== 1) {
     return "choose one of --mode immediate|scheduled, --login, --check or --inspect";
   }
   if (values.start && !values.inspect) return "--start goes with --inspect";
-  return { ...values, mode: mode as "immediate" | "scheduled" | undefined };
+  return { ...values, mode };
 }
 
 async function main(): Promise<number> {

@@ -1,32 +1,25 @@
 // Where the client's session comes from and how it connects. Real Telegram needs the file --login
 // saved. In the sandbox that file is used while the sandbox still knows its key (sandboxes forget
-// keys when they restart), otherwise the sandbox hands out a fresh session for the run; the client
-// talks to the sandbox only over its HTTP endpoints (/sandbox/health, /session, /rsa, /auth-key).
+// keys when they restart), otherwise the sandbox hands out a fresh session over HTTP.
 
 import "./gramjs/prelude.ts";
 import { Api, type TelegramClient } from "telegram";
+import { StringSession } from "telegram/sessions";
 import type { ClientConfig } from "./config.ts";
-import { connectClient, sessionAuthKeyId, trustServerKey } from "./gramjs/connect.ts";
+import { connectClient, trustServerKey } from "./gramjs/connect.ts";
 import { readSession, SessionFileError } from "./session-store.ts";
-
-/** The placeholder api_id/api_hash the sandbox accepts. */
-const SANDBOX_API = { apiId: 1, apiHash: "sandbox" } as const;
-
-export interface SessionInfo {
-  session: string;
-  /** e.g. "sandbox at http://127.0.0.1:8081 (user 1, phone +79990000001)" */
-  describe: string;
-}
 
 export function sandboxPhone(cfg: ClientConfig): string {
   return cfg.telegram.phone || "+79990000001";
 }
 
+/** The sandbox takes any api_id/api_hash: these placeholders. */
 export function apiCredentials(cfg: ClientConfig): { apiId: number; apiHash: string } {
-  return cfg.usesSandbox ? SANDBOX_API : { apiId: cfg.telegram.apiId, apiHash: cfg.telegram.apiHash };
+  return cfg.usesSandbox ? { apiId: 1, apiHash: "sandbox" } : { apiId: cfg.telegram.apiId, apiHash: cfg.telegram.apiHash };
 }
 
-export async function obtainSession(cfg: ClientConfig): Promise<SessionInfo> {
+/** The session, and where it is from (e.g. "sandbox at http://127.0.0.1:8081 (user 1, phone +79990000001)"). */
+export async function obtainSession(cfg: ClientConfig): Promise<{ session: string; describe: string }> {
   if (!cfg.usesSandbox) {
     const session = readSession(cfg.session.path);
     if (!session) {
@@ -92,18 +85,17 @@ async function sandboxGet(sandboxUrl: string, path: string, method = "GET"): Pro
   }
 }
 
-/**
- * The user a saved session belongs to in this sandbox, if the sandbox still knows its auth key
- * and it signed in as `phone`. Only the auth_key_id, which every MTProto message carries in the
- * clear anyway, is sent.
- */
+/** The user a saved session signed in as (`phone`), if this sandbox still knows its key. Only its auth_key_id goes out. */
 async function savedSessionUser(sandboxUrl: string, session: string, phone: string): Promise<number | undefined> {
-  let keyId: bigint;
+  let keyId: string | undefined;
   try {
-    keyId = sessionAuthKeyId(session);
+    const s = new StringSession(session);
+    await s.load();
+    keyId = s.getAuthKey()?.keyId?.toString();
   } catch {
-    return undefined; // not a gramjs session: a fresh one will do
+    // not a gramjs session: a fresh one will do
   }
+  if (!keyId) return undefined;
   const res = await sandboxGet(sandboxUrl, `/auth-key?key_id=${keyId}`);
   const r = ((await res.json().catch(() => ({}))) as { result?: { known?: boolean; user_id?: number; phone?: string } }).result;
   if (!res.ok || !r?.known || !r.user_id) return undefined;

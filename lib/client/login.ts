@@ -1,8 +1,6 @@
-// --login: interactive login (phone, code, 2FA password), to real Telegram or, the same way, to
-// the sandbox (key exchange with its RSA key, its fixed code). The code and the password are read
-// without echo and never logged. gramjs's sign-in asks again after every error that onError does
-// not stop, and turns a failed code prompt into "Code is empty": so when the input ends (EOF,
-// Ctrl+D, Ctrl+C) the prompts record it and onError stops the login with one clear message.
+// --login, to real Telegram or the same way to the sandbox (its RSA key, its fixed code). gramjs's
+// sign-in asks again after every error onError does not stop and turns a failed prompt into "Code
+// is empty", so the prompts record an ended input (EOF, Ctrl+C) and onError stops the login.
 
 import "./gramjs/prelude.ts";
 import { createInterface } from "node:readline";
@@ -16,15 +14,8 @@ import { writeSession } from "./session-store.ts";
 /** The input ended (EOF, Ctrl+D) or was interrupted (Ctrl+C) before an answer was typed. */
 export class InputClosedError extends Error {}
 
-export interface Prompter {
-  ask(question: string, hidden?: boolean): Promise<string>;
-  close(): void;
-}
-
-type Input = NodeJS.ReadableStream & { isTTY?: boolean };
-
 /** One line reader for a whole login, so lines piped in together are not lost between questions. */
-export function createPrompter(input: Input = process.stdin, output: NodeJS.WritableStream = process.stdout): Prompter {
+export function createPrompter(input: NodeJS.ReadableStream & { isTTY?: boolean } = process.stdin, output: NodeJS.WritableStream = process.stdout) {
   const terminal = Boolean(input.isTTY);
   let muted = false;
   // On a terminal readline echoes what is typed through its output: muted while a hidden answer is typed.
@@ -42,7 +33,7 @@ export function createPrompter(input: Input = process.stdin, output: NodeJS.Writ
     rl.close();
   });
   return {
-    async ask(question, hidden = false) {
+    async ask(question: string, hidden = false): Promise<string> {
       output.write(question);
       muted = hidden && terminal;
       try {
@@ -67,7 +58,7 @@ export const MAX_LOGIN_ERRORS = 5;
 export function loginParams(
   cfg: ClientConfig,
   out: (line: string) => void,
-  prompter: Prompter,
+  prompter: ReturnType<typeof createPrompter>,
   sandbox?: { loginCode?: string },
 ): { params: UserAuthParams; cancelled: () => string | undefined } {
   let cancelled: string | undefined;
