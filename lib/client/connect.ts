@@ -29,15 +29,9 @@ export async function obtainSession(cfg: ClientConfig): Promise<{ session: strin
   }
   const url = cfg.sandbox.url;
   const phone = sandboxPhone(cfg);
-  let saved: string | undefined;
-  try {
-    saved = readSession(cfg.session.path);
-  } catch {
-    // an unusable file: the sandbox can always mint another session
-  }
-  const savedUser = saved && (await savedSessionUser(url, saved, phone));
-  if (saved && savedUser) {
-    return { session: saved, describe: `sandbox at ${url} (user ${savedUser}, phone ${phone}, session ${cfg.session.path})` };
+  const saved = await savedSandboxSession(url, cfg.session.path, phone);
+  if (saved?.userId) {
+    return { session: saved.session, describe: `sandbox at ${url} (user ${saved.userId}, phone ${phone}, session ${cfg.session.path})` };
   }
   const res = await sandboxGet(url, `/session?phone=${encodeURIComponent(phone)}`, "POST");
   const body = (await res.json().catch(() => ({}))) as { result?: { user_id?: number; session?: string }; error?: string };
@@ -85,23 +79,25 @@ async function sandboxGet(sandboxUrl: string, path: string, method = "GET"): Pro
   }
 }
 
-/** The user a saved session signed in as (`phone`), if this sandbox still knows its key. Only its auth_key_id goes out. */
-async function savedSessionUser(sandboxUrl: string, session: string, phone: string): Promise<number | undefined> {
+/** The saved session, and its user if this sandbox still knows its key and it signed in as `phone`. Only its auth_key_id goes out. */
+async function savedSandboxSession(sandboxUrl: string, path: string, phone: string): Promise<{ session: string; userId?: number } | undefined> {
+  let session: string | undefined;
   let keyId: string | undefined;
   try {
+    session = readSession(path);
     const s = new StringSession(session);
     await s.load();
     keyId = s.getAuthKey()?.keyId?.toString();
   } catch {
-    // not a gramjs session: a fresh one will do
+    // an unusable file or not a gramjs session: the sandbox can always mint another
   }
-  if (!keyId) return undefined;
+  if (!session) return undefined;
+  if (!keyId) return { session };
   const res = await sandboxGet(sandboxUrl, `/auth-key?key_id=${keyId}`);
   const r = ((await res.json().catch(() => ({}))) as { result?: { known?: boolean; user_id?: number; phone?: string } }).result;
-  if (!res.ok || !r?.known || !r.user_id) return undefined;
   const digits = (p: string) => p.replace(/\D/g, "");
-  if (r.phone !== undefined && digits(r.phone) !== digits(phone)) return undefined;
-  return r.user_id;
+  const samePhone = r?.phone === undefined || digits(r.phone) === digits(phone);
+  return { session, userId: res.ok && r?.known && samePhone ? r.user_id : undefined };
 }
 
 /** Where the sandbox's MTProto front is, with gramjs made to trust the sandbox's RSA key for the key exchange. */

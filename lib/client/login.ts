@@ -38,7 +38,7 @@ export function createPrompter(input: NodeJS.ReadableStream & { isTTY?: boolean 
       muted = hidden && terminal;
       try {
         const line = await lines.next();
-        if (line.done) throw new InputClosedError(interrupted ? "input interrupted" : "input closed");
+        if (line.done) throw new InputClosedError(interrupted ? "interrupted" : "the input ended");
         return line.value.trim();
       } finally {
         muted = false;
@@ -63,16 +63,11 @@ export function loginParams(
 ): { params: UserAuthParams; cancelled: () => string | undefined } {
   let cancelled: string | undefined;
   let errors = 0;
-  const prompt = async (what: string, question: string, hidden = false): Promise<string> => {
-    try {
-      return await prompter.ask(question, hidden);
-    } catch (e) {
-      if (e instanceof InputClosedError) {
-        cancelled ??= `${e.message === "input interrupted" ? "interrupted" : "the input ended"} before the ${what} was entered`;
-      }
+  const prompt = (what: string, question: string, hidden = false) =>
+    prompter.ask(question, hidden).catch((e: unknown) => {
+      if (e instanceof InputClosedError) cancelled ??= `${e.message} before the ${what} was entered`;
       throw e;
-    }
-  };
+    });
   const params: UserAuthParams = {
     phoneNumber: async () =>
       sandbox ? sandboxPhone(cfg) : cfg.telegram.phone || (await prompt("phone number", "Phone number (international format, e.g. +79991234567): ")),
@@ -88,15 +83,9 @@ export function loginParams(
       if (cancelled || e instanceof InputClosedError || /AUTH_USER_CANCEL/.test(e.message)) return true;
       const message = /Code is empty/.test(e.message) ? "no code entered; type the code Telegram sent you (Ctrl+D to cancel)" : e.message;
       out(`login: ${message}`);
-      if (FATAL.test(e.message)) {
-        cancelled = `Telegram refused it: ${e.message}`;
-        return true;
-      }
-      if (++errors >= MAX_LOGIN_ERRORS) {
-        cancelled = `${errors} failed attempts in a row`;
-        return true;
-      }
-      return false;
+      if (FATAL.test(e.message)) cancelled = `Telegram refused it: ${e.message}`;
+      else if (++errors >= MAX_LOGIN_ERRORS) cancelled = `${errors} failed attempts in a row`;
+      return cancelled !== undefined;
     },
   };
   return { params, cancelled: () => cancelled };

@@ -34,11 +34,7 @@ export class PortSafeStringSession extends StringSession {
   }
 }
 
-/**
- * A gramjs socket class that dials `port` whenever gramjs asks for `host` (on any port).
- * `onUnknownKey` fires when the server's first frame is the -404 "unknown auth key" answer, which
- * gramjs itself only turns into a silent wait.
- */
+/** A gramjs socket class that dials `port` whenever gramjs asks for `host`; `onUnknownKey`: the first frame is -404. */
 export function socketDialing(host: string, port: number, onUnknownKey?: () => void): typeof PromisedNetSockets {
   return class SessionPortSocket extends PromisedNetSockets {
     override connect(gramjsPort: number, ip: string): Promise<unknown> {

@@ -1,10 +1,7 @@
-// Faster drop-ins for gramjs's long <-> bytes helpers, installed before gramjs's TL layer loads
-// (tl/api.js copies `toSignedLittleBuffer` when it loads). gramjs converts every 64-bit long
-// (msg_id, salt, ids, access hashes) through hex and binary strings with `big-integer`: a CPU
-// profile of our hot path showed it as the largest cost, about a fifth of all time. These use
-// native BigInt and Buffer and return the same `big-integer` values; other sizes and the rare
-// cases fall through to gramjs's code. Our code imports generateRandomLong from here: an ESM import
-// of telegram/Helpers sees the exports as they were before this file replaced them.
+// gramjs converts every 64-bit long (msg_id, salt, ids, access hashes) through hex and binary
+// strings: a fifth of our hot path's CPU. These native BigInt drop-ins return the same `big-integer`
+// values (rare cases fall through to gramjs's code) and must be installed before gramjs's TL layer
+// loads (tl/api.js copies toSignedLittleBuffer). An ESM import of telegram/Helpers sees the originals.
 
 import type { BigInteger } from "big-integer";
 import { createRequire } from "node:module";
@@ -24,7 +21,7 @@ const bigInt = (v: bigint | number) => helpers.returnBigInt(v);
 
 type Originals = Omit<Helpers, "returnBigInt">;
 
-/** gramjs's own implementations, kept for the fall-through cases and for the equivalence tests. */
+// gramjs's own, for the fall-through cases and the equivalence tests (kept once if loaded twice).
 export const original: Originals = helpers.__aprelFastLongs ?? {
   readBigIntFromBuffer: helpers.readBigIntFromBuffer,
   toSignedLittleBuffer: helpers.toSignedLittleBuffer,
