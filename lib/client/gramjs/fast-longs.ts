@@ -16,18 +16,11 @@ type Helpers = {
 };
 
 // The CommonJS exports object itself (an ESM namespace would be read-only), shared with gramjs.
-const helpers = createRequire(import.meta.url)("telegram/Helpers") as Helpers & { __aprelFastLongs?: Originals };
+const helpers = createRequire(import.meta.url)("telegram/Helpers") as Helpers & { __aprelFastLongs?: Helpers };
 const bigInt = (v: bigint | number) => helpers.returnBigInt(v);
 
-type Originals = Omit<Helpers, "returnBigInt">;
-
 // gramjs's own, for the fall-through cases and the equivalence tests (kept once if loaded twice).
-export const original: Originals = helpers.__aprelFastLongs ?? {
-  readBigIntFromBuffer: helpers.readBigIntFromBuffer,
-  toSignedLittleBuffer: helpers.toSignedLittleBuffer,
-  readBufferFromBigInt: helpers.readBufferFromBigInt,
-  generateRandomLong: helpers.generateRandomLong,
-};
+export const original: Helpers = helpers.__aprelFastLongs ?? { ...helpers };
 
 function toNative(x: unknown): bigint {
   if (typeof x === "bigint") return x;
