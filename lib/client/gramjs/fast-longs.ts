@@ -1,7 +1,7 @@
 // gramjs converts every 64-bit long (msg_id, salt, ids, access hashes) through hex and binary
 // strings: a fifth of our hot path's CPU. These native BigInt drop-ins return the same `big-integer`
-// values (rare cases fall through to gramjs's code) and must be installed before gramjs's TL layer
-// loads (tl/api.js copies toSignedLittleBuffer). An ESM import of telegram/Helpers sees the originals.
+// values (other sizes and rare cases fall through to gramjs's code); they must be installed before
+// gramjs's TL layer loads (tl/api.js copies toSignedLittleBuffer). ESM imports see the originals.
 
 import type { BigInteger } from "big-integer";
 import { createRequire } from "node:module";
@@ -32,32 +32,21 @@ function toNative(x: unknown): bigint {
 
 export function readBigIntFromBuffer(buffer: Uint8Array | number[], little = true, signed = false): BigInteger {
   const b = Buffer.isBuffer(buffer) ? buffer : Buffer.from(buffer);
-  if (b.length === 8) {
-    const v = little ? (signed ? b.readBigInt64LE(0) : b.readBigUInt64LE(0)) : signed ? b.readBigInt64BE(0) : b.readBigUInt64BE(0);
-    return bigInt(v);
-  }
-  if (b.length === 4) {
-    return bigInt(little ? (signed ? b.readInt32LE(0) : b.readUInt32LE(0)) : signed ? b.readInt32BE(0) : b.readUInt32BE(0));
-  }
-  return original.readBigIntFromBuffer(buffer, little, signed);
+  if (b.length !== 8) return original.readBigIntFromBuffer(buffer, little, signed);
+  const v = little ? b.readBigUInt64LE(0) : b.readBigUInt64BE(0);
+  return bigInt(signed ? BigInt.asIntN(64, v) : v);
 }
 
 export function toSignedLittleBuffer(big: unknown, number = 8): Buffer {
-  const v = BigInt.asUintN(number * 8, toNative(big));
-  if (number === 8) {
-    const out = Buffer.allocUnsafe(8);
-    out.writeBigUInt64LE(v, 0);
-    return out;
-  }
-  const out = Buffer.alloc(number);
-  let x = v;
-  for (let i = 0; i < number && x > 0n; i++, x >>= 8n) out[i] = Number(x & 0xffn);
+  if (number !== 8) return original.toSignedLittleBuffer(big, number);
+  const out = Buffer.allocUnsafe(8);
+  out.writeBigUInt64LE(BigInt.asUintN(64, toNative(big)), 0);
   return out;
 }
 
 export function readBufferFromBigInt(big: unknown, bytesNumber: number, little = true, signed = false): Buffer {
   const v = toNative(big);
-  // Negative values (errors or two's complement) and odd sizes: gramjs's own code and messages.
+  // Negative values (errors or two's complement): gramjs's own code and messages.
   if (v < 0n || bytesNumber !== 8) return original.readBufferFromBigInt(big, bytesNumber, little, signed);
   if (v >> 64n) throw new Error("OverflowError: int too big to convert");
   const out = Buffer.allocUnsafe(8);

@@ -26,9 +26,7 @@ const senderOf = (tg: TelegramClient) => (tg as unknown as { _sender?: SenderInt
 
 function connectedSender(tg: TelegramClient): SenderInternals | undefined {
   const s = senderOf(tg);
-  if (!s || !s._userConnected || s.isReconnecting || !s._connection?._connected) return undefined;
-  if (typeof s._state?.writeDataAsMessage !== "function" || typeof s._connection._send !== "function") return undefined;
-  return s;
+  return s?._userConnected && !s.isReconnecting && s._connection?._connected ? s : undefined;
 }
 
 // Serialises, encrypts and writes the request in this event-loop turn instead of gramjs's send loop
