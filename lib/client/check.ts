@@ -49,15 +49,16 @@ export async function runCheck(configPath: string, print: (line: string) => void
     add(true, "session", s.describe);
     return s;
   });
+  let tg: TelegramClient | undefined;
   if (!session) add(false, "connection", "skipped: no session");
-  const tg =
-    session &&
-    (await attempt("connection", "check the network (or that the sandbox is running) and performance.connection_timeout", async () => {
+  else {
+    tg = await attempt("connection", "check the network (or that the sandbox is running) and performance.connection_timeout", async () => {
       const t0 = performance.now();
-      const tg = await openClient(cfg, session.session);
+      const client = await openClient(cfg, session.session);
       add(true, "connection", `connected in ${(performance.now() - t0).toFixed(0)} ms`);
-      return tg;
-    }));
+      return client;
+    });
+  }
   if (!tg) {
     for (const name of ["bot", "clock", "ping"]) add(false, name, "skipped: no connection");
     return 1;

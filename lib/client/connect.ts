@@ -69,14 +69,12 @@ export async function resolveBot(tg: TelegramClient, username: string): Promise<
   return new Api.InputPeerUser({ userId: user.id, accessHash: user.accessHash });
 }
 
-async function sandboxGet(sandboxUrl: string, path: string, method = "GET"): Promise<Response> {
-  try {
-    return await fetch(`${sandboxUrl.replace(/\/+$/, "")}/sandbox${path}`, { method });
-  } catch {
+function sandboxGet(sandboxUrl: string, path: string, method = "GET"): Promise<Response> {
+  return fetch(`${sandboxUrl.replace(/\/+$/, "")}/sandbox${path}`, { method }).catch(() => {
     throw new SessionFileError(
       `no sandbox at ${sandboxUrl}: start one with \`bun run sandbox\` or \`bun bot.ts\` (without BOT_TOKEN), or set telegram.api_id/api_hash in config.yaml for real Telegram`,
     );
-  }
+  });
 }
 
 /** The saved session, and its user if this sandbox still knows its key and it signed in as `phone`. Only its auth_key_id goes out. */
