@@ -51,16 +51,12 @@ export function openClient(cfg: ClientConfig, session: string): Promise<Telegram
 }
 
 export async function resolveBot(tg: TelegramClient, username: string): Promise<Api.InputPeerUser> {
-  let res: Api.contacts.ResolvedPeer;
-  try {
-    res = await tg.invoke(new Api.contacts.ResolveUsername({ username }));
-  } catch (e) {
-    const msg = (e as { errorMessage?: string }).errorMessage;
-    if (msg === "USERNAME_NOT_OCCUPIED" || msg === "USERNAME_INVALID") {
+  const res = await tg.invoke(new Api.contacts.ResolveUsername({ username })).catch((e: { errorMessage?: string }) => {
+    if (e.errorMessage === "USERNAME_NOT_OCCUPIED" || e.errorMessage === "USERNAME_INVALID") {
       throw new Error(`no bot @${username} on this Telegram server: check bot.username in the config (without @)`);
     }
     throw e;
-  }
+  });
   const peer = res.peer;
   const user = peer instanceof Api.PeerUser ? res.users.find((u) => u instanceof Api.User && u.id.equals(peer.userId)) : undefined;
   if (!(user instanceof Api.User) || user.accessHash === undefined) {
