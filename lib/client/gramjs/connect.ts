@@ -53,15 +53,13 @@ export function socketDialing(host: string, port: number, onUnknownKey?: () => v
 }
 
 /** Makes gramjs trust an RSA key (the sandbox's) for the key exchange: gramjs only knows Telegram's. */
-export function trustServerKey(pem: string): string {
+export function trustServerKey(pem: string): void {
   const jwk = createPublicKey(pem).export({ format: "jwk" });
   const n = Buffer.from(jwk.n!, "base64url");
   const e = Buffer.from(jwk.e!, "base64url");
   // `_serverKeys` is keyed by Telegram's fingerprint: the low 64 bits of SHA1(n:bytes e:bytes), signed decimal.
   const sha = createHash("sha1").update(serializeBytes(n)).update(serializeBytes(e)).digest();
-  const fingerprint = sha.readBigInt64LE(12).toString();
-  _serverKeys.set(fingerprint, { n: returnBigInt(BigInt(`0x${n.toString("hex")}`)), e: e.readUIntBE(0, e.length) });
-  return fingerprint;
+  _serverKeys.set(sha.readBigInt64LE(12).toString(), { n: returnBigInt(BigInt(`0x${n.toString("hex")}`)), e: e.readUIntBE(0, e.length) });
 }
 
 type ConnectOptions = { apiId: number; apiHash: string; connectionRetries?: number; timeoutSec?: number };
