@@ -11,7 +11,7 @@ import { sandboxPhone } from "./lib/client/connect.ts";
 import { login } from "./lib/client/login.ts";
 import { runImmediate, runScheduled, type RunContext } from "./lib/client/modes.ts";
 import { attemptDetails, attemptReport, notify, resultOf } from "./lib/client/report.ts";
-import { createLogger, type Logger } from "./lib/log.ts";
+import { createLogger } from "./lib/log.ts";
 
 const USAGE = `Usage: bun client.ts --mode immediate|scheduled [--config PATH]
        bun client.ts --login [--config PATH]
@@ -34,8 +34,7 @@ const out = (line: string) => console.log(line);
 const err = (line: string) => console.error(line);
 const openLog = () => createLogger({ dir: process.env.LOG_DIR ?? "logs", name: "booking_client" });
 
-/** The exit code of the signal that stopped the run (130 SIGINT, 143 SIGTERM). */
-let stoppedWith: number | undefined;
+let stoppedWith: number | undefined; // the exit code of the signal that stopped the run
 
 /** The arguments, or what is wrong with them. */
 function readArgs(argv: string[]) {
@@ -56,13 +55,13 @@ function readArgs(argv: string[]) {
   } catch (e) {
     return (e as Error).message.split("\n")[0]!;
   }
-  const mode = values.mode;
+  const mode = values.mode as "immediate" | "scheduled" | undefined;
   if (mode !== undefined && mode !== "immediate" && mode !== "scheduled") return `--mode must be immediate or scheduled, not "${mode}"`;
-  if (!values.help && [mode !== undefined, values.login, values.check, values.inspect].filter(Boolean).length !== 1) {
+  if (!values.help && [mode, values.login, values.check, values.inspect].filter(Boolean).length !== 1) {
     return "choose one of --mode immediate|scheduled, --login, --check or --inspect";
   }
   if (values.start && !values.inspect) return "--start goes with --inspect";
-  return { ...values, mode: mode as "immediate" | "scheduled" | undefined };
+  return { ...values, mode };
 }
 
 async function main(): Promise<number> {
@@ -107,7 +106,7 @@ async function main(): Promise<number> {
   const log = openLog();
   const controller = new AbortController();
   const ctx: RunContext = { cfg, log, out, signal: controller.signal, res: {} };
-  installShutdown(ctx, log, controller);
+  installShutdown(ctx, controller);
   log.info("client_start", { mode, telegram: cfg.usesSandbox ? "sandbox" : "telegram", bot: cfg.bot.username, targets: cfg.targets.length });
 
   let outcome: BookingOutcome;
@@ -118,7 +117,7 @@ async function main(): Promise<number> {
     const message = (e as Error).message ?? String(e);
     err(`error: ${message}`);
     log.error("client_error", { mode, error: message });
-    await close(ctx, log);
+    await close(ctx);
     return 1;
   }
   if (outcome.cancelled) return stoppedWith ?? 130;
@@ -128,27 +127,27 @@ async function main(): Promise<number> {
   else log.warn("booking_failed", attemptDetails(outcome, mode), `${outcome.failure}${outcome.stage ? ` (${outcome.stage})` : ""}`);
   for (const p of await notify(ctx.res.tg, cfg, outcome)) out(`warning: ${p}`);
   out(resultOf(outcome));
-  await close(ctx, log);
+  await close(ctx);
   return outcome.ok ? 0 : 1;
 }
 
-async function close(ctx: RunContext, log: Logger): Promise<void> {
+async function close(ctx: RunContext): Promise<void> {
   ctx.res.booker?.close();
   const tg = ctx.res.tg;
   ctx.res.tg = undefined;
   // gramjs's destroy can hang on a dead connection: give it a moment, then move on.
   if (tg) await Promise.race([tg.destroy().catch(() => {}), Bun.sleep(2000)]);
-  await log.close();
+  await ctx.log.close();
 }
 
-function installShutdown(ctx: RunContext, log: Logger, controller: AbortController): void {
+function installShutdown(ctx: RunContext, controller: AbortController): void {
   const stop = (signal: "SIGINT" | "SIGTERM", code: number) => {
     if (stoppedWith !== undefined) process.exit(stoppedWith);
     stoppedWith = code;
     out(signal === "SIGINT" ? "\ninterrupted: disconnecting (Ctrl+C again to quit at once)" : "\nterminated (SIGTERM): disconnecting");
-    log.info("client_interrupted", { signal });
+    ctx.log.info("client_interrupted", { signal });
     controller.abort(new Error(signal === "SIGINT" ? "interrupted" : "terminated"));
-    void close(ctx, log).then(() => process.exit(code));
+    void close(ctx).then(() => process.exit(code));
   };
   process.on("SIGINT", () => stop("SIGINT", 130));
   process.on("SIGTERM", () => stop("SIGTERM", 143));

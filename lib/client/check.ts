@@ -1,7 +1,6 @@
-// --check and --inspect: what a user runs before the opening. --check is the seed's component
-// check: one ✓/✗ line per component, with a hint for every ✗. --inspect prints the bot's latest
-// messages as the flow reads them, which texts.* each matches and which button the client would
-// press for `targets`; it presses nothing.
+// --check: the seed's component check, one ✓/✗ line each, with a hint for every ✗. --inspect: the
+// bot's latest messages as the flow reads them, the texts.* each matches and the button the client
+// would press for `targets` (it presses nothing).
 
 import "./gramjs/prelude.ts";
 import { Api, type TelegramClient } from "telegram";
@@ -12,7 +11,7 @@ import { ConfigError } from "../settings.ts";
 import { formatCountdown, formatDailyTime, nextDailyInstant, nowMs, systemTimeZone } from "../timing.ts";
 import { describeOffset, measureClockOffset } from "./clock-sync.ts";
 import { loadClientConfig, type ClientConfig } from "./config.ts";
-import { obtainSession, openClient, resolveBot, type SessionInfo } from "./connect.ts";
+import { obtainSession, openClient, resolveBot } from "./connect.ts";
 import { generateRandomLong } from "./gramjs/fast-longs.ts";
 import { historyRequest } from "./history.ts";
 import { messageFromBot } from "./updates.ts";
@@ -23,6 +22,15 @@ export async function runCheck(configPath: string, print: (line: string) => void
   const add = (ok: boolean, name: string, text: string, hint?: string) => {
     failed ||= !ok;
     print(`${ok ? "✓" : "✗"} ${name}: ${text}${hint ? `\n    hint: ${hint}` : ""}`);
+  };
+  // run() adds its own ✓ lines; a throw is the ✗ line, with the hint.
+  const attempt = async <T>(name: string, hint: string, run: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await run();
+    } catch (e) {
+      add(false, name, (e as Error).message, hint);
+      return undefined;
+    }
   };
   let cfg: ClientConfig;
   try {
@@ -35,39 +43,32 @@ export async function runCheck(configPath: string, print: (line: string) => void
   const mode = cfg.usesSandbox ? `the sandbox at ${cfg.sandbox.url} (no Telegram credentials)` : "real Telegram";
   add(true, "config", `${configPath} is valid: ${cfg.targets.length} target(s), ${mode}`);
 
-  let session: SessionInfo | undefined;
-  try {
-    session = await obtainSession(cfg);
-    add(true, "session", session.describe);
-  } catch (e) {
-    const hint = cfg.usesSandbox ? "start the sandbox (`bun run sandbox`, or `bun bot.ts` without BOT_TOKEN)" : "run `bun client.ts --login`";
-    add(false, "session", (e as Error).message, hint);
-  }
-
+  const sessionHint = cfg.usesSandbox ? "start the sandbox (`bun run sandbox`, or `bun bot.ts` without BOT_TOKEN)" : "run `bun client.ts --login`";
+  const session = await attempt("session", sessionHint, async () => {
+    const s = await obtainSession(cfg);
+    add(true, "session", s.describe);
+    return s;
+  });
   let tg: TelegramClient | undefined;
-  try {
-    if (session) {
+  if (!session) add(false, "connection", "skipped: no session");
+  else {
+    tg = await attempt("connection", "check the network (or that the sandbox is running) and performance.connection_timeout", async () => {
       const t0 = performance.now();
-      try {
-        tg = await openClient(cfg, session.session);
-        add(true, "connection", `connected in ${(performance.now() - t0).toFixed(0)} ms`);
-      } catch (e) {
-        add(false, "connection", (e as Error).message, "check the network (or that the sandbox is running) and performance.connection_timeout");
-      }
-    } else {
-      add(false, "connection", "skipped: no session");
-    }
-    if (!tg) {
-      for (const name of ["bot", "clock", "ping"]) add(false, name, "skipped: no connection");
-      return 1;
-    }
-    try {
+      const client = await openClient(cfg, session.session);
+      add(true, "connection", `connected in ${(performance.now() - t0).toFixed(0)} ms`);
+      return client;
+    });
+  }
+  if (!tg) {
+    for (const name of ["bot", "clock", "ping"]) add(false, name, "skipped: no connection");
+    return 1;
+  }
+  try {
+    await attempt("bot", "bot.username is the bot's username without @; is the bot created and running?", async () => {
       const peer = await resolveBot(tg, cfg.bot.username);
       add(true, "bot", `@${cfg.bot.username} resolved (id ${peer.userId.toString()})`);
-    } catch (e) {
-      add(false, "bot", (e as Error).message, "bot.username is the bot's username without @; is the bot created and running?");
-    }
-    try {
+    });
+    await attempt("clock", "the connection may be unstable; try again", async () => {
       const o = await measureClockOffset(tg, 10);
       let when = "";
       if (cfg.booking.targetTime) {
@@ -87,11 +88,9 @@ export async function runCheck(configPath: string, print: (line: string) => void
           ? "each of the booking's ~4 round trips (/start, menu, press, confirm) costs this much: a server closer to the DC (Telegram's DCs are in Amsterdam, Miami and Singapore) or a wired network wins races"
           : undefined;
       add(true, "ping", `round trip to the DC: median ${median.toFixed(1)} ms, worst ${worst.toFixed(1)} ms over ${rtts.length} MTProto pings`, pingHint);
-    } catch (e) {
-      add(false, "clock", (e as Error).message, "the connection may be unstable; try again");
-    }
+    });
   } finally {
-    await tg?.destroy().catch(() => {});
+    await tg.destroy().catch(() => {});
   }
   return failed ? 1 : 0;
 }

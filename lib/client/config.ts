@@ -9,7 +9,7 @@ import { RECOGNISE, SOLD_OUT_LABELS } from "../ui.ts";
 export const DEFAULT_BOT = "aprel_booking_bot";
 export const DEFAULT_SANDBOX_URL = "http://127.0.0.1:8081";
 
-/** Placeholder values from the seed's example config mean "no credentials": the sandbox. */
+// The seed's example config's placeholder means "no credentials": the sandbox.
 const PLACEHOLDER_HASHES = ["", "your_api_hash"];
 
 const anyText = text({ example: "" });
@@ -69,25 +69,18 @@ const SCHEMA = {
   sandbox: { url: httpUrl({ default: DEFAULT_SANDBOX_URL, example: `"${DEFAULT_SANDBOX_URL}"` }) },
 };
 
-/** api_hash is kept out of enumeration, JSON and string conversion. */
-export class TelegramCredentials {
-  readonly #apiHash: string;
-  constructor(
-    readonly apiId: number,
-    apiHash: string,
-    readonly phone: string,
-  ) {
-    this.#apiHash = apiHash;
-  }
-  get apiHash(): string {
-    return this.#apiHash;
-  }
-  toJSON() {
-    return { apiId: this.apiId, apiHash: this.#apiHash ? "<redacted>" : "", phone: maskPhone(this.phone) };
-  }
-  toString(): string {
-    return `TelegramCredentials(api_id=${this.apiId}, phone=${maskPhone(this.phone)})`;
-  }
+/** api_hash behind a getter: out of JSON, inspection and string conversion. */
+function telegramCredentials(apiId: number, apiHash: string, phone: string) {
+  const masked = phone.length <= 4 ? "*".repeat(phone.length) : "*".repeat(phone.length - 4) + phone.slice(-4);
+  return {
+    apiId,
+    phone,
+    get apiHash() {
+      return apiHash;
+    },
+    toJSON: () => ({ apiId, apiHash: apiHash ? "<redacted>" : "", phone: masked }),
+    toString: () => `TelegramCredentials(api_id=${apiId}, phone=${masked})`,
+  };
 }
 
 export type ClientConfig = ReturnType<typeof parseClientConfig>;
@@ -104,7 +97,7 @@ export function parseClientConfig(yamlText: string, source: string) {
   const t = v.texts;
   return {
     source,
-    telegram: new TelegramCredentials(apiId, apiHash, phone),
+    telegram: telegramCredentials(apiId, apiHash, phone),
     usesSandbox: !hasId && !hasHash,
     bot: v.bot,
     targets: v.targets,
@@ -135,6 +128,3 @@ export function looksLikeOurBot(cfg: ClientConfig): boolean {
   return cfg.bot.username === DEFAULT_BOT || sameTexts;
 }
 
-function maskPhone(phone: string): string {
-  return phone.length <= 4 ? phone.replace(/./g, "*") : `${"*".repeat(phone.length - 4)}${phone.slice(-4)}`;
-}

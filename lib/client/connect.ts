@@ -1,32 +1,25 @@
 // Where the client's session comes from and how it connects. Real Telegram needs the file --login
 // saved. In the sandbox that file is used while the sandbox still knows its key (sandboxes forget
-// keys when they restart), otherwise the sandbox hands out a fresh session for the run; the client
-// talks to the sandbox only over its HTTP endpoints (/sandbox/health, /session, /rsa, /auth-key).
+// keys when they restart), otherwise the sandbox hands out a fresh session over HTTP.
 
 import "./gramjs/prelude.ts";
 import { Api, type TelegramClient } from "telegram";
+import { StringSession } from "telegram/sessions";
 import type { ClientConfig } from "./config.ts";
-import { connectClient, sessionAuthKeyId, trustServerKey } from "./gramjs/connect.ts";
+import { connectClient, trustServerKey } from "./gramjs/connect.ts";
 import { readSession, SessionFileError } from "./session-store.ts";
-
-/** The placeholder api_id/api_hash the sandbox accepts. */
-const SANDBOX_API = { apiId: 1, apiHash: "sandbox" } as const;
-
-export interface SessionInfo {
-  session: string;
-  /** e.g. "sandbox at http://127.0.0.1:8081 (user 1, phone +79990000001)" */
-  describe: string;
-}
 
 export function sandboxPhone(cfg: ClientConfig): string {
   return cfg.telegram.phone || "+79990000001";
 }
 
+/** The sandbox takes any api_id/api_hash: these placeholders. */
 export function apiCredentials(cfg: ClientConfig): { apiId: number; apiHash: string } {
-  return cfg.usesSandbox ? SANDBOX_API : { apiId: cfg.telegram.apiId, apiHash: cfg.telegram.apiHash };
+  return cfg.usesSandbox ? { apiId: 1, apiHash: "sandbox" } : { apiId: cfg.telegram.apiId, apiHash: cfg.telegram.apiHash };
 }
 
-export async function obtainSession(cfg: ClientConfig): Promise<SessionInfo> {
+/** The session, and where it is from (e.g. "sandbox at http://127.0.0.1:8081 (user 1, phone +79990000001)"). */
+export async function obtainSession(cfg: ClientConfig): Promise<{ session: string; describe: string }> {
   if (!cfg.usesSandbox) {
     const session = readSession(cfg.session.path);
     if (!session) {
@@ -36,15 +29,9 @@ export async function obtainSession(cfg: ClientConfig): Promise<SessionInfo> {
   }
   const url = cfg.sandbox.url;
   const phone = sandboxPhone(cfg);
-  let saved: string | undefined;
-  try {
-    saved = readSession(cfg.session.path);
-  } catch {
-    // an unusable file: the sandbox can always mint another session
-  }
-  const savedUser = saved && (await savedSessionUser(url, saved, phone));
-  if (saved && savedUser) {
-    return { session: saved, describe: `sandbox at ${url} (user ${savedUser}, phone ${phone}, session ${cfg.session.path})` };
+  const saved = await savedSandboxSession(url, cfg.session.path, phone);
+  if (saved?.userId) {
+    return { session: saved.session, describe: `sandbox at ${url} (user ${saved.userId}, phone ${phone}, session ${cfg.session.path})` };
   }
   const res = await sandboxGet(url, `/session?phone=${encodeURIComponent(phone)}`, "POST");
   const body = (await res.json().catch(() => ({}))) as { result?: { user_id?: number; session?: string }; error?: string };
@@ -64,16 +51,12 @@ export function openClient(cfg: ClientConfig, session: string): Promise<Telegram
 }
 
 export async function resolveBot(tg: TelegramClient, username: string): Promise<Api.InputPeerUser> {
-  let res: Api.contacts.ResolvedPeer;
-  try {
-    res = await tg.invoke(new Api.contacts.ResolveUsername({ username }));
-  } catch (e) {
-    const msg = (e as { errorMessage?: string }).errorMessage;
-    if (msg === "USERNAME_NOT_OCCUPIED" || msg === "USERNAME_INVALID") {
+  const res = await tg.invoke(new Api.contacts.ResolveUsername({ username })).catch((e: { errorMessage?: string }) => {
+    if (e.errorMessage === "USERNAME_NOT_OCCUPIED" || e.errorMessage === "USERNAME_INVALID") {
       throw new Error(`no bot @${username} on this Telegram server: check bot.username in the config (without @)`);
     }
     throw e;
-  }
+  });
   const peer = res.peer;
   const user = peer instanceof Api.PeerUser ? res.users.find((u) => u instanceof Api.User && u.id.equals(peer.userId)) : undefined;
   if (!(user instanceof Api.User) || user.accessHash === undefined) {
@@ -82,34 +65,33 @@ export async function resolveBot(tg: TelegramClient, username: string): Promise<
   return new Api.InputPeerUser({ userId: user.id, accessHash: user.accessHash });
 }
 
-async function sandboxGet(sandboxUrl: string, path: string, method = "GET"): Promise<Response> {
-  try {
-    return await fetch(`${sandboxUrl.replace(/\/+$/, "")}/sandbox${path}`, { method });
-  } catch {
+function sandboxGet(sandboxUrl: string, path: string, method = "GET"): Promise<Response> {
+  return fetch(`${sandboxUrl.replace(/\/+$/, "")}/sandbox${path}`, { method }).catch(() => {
     throw new SessionFileError(
       `no sandbox at ${sandboxUrl}: start one with \`bun run sandbox\` or \`bun bot.ts\` (without BOT_TOKEN), or set telegram.api_id/api_hash in config.yaml for real Telegram`,
     );
-  }
+  });
 }
 
-/**
- * The user a saved session belongs to in this sandbox, if the sandbox still knows its auth key
- * and it signed in as `phone`. Only the auth_key_id, which every MTProto message carries in the
- * clear anyway, is sent.
- */
-async function savedSessionUser(sandboxUrl: string, session: string, phone: string): Promise<number | undefined> {
-  let keyId: bigint;
+/** The saved session, and its user if this sandbox still knows its key and it signed in as `phone`. Only its auth_key_id goes out. */
+async function savedSandboxSession(sandboxUrl: string, path: string, phone: string): Promise<{ session: string; userId?: number } | undefined> {
+  let session: string | undefined;
+  let keyId: string | undefined;
   try {
-    keyId = sessionAuthKeyId(session);
+    session = readSession(path);
+    const s = new StringSession(session);
+    await s.load();
+    keyId = s.getAuthKey()?.keyId?.toString();
   } catch {
-    return undefined; // not a gramjs session: a fresh one will do
+    // an unusable file or not a gramjs session: the sandbox can always mint another
   }
+  if (!session) return undefined;
+  if (!keyId) return { session };
   const res = await sandboxGet(sandboxUrl, `/auth-key?key_id=${keyId}`);
   const r = ((await res.json().catch(() => ({}))) as { result?: { known?: boolean; user_id?: number; phone?: string } }).result;
-  if (!res.ok || !r?.known || !r.user_id) return undefined;
   const digits = (p: string) => p.replace(/\D/g, "");
-  if (r.phone !== undefined && digits(r.phone) !== digits(phone)) return undefined;
-  return r.user_id;
+  const samePhone = r?.phone === undefined || digits(r.phone) === digits(phone);
+  return { session, userId: res.ok && r?.known && samePhone ? r.user_id : undefined };
 }
 
 /** Where the sandbox's MTProto front is, with gramjs made to trust the sandbox's RSA key for the key exchange. */

@@ -1,8 +1,6 @@
-// --login: interactive login (phone, code, 2FA password), to real Telegram or, the same way, to
-// the sandbox (key exchange with its RSA key, its fixed code). The code and the password are read
-// without echo and never logged. gramjs's sign-in asks again after every error that onError does
-// not stop, and turns a failed code prompt into "Code is empty": so when the input ends (EOF,
-// Ctrl+D, Ctrl+C) the prompts record it and onError stops the login with one clear message.
+// --login, to real Telegram or the same way to the sandbox (its RSA key, its fixed code). gramjs's
+// sign-in asks again after every error onError does not stop and turns a failed prompt into "Code
+// is empty", so the prompts record an ended input (EOF, Ctrl+C) and onError stops the login.
 
 import "./gramjs/prelude.ts";
 import { createInterface } from "node:readline";
@@ -16,15 +14,8 @@ import { writeSession } from "./session-store.ts";
 /** The input ended (EOF, Ctrl+D) or was interrupted (Ctrl+C) before an answer was typed. */
 export class InputClosedError extends Error {}
 
-export interface Prompter {
-  ask(question: string, hidden?: boolean): Promise<string>;
-  close(): void;
-}
-
-type Input = NodeJS.ReadableStream & { isTTY?: boolean };
-
 /** One line reader for a whole login, so lines piped in together are not lost between questions. */
-export function createPrompter(input: Input = process.stdin, output: NodeJS.WritableStream = process.stdout): Prompter {
+export function createPrompter(input: NodeJS.ReadableStream & { isTTY?: boolean } = process.stdin, output: NodeJS.WritableStream = process.stdout) {
   const terminal = Boolean(input.isTTY);
   let muted = false;
   // On a terminal readline echoes what is typed through its output: muted while a hidden answer is typed.
@@ -42,12 +33,12 @@ export function createPrompter(input: Input = process.stdin, output: NodeJS.Writ
     rl.close();
   });
   return {
-    async ask(question, hidden = false) {
+    async ask(question: string, hidden = false): Promise<string> {
       output.write(question);
       muted = hidden && terminal;
       try {
         const line = await lines.next();
-        if (line.done) throw new InputClosedError(interrupted ? "input interrupted" : "input closed");
+        if (line.done) throw new InputClosedError(interrupted ? "interrupted" : "the input ended");
         return line.value.trim();
       } finally {
         muted = false;
@@ -67,21 +58,16 @@ export const MAX_LOGIN_ERRORS = 5;
 export function loginParams(
   cfg: ClientConfig,
   out: (line: string) => void,
-  prompter: Prompter,
+  prompter: ReturnType<typeof createPrompter>,
   sandbox?: { loginCode?: string },
 ): { params: UserAuthParams; cancelled: () => string | undefined } {
   let cancelled: string | undefined;
   let errors = 0;
-  const prompt = async (what: string, question: string, hidden = false): Promise<string> => {
-    try {
-      return await prompter.ask(question, hidden);
-    } catch (e) {
-      if (e instanceof InputClosedError) {
-        cancelled ??= `${e.message === "input interrupted" ? "interrupted" : "the input ended"} before the ${what} was entered`;
-      }
+  const prompt = (what: string, question: string, hidden = false) =>
+    prompter.ask(question, hidden).catch((e: unknown) => {
+      if (e instanceof InputClosedError) cancelled ??= `${e.message} before the ${what} was entered`;
       throw e;
-    }
-  };
+    });
   const params: UserAuthParams = {
     phoneNumber: async () =>
       sandbox ? sandboxPhone(cfg) : cfg.telegram.phone || (await prompt("phone number", "Phone number (international format, e.g. +79991234567): ")),
@@ -97,15 +83,9 @@ export function loginParams(
       if (cancelled || e instanceof InputClosedError || /AUTH_USER_CANCEL/.test(e.message)) return true;
       const message = /Code is empty/.test(e.message) ? "no code entered; type the code Telegram sent you (Ctrl+D to cancel)" : e.message;
       out(`login: ${message}`);
-      if (FATAL.test(e.message)) {
-        cancelled = `Telegram refused it: ${e.message}`;
-        return true;
-      }
-      if (++errors >= MAX_LOGIN_ERRORS) {
-        cancelled = `${errors} failed attempts in a row`;
-        return true;
-      }
-      return false;
+      if (FATAL.test(e.message)) cancelled = `Telegram refused it: ${e.message}`;
+      else if (++errors >= MAX_LOGIN_ERRORS) cancelled = `${errors} failed attempts in a row`;
+      return cancelled !== undefined;
     },
   };
   return { params, cancelled: () => cancelled };

@@ -1,10 +1,9 @@
-// The session file, a key to the user's whole Telegram account: written 0600, read back only if
-// nobody else can read it, never logged. Its folder is kept 0700 when it is the session's own (one
-// writeSession creates, or an existing `sessions/`); any other folder is left as it is ("client.session"
-// must not chmod the current directory), and one that others may write to (without the sticky bit
-// /tmp has) is refused, since they could replace the key.
+// The session file, a key to the whole Telegram account: written 0600, read only if nobody else can
+// read it. Its folder is kept 0700 when it is the session's own (new, or our `sessions/`); any other
+// is left as it is ("client.session" must not chmod the current directory) unless others may write
+// to it without the sticky bit /tmp has: refused, since they could replace the key.
 
-import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, fchmodSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 
 export class SessionFileError extends Error {}
@@ -24,17 +23,11 @@ export function readSession(path: string): string | undefined {
 export function writeSession(path: string, session: string): void {
   const dir = resolve(dirname(path));
   if (!existsSync(dir)) {
-    // New folders (dir and any missing parents) belong to the session: 0700 whatever the umask.
-    const first = mkdirSync(dir, { recursive: true, mode: 0o700 });
-    for (let d = dir; ; d = dirname(d)) {
-      chmodSync(d, 0o700);
-      if (!first || d === resolve(first) || d === dirname(d)) break;
-    }
+    mkdirSync(dir, { recursive: true, mode: 0o700 }); // new folders belong to the session
   } else {
     const st = statSync(dir);
     if (!st.isDirectory()) throw new SessionFileError(`cannot save the session: ${dirname(path)} is not a folder (check session.path)`);
-    const ownDedicated = basename(dir) === "sessions" && typeof process.getuid === "function" && st.uid === process.getuid();
-    if (ownDedicated) chmodSync(dir, 0o700);
+    if (basename(dir) === "sessions" && st.uid === process.getuid?.()) chmodSync(dir, 0o700);
     else if (st.mode & 0o022 && !(st.mode & 0o1000)) {
       throw new SessionFileError(
         `refusing to save the session in ${dirname(path)}: other users can write to that folder (mode ${(st.mode & 0o777).toString(8)}) and could replace the key; ` +
@@ -42,23 +35,21 @@ export function writeSession(path: string, session: string): void {
       );
     }
   }
-  // Write to a private temp file (created exclusively, never through an existing file or link)
-  // and rename, so a crash never leaves a half-written or world-readable key.
+  // A private temp file, created exclusively (never through an existing file or link), then renamed:
+  // a crash never leaves a half-written or world-readable key.
   const tmp = `${path}.${process.pid}.tmp`;
-  let fd: number | undefined;
-  let created = false;
+  const fd = openSync(tmp, "wx", 0o600);
   try {
-    fd = openSync(tmp, "wx", 0o600);
-    created = true;
-    chmodSync(tmp, 0o600);
-    writeSync(fd, session + "\n");
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
+    try {
+      fchmodSync(fd, 0o600); // whatever the umask
+      writeSync(fd, session + "\n");
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, path);
   } catch (e) {
-    if (fd !== undefined) closeSync(fd);
-    if (created) rmSync(tmp, { force: true });
+    rmSync(tmp, { force: true });
     throw e;
   }
 }

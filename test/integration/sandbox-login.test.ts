@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { Api, TelegramClient } from "telegram";
 import { _serverKeys } from "telegram/crypto/RSA";
 import { Logger, LogLevel } from "telegram/extensions/Logger";
-import { connectClient, encodeSession, PortSafeStringSession, rsaFingerprint, rsaPublicParts, sessionAddress, socketDialing, trustServerKey } from "../../lib/client/gramjs/connect.ts";
+import { connectClient, PortSafeStringSession, sessionAddress, socketDialing, trustServerKey } from "../../lib/client/gramjs/connect.ts";
+import { encodeSession } from "../../sandbox/gramjs-session.ts";
+import { rsaFingerprint, rsaPublicParts } from "../../sandbox/mtproto-rsa.ts";
 import { SANDBOX_API_CREDENTIALS, SANDBOX_LOGIN_CODE } from "../../sandbox/defaults.ts";
 import { connectSandboxClient } from "../helpers/gramjs.ts";
 import { DH_PRIME } from "../../sandbox/mtproto-auth.ts";

@@ -2,7 +2,8 @@
 // The bot side is driven straight through the world (botSends / botEdits / answerCallback).
 
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, spyOn, test } from "bun:test";
-import { connectClient, encodeSession } from "../../lib/client/gramjs/connect.ts";
+import { connectClient } from "../../lib/client/gramjs/connect.ts";
+import { encodeSession } from "../../sandbox/gramjs-session.ts";
 import { Api, type TelegramClient } from "telegram";
 import { FloodWaitError } from "telegram/errors";
 import { returnBigInt as big } from "telegram/Helpers";

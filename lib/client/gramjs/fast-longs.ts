@@ -1,10 +1,7 @@
-// Faster drop-ins for gramjs's long <-> bytes helpers, installed before gramjs's TL layer loads
-// (tl/api.js copies `toSignedLittleBuffer` when it loads). gramjs converts every 64-bit long
-// (msg_id, salt, ids, access hashes) through hex and binary strings with `big-integer`: a CPU
-// profile of our hot path showed it as the largest cost, about a fifth of all time. These use
-// native BigInt and Buffer and return the same `big-integer` values; other sizes and the rare
-// cases fall through to gramjs's code. Our code imports generateRandomLong from here: an ESM import
-// of telegram/Helpers sees the exports as they were before this file replaced them.
+// gramjs converts every 64-bit long (msg_id, salt, ids, access hashes) through hex and binary
+// strings: a fifth of our hot path's CPU. These native BigInt drop-ins return the same `big-integer`
+// values (other sizes and rare cases fall through to gramjs's code); they must be installed before
+// gramjs's TL layer loads (tl/api.js copies toSignedLittleBuffer). ESM imports see the originals.
 
 import type { BigInteger } from "big-integer";
 import { createRequire } from "node:module";
@@ -19,18 +16,11 @@ type Helpers = {
 };
 
 // The CommonJS exports object itself (an ESM namespace would be read-only), shared with gramjs.
-const helpers = createRequire(import.meta.url)("telegram/Helpers") as Helpers & { __aprelFastLongs?: Originals };
+const helpers = createRequire(import.meta.url)("telegram/Helpers") as Helpers & { __aprelFastLongs?: Helpers };
 const bigInt = (v: bigint | number) => helpers.returnBigInt(v);
 
-type Originals = Omit<Helpers, "returnBigInt">;
-
-/** gramjs's own implementations, kept for the fall-through cases and for the equivalence tests. */
-export const original: Originals = helpers.__aprelFastLongs ?? {
-  readBigIntFromBuffer: helpers.readBigIntFromBuffer,
-  toSignedLittleBuffer: helpers.toSignedLittleBuffer,
-  readBufferFromBigInt: helpers.readBufferFromBigInt,
-  generateRandomLong: helpers.generateRandomLong,
-};
+// gramjs's own, for the fall-through cases and the equivalence tests (kept once if loaded twice).
+export const original: Helpers = helpers.__aprelFastLongs ?? { ...helpers };
 
 function toNative(x: unknown): bigint {
   if (typeof x === "bigint") return x;
@@ -42,32 +32,21 @@ function toNative(x: unknown): bigint {
 
 export function readBigIntFromBuffer(buffer: Uint8Array | number[], little = true, signed = false): BigInteger {
   const b = Buffer.isBuffer(buffer) ? buffer : Buffer.from(buffer);
-  if (b.length === 8) {
-    const v = little ? (signed ? b.readBigInt64LE(0) : b.readBigUInt64LE(0)) : signed ? b.readBigInt64BE(0) : b.readBigUInt64BE(0);
-    return bigInt(v);
-  }
-  if (b.length === 4) {
-    return bigInt(little ? (signed ? b.readInt32LE(0) : b.readUInt32LE(0)) : signed ? b.readInt32BE(0) : b.readUInt32BE(0));
-  }
-  return original.readBigIntFromBuffer(buffer, little, signed);
+  if (b.length !== 8) return original.readBigIntFromBuffer(buffer, little, signed);
+  const v = little ? b.readBigUInt64LE(0) : b.readBigUInt64BE(0);
+  return bigInt(signed ? BigInt.asIntN(64, v) : v);
 }
 
 export function toSignedLittleBuffer(big: unknown, number = 8): Buffer {
-  const v = BigInt.asUintN(number * 8, toNative(big));
-  if (number === 8) {
-    const out = Buffer.allocUnsafe(8);
-    out.writeBigUInt64LE(v, 0);
-    return out;
-  }
-  const out = Buffer.alloc(number);
-  let x = v;
-  for (let i = 0; i < number && x > 0n; i++, x >>= 8n) out[i] = Number(x & 0xffn);
+  if (number !== 8) return original.toSignedLittleBuffer(big, number);
+  const out = Buffer.allocUnsafe(8);
+  out.writeBigUInt64LE(BigInt.asUintN(64, toNative(big)), 0);
   return out;
 }
 
 export function readBufferFromBigInt(big: unknown, bytesNumber: number, little = true, signed = false): Buffer {
   const v = toNative(big);
-  // Negative values (errors or two's complement) and odd sizes: gramjs's own code and messages.
+  // Negative values (errors or two's complement): gramjs's own code and messages.
   if (v < 0n || bytesNumber !== 8) return original.readBufferFromBigInt(big, bytesNumber, little, signed);
   if (v >> 64n) throw new Error("OverflowError: int too big to convert");
   const out = Buffer.allocUnsafe(8);

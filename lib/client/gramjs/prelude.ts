@@ -1,8 +1,5 @@
-// Imported before `telegram` everywhere gramjs is used; the one place that checks we run the
-// gramjs whose internals this folder relies on (see the README's "gramjs internals").
-// - Bun defines a global `alert()` that blocks on stdin, and gramjs calls it on an unknown TL
-//   constructor: a silent hang. Without it gramjs logs and skips the object instead.
-// - Faster long <-> bytes helpers must replace gramjs's before its TL layer loads.
+// Imported before `telegram` everywhere gramjs is used: checks we run the gramjs whose internals
+// this folder relies on (the README's "gramjs internals") and installs fast-longs before gramjs loads.
 import { createRequire } from "node:module";
 import "./fast-longs.ts";
 
@@ -13,4 +10,5 @@ if (installed !== PINNED_GRAMJS) {
     `telegram (gramjs) ${installed} is installed, but this client relies on internals of ${PINNED_GRAMJS}: run \`bun install\` (package.json pins it)`,
   );
 }
+// Bun's global alert() blocks on stdin, and gramjs calls it on an unknown TL constructor: a silent hang.
 delete (globalThis as { alert?: unknown }).alert;

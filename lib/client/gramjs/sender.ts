@@ -1,11 +1,4 @@
 // The two places we reach into gramjs's MTProtoSender (pinned: see prelude.ts).
-// fastInvoke: serialise, encrypt and write a request to the socket in the same event-loop turn,
-// instead of queueing it for gramjs's send loop (which wakes up, packs a container and goes through
-// two more async queues: about 0.1 ms here). The request is registered as pending exactly as the
-// send loop would, so answers, errors and resends after a reconnect still go through gramjs. When
-// the internals are not as expected, or the connection is not up, it falls back to `invoke`.
-// watchIncomingMsgIds: gramjs does not expose the msg_id of what it receives, in which the server
-// stamps its time; the clock sync wraps the state's decryptMessageData for a while to read it.
 
 import "./prelude.ts";
 import type { Api, TelegramClient } from "telegram";
@@ -22,32 +15,27 @@ interface SenderInternals {
   isReconnecting: boolean;
   _connection?: { _connected: boolean; _send(data: Buffer): Promise<void> };
   _state: {
-    writeDataAsMessage(w: BinaryWriter, data: Buffer, contentRelated: boolean): Promise<unknown>;
+    writeDataAsMessage(w: BinaryWriter, data: Buffer, contentRelated: boolean): Promise<RequestState["msgId"]>;
     encryptMessageData(data: Buffer): Promise<Buffer>;
     decryptMessageData(body: Buffer): Promise<TLMessage>;
   };
-  _pendingState: { set(msgId: unknown, state: unknown): void; delete(msgId: unknown): void };
-}
-interface PendingRequest {
-  msgId?: unknown;
-  data: Buffer;
-  promise: Promise<unknown>;
-  reject(e: unknown): void;
+  _pendingState: { set(msgId: unknown, state: RequestState): void; delete(msgId: unknown): void };
 }
 
 const senderOf = (tg: TelegramClient) => (tg as unknown as { _sender?: SenderInternals })._sender;
 
 function connectedSender(tg: TelegramClient): SenderInternals | undefined {
   const s = senderOf(tg);
-  if (!s || !s._userConnected || s.isReconnecting || !s._connection?._connected) return undefined;
-  if (typeof s._state?.writeDataAsMessage !== "function" || typeof s._connection._send !== "function") return undefined;
-  return s;
+  return s?._userConnected && !s.isReconnecting && s._connection?._connected ? s : undefined;
 }
 
+// Serialises, encrypts and writes the request in this event-loop turn instead of gramjs's send loop
+// (which packs a container through two more async queues: ~0.1 ms). It is registered as pending as
+// the send loop would, so answers, errors and resends after a reconnect still go through gramjs.
 export function fastInvoke<R extends Api.AnyRequest>(tg: TelegramClient, request: R): Promise<R["__response"]> {
   const s = connectedSender(tg);
   if (!s) return tg.invoke(request);
-  const pending = new RequestState(request) as unknown as PendingRequest;
+  const pending = new RequestState(request);
   void (async () => {
     const w = new BinaryWriter(Buffer.alloc(0));
     pending.msgId = await s._state.writeDataAsMessage(w, pending.data, true);
@@ -64,7 +52,7 @@ export function fastInvoke<R extends Api.AnyRequest>(tg: TelegramClient, request
   return pending.promise as Promise<R["__response"]>;
 }
 
-/** Calls `see(obj, msgId, receivedAt)` for every object received (containers unpacked) until the returned stop(). */
+/** Calls `see` for every object received (containers unpacked) until stop(): gramjs does not expose msg_ids, which carry the server's time. */
 export function watchIncomingMsgIds(tg: TelegramClient, see: (obj: unknown, msgId: bigint, receivedAt: number) => void): () => void {
   const state = senderOf(tg)?._state;
   if (!state || typeof state.decryptMessageData !== "function") throw new Error("gramjs internals changed: no MTProtoSender state to read msg_ids from");
