@@ -1,18 +1,9 @@
-// The booking flow as a pure state machine: step(state, event) -> { state, actions }. No I/O, no
-// clock reads, no gramjs types: lib/client/booker.ts stamps events with `at` (performance.now()),
-// feeds them in and executes the returned actions at once, in order.
-//
+// The booking flow as a pure state machine: step(state, event) -> { state, actions }; no I/O, no
+// clock reads. lib/client/booker.ts stamps events with `at`, feeds them in and runs the actions.
 //   idle --start--> waitingAnnouncement --announcement--> startSent --menu--> selectPressed
 //        --confirm prompt--> confirmPressed --booked--> done
-//   sold out: press the next target from the latest menu, or /start again for a fresh one;
-//   error / timeout: bounded retry (maxRetries), then failed;
-//   not open (a trigger early by the bot's clock): /start again with a doubling backoff for up to
-//   notOpenWindowMs; an announcement meanwhile sends /start at once.
-//
-// Stages the bot lets us skip are skipped (an announcement carrying the menu is pressed at once, a
-// result without a confirmation prompt is accepted). Edits are messages like any other; messages
-// that fit no transition change nothing (so the "not open" reply to scheduled mode's warm-up
-// /start, which arrives while the flow still waits, is not a retry).
+// Stages the bot skips are skipped; messages that fit no transition change nothing (so the "not
+// open" reply to scheduled mode's warm-up /start, which arrives while the flow waits, is no retry).
 
 import { RECOGNISE, SOLD_OUT_LABELS } from "./ui.ts";
 
@@ -21,7 +12,6 @@ export type RecogniseTexts = Record<keyof typeof RECOGNISE | "soldOutButton", st
 
 export interface Target {
   cities: string[];
-  /** 1 is tried first */
   priority: number;
 }
 
@@ -59,10 +49,8 @@ export interface MessageEvent {
   at: number;
 }
 /**
- * `answer`: the bot's alert or toast for request number `request`. `error`: a request failed
- * (`request`: which one). `trigger`: scheduled mode's opening instant. `timeout`: the adapter's
- * deadline for the stage (or the announcement). `startDelivered`: the server acked our /start,
- * so "SMS → /start" includes the trip, as the seed measured it.
+ * `answer`: the bot's alert or toast for request number `request`. `startDelivered`: the server
+ * acked our /start, so "SMS → /start" includes the trip, as the seed measured it.
  */
 export type FlowEvent =
   | MessageEvent
@@ -73,12 +61,14 @@ export type FlowEvent =
   | { type: "timeout"; at: number }
   | { type: "startDelivered"; at: number }
   | { type: "connection"; up: boolean; at: number };
-type EventOf<T extends FlowEvent["type"]> = Extract<FlowEvent, { type: T }>;
 
 /** A press fires the request and never waits for the callback answer. */
 export type RequestAction = { type: "sendText"; text: string; delayMs?: number } | { type: "press"; messageId: number; button: Button; delayMs?: number };
-type LogAction = { type: "log"; level: "info" | "warn"; message: string };
-export type FlowAction = RequestAction | { type: "done"; result: BookingResult } | { type: "failed"; reason: string } | LogAction;
+export type FlowAction =
+  | RequestAction
+  | { type: "done"; result: BookingResult }
+  | { type: "failed"; reason: string }
+  | { type: "log"; level: "info" | "warn"; message: string };
 
 export interface BookingResult {
   outcome: "booked" | "alreadyBooked";
@@ -93,24 +83,13 @@ export interface BookingResult {
 }
 
 type Phase = "idle" | "waitingAnnouncement" | "startSent" | "selectPressed" | "confirmPressed" | "done" | "failed";
-
-/** Stage stamps (event `at`s). startSentAt keeps the first /start; the others the latest. */
-export interface FlowTimes {
-  announcementAt?: number;
-  triggerAt?: number;
-  /** the announcement or the trigger, whichever came first: where the totals start */
-  originAt?: number;
-  startSentAt?: number;
-  startDeliveredAt?: number;
-  selectAt?: number;
-  confirmAt?: number;
-  resultAt?: number;
-}
+/** originAt: the announcement or the trigger, whichever came first. startSentAt keeps the first /start; the others the latest. */
+type Stamp = "announcementAt" | "triggerAt" | "originAt" | "startSentAt" | "startDeliveredAt" | "selectAt" | "confirmAt" | "resultAt";
 
 export interface FlowState {
   readonly config: FlowConfig;
   readonly phase: Phase;
-  readonly times: FlowTimes;
+  readonly times: Readonly<Partial<Record<Stamp, number>>>;
   /** the latest message with transport buttons: where a sold-out fallback looks first */
   readonly menu?: { messageId: number; buttons: Button[][] };
   /** the transport pressed and not yet resolved */
@@ -121,7 +100,7 @@ export interface FlowState {
   readonly retries: number;
   readonly notOpen: number;
   readonly firstNotOpenAt?: number;
-  /** what an error retry repeats */
+  /** what an error retry repeats (without its delay) */
   readonly lastRequest?: RequestAction;
   readonly requests: number;
   readonly offlineSince?: number;
@@ -132,10 +111,7 @@ export interface FlowState {
   readonly failedIn?: Phase;
 }
 
-interface StepResult {
-  state: FlowState;
-  actions: FlowAction[];
-}
+type StepResult = { state: FlowState; actions: FlowAction[] };
 
 export const DEFAULT_FLOW_CONFIG: Omit<FlowConfig, "targets"> = {
   texts: { ...(Object.fromEntries(Object.entries(RECOGNISE).map(([k, v]) => [k, [v]])) as RecogniseTexts), soldOutButton: SOLD_OUT_LABELS },
@@ -144,11 +120,10 @@ export const DEFAULT_FLOW_CONFIG: Omit<FlowConfig, "targets"> = {
   notOpenWindowMs: 10_000,
 };
 
-const lowered = (t: RecogniseTexts) => Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.map((x) => x.toLowerCase())])) as RecogniseTexts;
-
 export function initialState(config: Partial<FlowConfig> & Pick<FlowConfig, "targets">): FlowState {
+  const texts = Object.entries({ ...DEFAULT_FLOW_CONFIG.texts, ...config.texts }).map(([k, v]) => [k, v.map((x) => x.toLowerCase())]);
   return {
-    config: { ...DEFAULT_FLOW_CONFIG, ...config, texts: lowered({ ...DEFAULT_FLOW_CONFIG.texts, ...config.texts }) },
+    config: { ...DEFAULT_FLOW_CONFIG, ...config, texts: Object.fromEntries(texts) as RecogniseTexts },
     phase: "idle",
     times: {},
     soldOut: [],
@@ -207,14 +182,7 @@ export function findConfirmButton(buttons: Button[][], confirm: readonly string[
  * trigger) to the confirm press (47 + 38 + 32 = 117). What comes after the press is kept apart:
  * `confirmToResult` (press → the bot's result) and `toResult` (origin → result).
  */
-export interface FlowStats {
-  smsToStart?: number;
-  startToSelect?: number;
-  selectToConfirm?: number;
-  confirmToResult?: number;
-  total?: number;
-  toResult?: number;
-}
+export type FlowStats = Partial<Record<"smsToStart" | "startToSelect" | "selectToConfirm" | "confirmToResult" | "total" | "toResult", number>>;
 
 export function stats(state: FlowState): FlowStats {
   const t = state.times;
@@ -236,39 +204,41 @@ export function stats(state: FlowState): FlowStats {
 const START: RequestAction = { type: "sendText", text: "/start" };
 const unchanged = (state: FlowState): StepResult => ({ state, actions: [] });
 const logged = (r: StepResult, message: string): StepResult => ({ state: r.state, actions: [...r.actions, { type: "log", level: "warn", message }] });
+const isWaiting = (s: FlowState) => s.phase === "waitingAnnouncement";
 
 export function step(state: FlowState, event: FlowEvent): StepResult {
   // Nothing is watched before "start", nothing changes after the end.
-  if (state.phase === "idle") {
-    return event.type === "start" ? { state: { ...state, phase: "waitingAnnouncement" }, actions: [] } : unchanged(state);
-  }
+  if (state.phase === "idle") return unchanged(event.type === "start" ? { ...state, phase: "waitingAnnouncement" } : state);
   if (isFinished(state)) return unchanged(state);
   switch (event.type) {
     case "start":
       return unchanged(state);
     case "trigger":
-      return onTrigger(state, event);
+      if (!isWaiting(state)) return unchanged(state); // the announcement came first
+      return sendStart({ ...state, times: { ...state.times, triggerAt: event.at, originAt: event.at } }, event.at);
     case "message":
       return onMessage(state, event);
     case "answer":
-      return onAnswer(state, event);
+      return onAnswer(state, event.text, event.request, event.at);
     case "timeout":
-      return onTimeout(state, event);
+      if (isWaiting(state)) return fail(state, "no announcement from the bot before the deadline");
+      // Whatever got lost, a fresh /start gets a fresh menu (and a late result is still accepted).
+      return retry(state, START, event.at, "no reply from the bot in time");
     case "error":
-      return onError(state, event);
+      if (event.request !== undefined && event.request !== state.requests) {
+        return logged(unchanged(state), `${event.reason} (an earlier request; the flow has moved on)`);
+      }
+      if (!event.retryable) return fail(state, event.reason);
+      if (isWaiting(state)) return logged(unchanged(state), `${event.reason} (still waiting for the announcement)`);
+      return retry(state, state.lastRequest ?? START, event.at, event.reason, event.retryAfterMs);
     case "connection":
-      return onConnection(state, event);
+      if (event.up === (state.offlineSince === undefined)) return unchanged(state);
+      if (event.up) return logged(unchanged({ ...state, offlineSince: undefined }), "reconnected to Telegram; checking the chat for messages missed meanwhile");
+      return logged(unchanged({ ...state, offlineSince: event.at }), "connection to Telegram lost; gramjs is reconnecting");
     case "startDelivered":
       if (state.times.startSentAt === undefined || state.times.startDeliveredAt !== undefined) return unchanged(state);
-      return { state: { ...state, times: { ...state.times, startDeliveredAt: event.at } }, actions: [] };
+      return unchanged({ ...state, times: { ...state.times, startDeliveredAt: event.at } });
   }
-}
-
-const isWaiting = (s: FlowState) => s.phase === "waitingAnnouncement";
-
-function onTrigger(state: FlowState, e: EventOf<"trigger">): StepResult {
-  if (!isWaiting(state)) return unchanged(state); // the announcement came first
-  return sendStart({ ...state, times: { ...state.times, triggerAt: e.at, originAt: e.at } }, e.at);
 }
 
 function onMessage(state: FlowState, e: MessageEvent): StepResult {
@@ -282,12 +252,11 @@ function onMessage(state: FlowState, e: MessageEvent): StepResult {
   if (isMenu) menu = { messageId: e.id, buttons: e.buttons };
   else if (menu?.messageId === e.id || (e.keyboardRemoved && menu?.buttons[0]?.[0]?.reply)) menu = undefined;
   let s: FlowState = menu === state.menu && !state.echo ? state : { ...state, menu, echo: undefined };
-  if (state.echo && mentions(text, texts[state.echo])) return { state: s, actions: [] };
+  if (state.echo && mentions(text, texts[state.echo])) return unchanged(s);
 
   if (isWaiting(s)) {
     if (!isMenu && !isAnnouncement) return unchanged(state);
-    const times = { ...s.times, originAt: e.at, ...(isAnnouncement ? { announcementAt: e.at } : {}) };
-    s = { ...s, times };
+    s = { ...s, times: { ...s.times, originAt: e.at, ...(isAnnouncement ? { announcementAt: e.at } : {}) } };
     return isMenu ? pressTransport(s, e.id, e.buttons, e.at) : sendStart(s, e.at);
   }
 
@@ -304,30 +273,27 @@ function onMessage(state: FlowState, e: MessageEvent): StepResult {
   if (mentions(text, texts.booked)) return finish(s, "booked", e);
   if (mentions(text, texts.soldOut) && s.current) return onSoldOut(s, e.at);
 
-  if (s.phase === "startSent" || s.phase === "selectPressed") {
-    const confirm = findConfirmButton(e.buttons, texts.confirmButton);
-    if (confirm) {
-      const times = { ...s.times, confirmAt: e.at };
-      return request({ ...s, phase: "confirmPressed", times }, { type: "press", messageId: e.id, button: confirm });
-    }
+  const confirm = s.phase === "startSent" || s.phase === "selectPressed" ? findConfirmButton(e.buttons, texts.confirmButton) : undefined;
+  if (confirm) {
+    const times = { ...s.times, confirmAt: e.at };
+    return request({ ...s, phase: "confirmPressed", times }, { type: "press", messageId: e.id, button: confirm });
   }
   if (s.phase === "startSent" && isMenu) return pressTransport(s, e.id, e.buttons, e.at);
   if (mentions(text, texts.notOpen)) return onNotOpen(s, e.at);
-  return { state: s, actions: [] };
+  return unchanged(s);
 }
 
-/**
- * A callback answer is read like a message without buttons, if it answers the latest request.
- * When it made us act (sold out, not open), the bot's message saying the same is an echo.
- */
-function onAnswer(state: FlowState, e: EventOf<"answer">): StepResult {
-  if (e.request !== state.requests || !e.text || isWaiting(state)) return unchanged(state);
-  const r = onMessage(state, { type: "message", id: 0, text: e.text, buttons: [], at: e.at });
+/** A callback answer is read like a message without buttons if it answers the latest request. */
+function onAnswer(state: FlowState, text: string, request: number, at: number): StepResult {
+  if (request !== state.requests || !text || isWaiting(state)) return unchanged(state);
+  const r = onMessage(state, { type: "message", id: 0, text, buttons: [], at });
   if (r.state.requests === state.requests) return r;
-  const echo = mentions(e.text.toLowerCase(), state.config.texts.soldOut) ? "soldOut" : "notOpen";
+  // It made us act (sold out, not open): the bot's message saying the same is an echo.
+  const echo = mentions(text.toLowerCase(), state.config.texts.soldOut) ? "soldOut" : "notOpen";
   return { ...r, state: { ...r.state, echo } };
 }
 
+/** A trigger early by the bot's clock: /start again with a doubling backoff, within notOpenWindowMs. */
 function onNotOpen(state: FlowState, at: number): StepResult {
   const { notOpenWindowMs, retryDelayMs } = state.config;
   const first = state.firstNotOpenAt ?? at;
@@ -354,53 +320,30 @@ function pressTransport(state: FlowState, messageId: number, buttons: Button[][]
   const choice = chooseTransport(buttons, state.config.targets, state.soldOut, state.config.texts.soldOutButton);
   if (!choice) return fail(state, "every transport matching the targets is sold out");
   const times = { ...state.times, selectAt: at };
-  return request(
-    { ...state, phase: "selectPressed", times, current: choice.button, attempts: state.attempts + 1 },
-    { type: "press", messageId, button: choice.button },
-  );
+  const s: FlowState = { ...state, phase: "selectPressed", times, current: choice.button, attempts: state.attempts + 1 };
+  return request(s, { type: "press", messageId, button: choice.button });
 }
 
 function sendStart(state: FlowState, at: number, delayMs?: number): StepResult {
   const times = state.times.startSentAt === undefined ? { ...state.times, startSentAt: at } : state.times;
-  return request({ ...state, phase: "startSent", times }, withDelay(START, delayMs));
+  return request({ ...state, phase: "startSent", times }, START, delayMs);
 }
 
-function withDelay<A extends RequestAction>(action: A, delayMs: number | undefined): A {
-  const { delayMs: _old, ...rest } = action;
-  return (delayMs ? { ...rest, delayMs } : rest) as A;
+function request(state: FlowState, action: RequestAction, delayMs?: number): StepResult {
+  const { delayMs: _old, ...undelayed } = action;
+  const s = { ...state, lastRequest: undelayed, requests: state.requests + 1 };
+  return { state: s, actions: [delayMs ? { ...undelayed, delayMs } : undelayed] };
 }
 
-function request(state: FlowState, action: RequestAction): StepResult {
-  return { state: { ...state, lastRequest: action, requests: state.requests + 1 }, actions: [action] };
-}
-
+/** An error or a timeout: repeat `action` (a /start goes back to startSent), up to maxRetries times. */
 function retry(state: FlowState, action: RequestAction, at: number, why: string, delayMs?: number): StepResult {
   const { maxRetries } = state.config;
   if (state.retries >= maxRetries) {
     return fail(state, maxRetries === 0 ? `${why} (retries disabled)` : `${why}; gave up after ${maxRetries} retries`);
   }
   const s = { ...state, retries: state.retries + 1 };
-  const r = action.type === "sendText" ? sendStart(s, at, delayMs) : request(s, withDelay(action, delayMs));
+  const r = action.type === "sendText" ? sendStart(s, at, delayMs) : request(s, action, delayMs);
   return logged(r, `${why}: retry ${s.retries}/${maxRetries}`);
-}
-
-function onTimeout(state: FlowState, e: EventOf<"timeout">): StepResult {
-  if (isWaiting(state)) return fail(state, "no announcement from the bot before the deadline");
-  // Whatever got lost, a fresh /start gets a fresh menu (and a late result is still accepted).
-  return retry(state, START, e.at, "no reply from the bot in time");
-}
-
-function onConnection(state: FlowState, e: EventOf<"connection">): StepResult {
-  if (e.up === (state.offlineSince === undefined)) return unchanged(state);
-  if (e.up) return logged(unchanged({ ...state, offlineSince: undefined }), "reconnected to Telegram; checking the chat for messages missed meanwhile");
-  return logged(unchanged({ ...state, offlineSince: e.at }), "connection to Telegram lost; gramjs is reconnecting");
-}
-
-function onError(state: FlowState, e: EventOf<"error">): StepResult {
-  if (e.request !== undefined && e.request !== state.requests) return logged(unchanged(state), `${e.reason} (an earlier request; the flow has moved on)`);
-  if (!e.retryable) return fail(state, e.reason);
-  if (isWaiting(state)) return logged(unchanged(state), `${e.reason} (still waiting for the announcement)`);
-  return retry(state, state.lastRequest ?? START, e.at, e.reason, e.retryAfterMs);
 }
 
 function finish(state: FlowState, outcome: BookingResult["outcome"], e: MessageEvent): StepResult {
@@ -418,6 +361,5 @@ function finish(state: FlowState, outcome: BookingResult["outcome"], e: MessageE
 
 function fail(state: FlowState, reason: string): StepResult {
   // No result time: a failure is not a result, and no total may be computed from a timeout.
-  const s: FlowState = { ...state, phase: "failed", failedIn: state.phase, failure: reason };
-  return { state: s, actions: [{ type: "failed", reason }] };
+  return { state: { ...state, phase: "failed", failedIn: state.phase, failure: reason }, actions: [{ type: "failed", reason }] };
 }
