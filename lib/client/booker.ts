@@ -1,8 +1,6 @@
-// The hot path: one Raw update handler turns each update from the bot into a flow event, steps the
-// pure flow (lib/flow.ts) and hands the resulting requests to gramjs in the same event-loop turn
-// (fastInvoke), never awaiting them: callback answers and acks come back later as flow events.
-// Notes, logs and timers come after the request is handed over. Events are stamped with
-// performance.now(); the scheduled trigger is a nowMs instant, already on the server's clock.
+// The hot path: each update from the bot becomes a flow event (lib/flow.ts), and the requests the
+// flow asks for are handed to gramjs in the same event-loop turn (fastInvoke), never awaited:
+// answers and acks come back later as events. Notes and timers come after the hand-over.
 
 import "./gramjs/prelude.ts";
 import { Api, type TelegramClient } from "telegram";
@@ -10,7 +8,6 @@ import { FloodWaitError, RPCError } from "telegram/errors";
 import { Raw } from "telegram/events";
 import { UpdateConnectionState } from "telegram/network";
 import { initialState, isFinished, stats, step, type BookingResult, type FlowConfig, type FlowEvent, type FlowState, type FlowStats, type RequestAction } from "../flow.ts";
-import type { Logger } from "../log.ts";
 import { retry } from "../retry.ts";
 import { formatCountdown, nowMs, preciseAt, type Cancellable } from "../timing.ts";
 import { resolveBot } from "./connect.ts";
@@ -27,10 +24,8 @@ export interface BookerOptions {
   pollingIntervalMs?: number;
   /** no reply within this long after a request: the flow's timeout (10 000) */
   stageTimeoutMs?: number;
-  /** run the hot path on made-up data first (true) */
   warmUp?: boolean;
-  /** notes (FLOOD_WAIT, reconnects, retries), off the hot path */
-  log?: Logger;
+  /** FLOOD_WAIT, reconnects, retries; called off the hot path */
   onNote?: (note: BookingNote) => void;
 }
 
@@ -46,7 +41,7 @@ interface BookOptions {
 }
 
 /** The client's own reaction: an event entering our handler → its request handed to gramjs (at). */
-export interface Reaction {
+interface Reaction {
   cause: "message" | "trigger" | "timer" | "timeout" | "error";
   messageId?: number;
   ms: number;
@@ -57,6 +52,8 @@ export interface BookingNote {
   level: "info" | "warn" | "error";
   kind: RequestFailure["kind"] | "flow" | "history";
   message: string;
+  /** ms since the booking began; none while preparing */
+  atMs?: number;
 }
 
 export interface BookingOutcome {
@@ -80,15 +77,12 @@ export interface BookingOutcome {
 }
 
 interface RequestFailure {
+  kind: "flood" | "rpc" | "network" | "other";
   reason: string;
   retryable: boolean;
   retryAfterMs?: number;
-  /**
-   * BOT_RESPONSE_TIMEOUT on a press only means the bot did not answer the callback query; its
-   * message is what the flow waits for, and the stage timeout covers a press really lost.
-   */
+  /** BOT_RESPONSE_TIMEOUT: the bot did not answer the callback query; its message may still come */
   ignorable?: boolean;
-  kind: "flood" | "rpc" | "network" | "other";
 }
 
 function classifyRequestError(e: unknown, method: string): RequestFailure {
@@ -111,6 +105,7 @@ function classifyRequestError(e: unknown, method: string): RequestFailure {
   return { kind: "other", reason: `${method} failed: ${text}`, retryable: true, retryAfterMs: 500 };
 }
 
+/** A lookup failure worth retrying while preparing, worded for the user. */
 class RequestError extends Error {
   constructor(readonly failure: RequestFailure) {
     super(failure.reason);
@@ -121,8 +116,7 @@ const inWords = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : ms < 60_00
 
 /**
  * Resolves us and the bot (each lookup retried on FLOOD_WAIT or network trouble within
- * flow.maxRetries, never waiting past `deadline`; a wrong username is not retried), warms the hot
- * path up and starts listening.
+ * flow.maxRetries, never waiting past `deadline`), warms the hot path up and starts listening.
  */
 export async function prepareBooker(tg: TelegramClient, opts: BookerOptions, r: { deadline?: number; signal?: AbortSignal } = {}): Promise<Booker> {
   const maxRetries = opts.flow.maxRetries ?? 3;
@@ -139,10 +133,8 @@ export async function prepareBooker(tg: TelegramClient, opts: BookerOptions, r: 
         signal: r.signal,
         delayFor: (e) => (e instanceof RequestError ? (e.failure.retryAfterMs ?? 500) : undefined),
         onRetry: (e, attempt, ms) => {
-          const { failure } = e as RequestError;
-          const message = `${failure.reason}; retry ${attempt} of ${maxRetries} in ${inWords(ms)}`;
-          opts.log?.warn("prepare_retry", { kind: failure.kind }, message);
-          opts.onNote?.({ level: "warn", kind: failure.kind, message });
+          const { kind, reason } = (e as RequestError).failure;
+          opts.onNote?.({ level: "warn", kind, message: `${reason}; retry ${attempt} of ${maxRetries} in ${inWords(ms)}` });
         },
       },
     );
@@ -158,20 +150,51 @@ export async function prepareBooker(tg: TelegramClient, opts: BookerOptions, r: 
   return booker;
 }
 
-/** One booking's I/O bookkeeping; what the booking knows lives in `state` (the flow's). */
-interface Run {
-  state: FlowState;
-  tokens: CallbackTokens;
-  history: ChatHistory;
-  reactions: Reaction[];
-  notes: BookingNote[];
-  timers: Set<ReturnType<typeof setTimeout>>;
-  stageTimer?: ReturnType<typeof setTimeout>;
-  trigger?: Cancellable;
-  triggerLateMs?: number;
-  startedAt: number;
-  done: (o: BookingOutcome) => void;
-  offAbort?: () => void;
+export class Booker {
+  private booking: Booking | undefined;
+  readonly handler = (u: unknown): void => this.booking?.onUpdate(u);
+  readonly raw = new Raw({});
+
+  constructor(
+    readonly tg: TelegramClient,
+    readonly peer: Api.InputPeerUser,
+    /** decimal strings, as compared with update peers */
+    readonly botId: string,
+    readonly selfId: string,
+    readonly opts: BookerOptions,
+  ) {}
+
+  get busy(): boolean {
+    return this.booking !== undefined;
+  }
+
+  /** Sends /start and waits for the server's ack: scheduled mode's warm-up, outside a booking. */
+  async sendStart(): Promise<void> {
+    await this.tg.invoke(new Api.messages.SendMessage({ peer: this.peer, message: "/start", randomId: generateRandomLong() }));
+  }
+
+  /** Removes the update handler; the TelegramClient stays connected (the caller owns it). */
+  close(): void {
+    this.tg.removeEventHandler(this.handler, this.raw);
+    this.booking?.finish("the booker was closed", true);
+  }
+
+  /** Watches for the announcement (and, with `trigger`, fires at that instant) and books once. */
+  async book(o: BookOptions = {}): Promise<BookingOutcome> {
+    if (this.booking) throw new Error("Booker.book: a booking is already running");
+    if (o.signal?.aborted) throw o.signal.reason;
+    const history = new ChatHistory(this.tg, this.peer, this.botId);
+    const baseline = await history.begin();
+    const { promise, resolve } = Promise.withResolvers<BookingOutcome>();
+    this.booking = new Booking(this, history, (outcome) => {
+      this.booking = undefined;
+      resolve(outcome);
+    });
+    if (!baseline) this.booking.note("warn", "history", "could not read the chat history: the reconnect catch-up will only see edits");
+    this.booking.watch(o);
+    o.onWatching?.();
+    return promise;
+  }
 }
 
 const WAITING_FOR: Record<string, string> = {
@@ -184,236 +207,197 @@ const WAITING_FOR: Record<string, string> = {
 /** A lost connection that is not back within this many stage timeouts fails the booking. */
 const RECONNECT_GRACE_STAGES = 3;
 
-export class Booker {
-  private run: Run | undefined;
-  readonly handler = (u: unknown): void => this.onUpdate(u);
-  readonly raw = new Raw({});
+/** One booking's I/O around the flow's state; once it is over, its late callbacks do nothing. */
+class Booking {
+  private state: FlowState;
+  private over = false;
+  private readonly tokens: CallbackTokens = new Map();
+  private readonly reactions: Reaction[] = [];
+  private readonly notes: BookingNote[] = [];
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  private stageTimer?: ReturnType<typeof setTimeout>;
   private readonly stageTimeoutMs: number;
+  private readonly startedAt = performance.now();
+  private trigger?: Cancellable;
+  private triggerLateMs?: number;
+  private signal?: AbortSignal;
+  private readonly onAbort = () => this.finish("cancelled", true);
 
   constructor(
-    readonly tg: TelegramClient,
-    readonly peer: Api.InputPeerUser,
-    /** decimal strings, as compared with update peers */
-    readonly botId: string,
-    readonly selfId: string,
-    private readonly opts: BookerOptions,
+    private readonly booker: Booker,
+    private readonly history: ChatHistory,
+    private readonly done: (o: BookingOutcome) => void,
   ) {
-    this.stageTimeoutMs = opts.stageTimeoutMs ?? 10_000;
+    this.state = step(initialState(booker.opts.flow), { type: "start" }).state;
+    this.stageTimeoutMs = booker.opts.stageTimeoutMs ?? 10_000;
   }
 
-  get busy(): boolean {
-    return this.run !== undefined;
-  }
-
-  /** Sends /start and waits for the server's ack: scheduled mode's warm-up, outside a booking. */
-  async sendStart(): Promise<void> {
-    await this.tg.invoke(new Api.messages.SendMessage({ peer: this.peer, message: "/start", randomId: generateRandomLong() }));
-  }
-
-  /** Removes the update handler; the TelegramClient stays connected (the caller owns it). */
-  close(): void {
-    this.tg.removeEventHandler(this.handler, this.raw);
-    if (this.run) this.finish(this.run, "the booker was closed", true);
-  }
-
-  /** Watches for the announcement (and, with `trigger`, fires at that instant) and books once. */
-  async book(o: BookOptions = {}): Promise<BookingOutcome> {
-    if (this.run) throw new Error("Booker.book: a booking is already running");
-    if (o.signal?.aborted) throw o.signal.reason;
-    const history = new ChatHistory(this.tg, this.peer, this.botId);
-    const baseline = await history.begin();
-    const { promise, resolve } = Promise.withResolvers<BookingOutcome>();
-    const run: Run = {
-      state: step(initialState(this.opts.flow), { type: "start", at: performance.now() }).state,
-      tokens: new Map(),
-      history,
-      reactions: [],
-      notes: [],
-      timers: new Set(),
-      startedAt: performance.now(),
-      done: resolve,
-    };
-    this.run = run;
-    if (!baseline) this.note(run, "warn", "history", "could not read the chat history: the reconnect catch-up will only see edits");
-    const signal = o.signal;
-    if (signal) {
-      const onAbort = () => this.finish(run, "cancelled", true);
-      signal.addEventListener("abort", onAbort, { once: true });
-      run.offAbort = () => signal.removeEventListener("abort", onAbort);
-    }
+  watch(o: BookOptions): void {
+    this.signal = o.signal;
+    this.signal?.addEventListener("abort", this.onAbort, { once: true });
     if (o.timeoutMs !== undefined) {
-      this.later(run, o.timeoutMs, () => run.state.phase === "waitingAnnouncement" && this.feed(run, { type: "timeout", at: performance.now() }, "timeout"));
+      this.later(o.timeoutMs, () => this.state.phase === "waitingAnnouncement" && this.feed({ type: "timeout", at: performance.now() }, "timeout"));
     }
-    if (o.trigger !== undefined) {
-      const target = o.trigger;
-      run.trigger = preciseAt(target, () => {
-        const t0 = performance.now();
-        run.triggerLateMs = nowMs() - target;
-        this.feed(run, { type: "trigger", at: t0 }, "trigger");
-      });
-      if (o.pollWindowMs !== false) this.later(run, Math.max(0, target - (o.pollWindowMs ?? 10_000) - nowMs()), () => this.pollHistory(run, true));
-    }
-    o.onWatching?.();
-    return promise;
+    const target = o.trigger;
+    if (target === undefined) return;
+    this.trigger = preciseAt(target, () => {
+      const at = performance.now();
+      this.triggerLateMs = nowMs() - target;
+      this.feed({ type: "trigger", at }, "trigger");
+    });
+    if (o.pollWindowMs !== false) this.later(Math.max(0, target - (o.pollWindowMs ?? 10_000) - nowMs()), () => this.pollHistory(true));
   }
 
-  private onUpdate(u: unknown): void {
-    const t0 = performance.now();
-    const run = this.run;
-    if (run === undefined) return;
-    if (u instanceof UpdateConnectionState) return this.onConnectionState(run, u.state === UpdateConnectionState.connected);
-    const ev = updateToEvent(u, this.botId, run.tokens, t0);
+  onUpdate(u: unknown): void {
+    const at = performance.now();
+    if (u instanceof UpdateConnectionState) return this.onConnectionState(u.state === UpdateConnectionState.connected);
+    const ev = updateToEvent(u, this.booker.botId, this.tokens, at);
     if (ev === undefined) return;
-    run.history.remember(ev);
-    this.feed(run, ev, "message");
+    this.history.remember(ev);
+    this.feed(ev, "message");
   }
 
   /** Steps the flow and hands its requests over; `ev.at` is when the event entered our code. */
-  private feed(run: Run, ev: FlowEvent, cause: Reaction["cause"]): void {
-    if (this.run !== run) return;
-    const r = step(run.state, ev);
-    run.state = r.state;
+  private feed(ev: FlowEvent, cause: Reaction["cause"]): void {
+    if (this.over) return;
+    const r = step(this.state, ev);
+    this.state = r.state;
     for (const a of r.actions) {
-      if (a.type === "sendText" || a.type === "press") this.exec(run, a, cause, ev.at ?? performance.now(), ev.type === "message" ? ev.id : undefined);
-      else if (a.type === "log") this.note(run, a.level, "flow", a.message);
+      if (a.type === "sendText" || a.type === "press") this.exec(a, cause, ev.at ?? performance.now(), ev.type === "message" ? ev.id : undefined);
+      else if (a.type === "log") this.note(a.level, "flow", a.message);
     }
-    if (isFinished(run.state)) this.finish(run);
+    if (isFinished(this.state)) this.finish();
   }
 
-  private exec(run: Run, a: RequestAction, cause: Reaction["cause"], t0: number, messageId?: number): void {
+  private exec(a: RequestAction, cause: Reaction["cause"], t0: number, messageId?: number): void {
+    const { tg, peer } = this.booker;
     if (a.delayMs) {
       const { delayMs, ...now } = a;
-      if (run.stageTimer) clearTimeout(run.stageTimer); // the wait is deliberate, not a silent bot
-      this.later(run, delayMs, () => this.exec(run, now as RequestAction, "timer", performance.now()));
+      clearTimeout(this.stageTimer); // the wait is deliberate, not a silent bot
+      this.later(delayMs, () => this.exec(now as RequestAction, "timer", performance.now()));
       return;
     }
-    const request = run.state.requests;
+    const request = this.state.requests;
     let p: Promise<unknown>;
     if (a.type === "sendText" || a.button.reply) {
       const message = a.type === "sendText" ? a.text : a.button.text;
-      p = fastInvoke(this.tg, new Api.messages.SendMessage({ peer: this.peer, message, randomId: generateRandomLong() }));
+      p = fastInvoke(tg, new Api.messages.SendMessage({ peer, message, randomId: generateRandomLong() }));
     } else {
-      const data = a.button.data === undefined ? undefined : run.tokens.get(a.button.data);
+      const data = a.button.data === undefined ? undefined : this.tokens.get(a.button.data);
       if (data === undefined) {
         const reason = `button "${a.button.text}" has no callback data`;
-        queueMicrotask(() => this.feed(run, { type: "error", reason, retryable: false, at: performance.now() }, "error"));
+        queueMicrotask(() => this.feed({ type: "error", reason, retryable: false, at: performance.now() }, "error"));
         return;
       }
-      p = fastInvoke(this.tg, new Api.messages.GetBotCallbackAnswer({ peer: this.peer, msgId: a.messageId, data }));
+      p = fastInvoke(tg, new Api.messages.GetBotCallbackAnswer({ peer, msgId: a.messageId, data }));
     }
     const t1 = performance.now();
-    run.reactions.push({ cause, ...(messageId !== undefined ? { messageId } : {}), ms: t1 - t0, at: t1 });
+    this.reactions.push({ cause, ...(messageId !== undefined ? { messageId } : {}), ms: t1 - t0, at: t1 });
     // Everything below runs after the request is handed over.
-    const method = a.type === "sendText" ? "messages.SendMessage" : "messages.GetBotCallbackAnswer";
     p.then(
       (res) => {
         const at = performance.now();
-        if (a.type === "sendText") this.feed(run, { type: "startDelivered", at }, "message");
+        if (a.type === "sendText") this.feed({ type: "startDelivered", at }, "message");
         // The bot's alert or toast: news for the flow (sold out moves on at once), never awaited.
-        else if (res instanceof Api.messages.BotCallbackAnswer && res.message) this.feed(run, { type: "answer", text: res.message, request, at }, "message");
+        else if (res instanceof Api.messages.BotCallbackAnswer && res.message) this.feed({ type: "answer", text: res.message, request, at }, "message");
       },
-      (e: unknown) => this.onRequestError(run, e, method, request),
+      (e: unknown) => this.onRequestError(e, a.type === "sendText" ? "messages.SendMessage" : "messages.GetBotCallbackAnswer", request),
     );
-    this.armStageTimer(run);
+    this.armStageTimer();
   }
 
-  private onRequestError(run: Run, e: unknown, method: string, request: number): void {
-    if (this.run !== run) return;
+  private onRequestError(e: unknown, method: string, request: number): void {
+    if (this.over) return;
     const f = classifyRequestError(e, method);
-    if (f.ignorable) return this.note(run, "info", f.kind, `${f.reason}; waiting for the bot's message`);
+    if (f.ignorable) return this.note("info", f.kind, `${f.reason}; waiting for the bot's message`);
     // The flow words the consequence itself ("...: retry 1/3", or the failure).
-    if (!f.retryable && request === run.state.requests) this.note(run, "error", f.kind, f.reason);
-    const at = performance.now();
-    this.feed(run, { type: "error", reason: f.reason, retryable: f.retryable, request, ...(f.retryAfterMs ? { retryAfterMs: f.retryAfterMs } : {}), at }, "error");
+    if (!f.retryable && request === this.state.requests) this.note("error", f.kind, f.reason);
+    const { reason, retryable, retryAfterMs } = f;
+    this.feed({ type: "error", reason, retryable, request, ...(retryAfterMs ? { retryAfterMs } : {}), at: performance.now() }, "error");
   }
 
-  private armStageTimer(run: Run): void {
-    if (run.stageTimer) clearTimeout(run.stageTimer);
-    run.stageTimer = setTimeout(() => {
-      run.stageTimer = undefined;
-      if (this.run !== run) return;
-      this.note(run, "warn", "flow", `no reply from the bot within ${this.stageTimeoutMs} ms`);
-      this.feed(run, { type: "timeout", at: performance.now() }, "timeout");
+  private armStageTimer(): void {
+    clearTimeout(this.stageTimer);
+    this.stageTimer = setTimeout(() => {
+      if (this.over) return;
+      this.note("warn", "flow", `no reply from the bot within ${this.stageTimeoutMs} ms`);
+      this.feed({ type: "timeout", at: performance.now() }, "timeout");
     }, this.stageTimeoutMs);
   }
 
-  private onConnectionState(run: Run, up: boolean): void {
-    const wasOffline = run.state.offlineSince !== undefined;
-    this.feed(run, { type: "connection", up, at: performance.now() }, "error");
-    if (up && wasOffline) void this.pollHistory(run, false);
+  private onConnectionState(up: boolean): void {
+    const wasOffline = this.state.offlineSince !== undefined;
+    this.feed({ type: "connection", up, at: performance.now() }, "error");
+    if (up && wasOffline) void this.pollHistory(false);
     if (!up && !wasOffline) {
       const graceMs = RECONNECT_GRACE_STAGES * this.stageTimeoutMs;
       // Also keeps the process alive: once gramjs stops retrying, nothing else would.
-      this.later(run, graceMs, () => {
-        if (run.state.offlineSince === undefined) return;
+      this.later(graceMs, () => {
+        if (this.state.offlineSince === undefined) return;
         const reason = `lost the connection to Telegram and could not reconnect within ${graceMs / 1000} s`;
-        this.feed(run, { type: "error", reason, retryable: false, at: performance.now() }, "error");
+        this.feed({ type: "error", reason, retryable: false, at: performance.now() }, "error");
       });
     }
   }
 
   /** One history check, fed to the flow; `repeat`: keep checking every polling interval. */
-  private async pollHistory(run: Run, repeat: boolean): Promise<void> {
-    const intervalMs = this.opts.pollingIntervalMs ?? 30;
+  private async pollHistory(repeat: boolean): Promise<void> {
+    const intervalMs = this.booker.opts.pollingIntervalMs ?? 30;
     let waitMs = intervalMs;
     try {
-      const found = await run.history.check(run.tokens);
-      if (this.run !== run) return;
+      const found = await this.history.check(this.tokens);
+      if (this.over) return;
       for (const ev of found) {
-        this.note(run, "info", "history", `the history check found message ${ev.id} that no update delivered`);
-        this.feed(run, { ...ev, at: performance.now() }, "message");
+        this.note("info", "history", `the history check found message ${ev.id} that no update delivered`);
+        this.feed({ ...ev, at: performance.now() }, "message");
       }
     } catch (e) {
-      if (this.run !== run) return;
+      if (this.over) return;
       const f = classifyRequestError(e, "messages.GetHistory");
       waitMs = f.retryAfterMs ?? intervalMs * 10;
-      this.note(run, "warn", "history", `history check: ${f.reason}; next check in ${waitMs} ms`);
+      this.note("warn", "history", `history check: ${f.reason}; next check in ${waitMs} ms`);
     }
-    if (repeat) this.later(run, waitMs, () => this.pollHistory(run, true));
+    if (repeat) this.later(waitMs, () => this.pollHistory(true));
   }
 
-  private later(run: Run, ms: number, fn: () => void): void {
+  private later(ms: number, fn: () => void): void {
     const t = setTimeout(() => {
-      run.timers.delete(t);
-      if (this.run === run) fn();
+      this.timers.delete(t);
+      if (!this.over) fn();
     }, ms);
-    run.timers.add(t);
+    this.timers.add(t);
   }
 
-  private note(run: Run, level: BookingNote["level"], kind: BookingNote["kind"], message: string): void {
-    const n: BookingNote = { level, kind, message };
-    run.notes.push(n);
-    if (!this.opts.log && !this.opts.onNote) return;
-    const atMs = Number((performance.now() - run.startedAt).toFixed(2));
-    setImmediate(() => {
-      this.opts.log?.[level]("booking_note", { kind, at_ms: atMs }, message);
-      this.opts.onNote?.(n);
-    });
+  note(level: BookingNote["level"], kind: BookingNote["kind"], message: string): void {
+    const n: BookingNote = { level, kind, message, atMs: Number((performance.now() - this.startedAt).toFixed(2)) };
+    this.notes.push(n);
+    const onNote = this.booker.opts.onNote;
+    if (onNote) setImmediate(() => onNote(n));
   }
 
-  private finish(run: Run, failure?: string, cancelled = false): void {
-    if (this.run !== run) return;
-    this.run = undefined;
-    run.trigger?.cancel();
-    if (run.stageTimer) clearTimeout(run.stageTimer);
-    for (const t of run.timers) clearTimeout(t);
-    run.offAbort?.();
-    const s = run.state;
+  finish(failure?: string, cancelled = false): void {
+    if (this.over) return;
+    this.over = true;
+    this.trigger?.cancel();
+    clearTimeout(this.stageTimer);
+    for (const t of this.timers) clearTimeout(t);
+    this.signal?.removeEventListener("abort", this.onAbort);
+    const s = this.state;
     const t = s.times;
     const origin = t.originAt === undefined ? undefined : t.triggerAt === t.originAt ? "trigger" : t.announcementAt === t.originAt ? "announcement" : "menu";
-    run.done({
+    this.done({
       ok: s.result !== undefined,
       ...(s.result ? { result: s.result } : {}),
       ...(s.failure || failure ? { failure: s.failure ?? failure, stage: WAITING_FOR[s.failedIn ?? s.phase] } : {}),
       ...(cancelled ? { cancelled } : {}),
       ...(origin ? { origin } : {}),
       stats: stats(s),
-      reactions: run.reactions,
-      notes: run.notes,
+      reactions: this.reactions,
+      notes: this.notes,
       requests: s.requests,
-      historyPolls: run.history.polls,
-      historyHits: run.history.hits,
-      ...(run.triggerLateMs !== undefined ? { triggerLateMs: run.triggerLateMs } : {}),
+      historyPolls: this.history.polls,
+      historyHits: this.history.hits,
+      ...(this.triggerLateMs !== undefined ? { triggerLateMs: this.triggerLateMs } : {}),
     });
   }
 }
