@@ -10,10 +10,7 @@ import { RECOGNISE, SOLD_OUT_LABELS } from "./ui.ts";
 /** What the client looks for in the bot's texts (soldOutButton: in button labels): any of the strings, case-insensitive. */
 export type RecogniseTexts = Record<keyof typeof RECOGNISE | "soldOutButton", string[]>;
 
-export interface Target {
-  cities: string[];
-  priority: number;
-}
+export type Target = { cities: string[]; priority: number };
 
 export interface FlowConfig {
   targets: Target[];
@@ -59,21 +56,16 @@ export type FlowEvent =
   | { type: "start"; at?: number }
   | { type: "trigger"; at: number }
   | { type: "timeout"; at: number }
-  | { type: "startDelivered"; at: number }
-  | { type: "connection"; up: boolean; at: number };
+  | { type: "startDelivered"; at: number };
 
 /** A press fires the request and never waits for the callback answer. */
 export type RequestAction = { type: "sendText"; text: string; delayMs?: number } | { type: "press"; messageId: number; button: Button; delayMs?: number };
-export type FlowAction =
-  | RequestAction
-  | { type: "done"; result: BookingResult }
-  | { type: "failed"; reason: string }
-  | { type: "log"; level: "info" | "warn"; message: string };
+type LogAction = { type: "log"; level: "info" | "warn"; message: string };
+export type FlowAction = RequestAction | LogAction | { type: "done"; result: BookingResult } | { type: "failed"; reason: string };
 
 export interface BookingResult {
   outcome: "booked" | "alreadyBooked";
   text: string;
-  /** the label of the transport button last pressed */
   transport?: string;
   stats: FlowStats;
   /** transport presses, sold-out ones included */
@@ -94,7 +86,6 @@ export interface FlowState {
   readonly menu?: { messageId: number; buttons: Button[][] };
   /** the transport pressed and not yet resolved */
   readonly current?: Button;
-  /** transportKeys that came back sold out */
   readonly soldOut: readonly string[];
   readonly attempts: number;
   readonly retries: number;
@@ -103,7 +94,6 @@ export interface FlowState {
   /** what an error retry repeats (without its delay) */
   readonly lastRequest?: RequestAction;
   readonly requests: number;
-  readonly offlineSince?: number;
   /** an answer said this (sold out, not open) and we acted: the same news in the next message is an echo */
   readonly echo?: "soldOut" | "notOpen";
   readonly result?: BookingResult;
@@ -231,10 +221,6 @@ export function step(state: FlowState, event: FlowEvent): StepResult {
       if (!event.retryable) return fail(state, event.reason);
       if (isWaiting(state)) return logged(unchanged(state), `${event.reason} (still waiting for the announcement)`);
       return retry(state, state.lastRequest ?? START, event.at, event.reason, event.retryAfterMs);
-    case "connection":
-      if (event.up === (state.offlineSince === undefined)) return unchanged(state);
-      if (event.up) return logged(unchanged({ ...state, offlineSince: undefined }), "reconnected to Telegram; checking the chat for messages missed meanwhile");
-      return logged(unchanged({ ...state, offlineSince: event.at }), "connection to Telegram lost; gramjs is reconnecting");
     case "startDelivered":
       if (state.times.startSentAt === undefined || state.times.startDeliveredAt !== undefined) return unchanged(state);
       return unchanged({ ...state, times: { ...state.times, startDeliveredAt: event.at } });

@@ -3,13 +3,14 @@
 // answers and acks come back later as events. Notes and timers come after the hand-over.
 
 import "./gramjs/prelude.ts";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Api, type TelegramClient } from "telegram";
 import { FloodWaitError, RPCError } from "telegram/errors";
 import { Raw } from "telegram/events";
 import { UpdateConnectionState } from "telegram/network";
 import { initialState, isFinished, stats, step, type BookingResult, type FlowConfig, type FlowEvent, type FlowState, type FlowStats, type RequestAction } from "../flow.ts";
 import { retry } from "../retry.ts";
-import { formatCountdown, nowMs, preciseAt, type Cancellable } from "../timing.ts";
+import { formatCountdown, nowMs, preciseAt } from "../timing.ts";
 import { resolveBot } from "./connect.ts";
 import { generateRandomLong } from "./gramjs/fast-longs.ts";
 import { fastInvoke } from "./gramjs/sender.ts";
@@ -40,17 +41,11 @@ interface BookOptions {
   onWatching?: () => void;
 }
 
-/** The client's own reaction: an event entering our handler → its request handed to gramjs (at). */
-interface Reaction {
-  cause: "message" | "trigger" | "timer" | "timeout" | "error";
-  messageId?: number;
-  ms: number;
-  at: number;
-}
+type Cause = "message" | "trigger" | "timer" | "timeout" | "error";
 
 export interface BookingNote {
   level: "info" | "warn" | "error";
-  kind: RequestFailure["kind"] | "flow" | "history";
+  kind: RequestError["kind"] | "flow" | "history";
   message: string;
   /** ms since the booking began; none while preparing */
   atMs?: number;
@@ -66,7 +61,8 @@ export interface BookingOutcome {
   cancelled?: boolean;
   origin?: "announcement" | "trigger" | "menu";
   stats: FlowStats;
-  reactions: Reaction[];
+  /** the client's own reactions: an event entering our handler → its request handed to gramjs (at) */
+  reactions: { cause: Cause; messageId?: number; ms: number; at: number }[];
   notes: BookingNote[];
   /** history checks not included */
   requests: number;
@@ -76,40 +72,37 @@ export interface BookingOutcome {
   triggerLateMs?: number;
 }
 
-interface RequestFailure {
-  kind: "flood" | "rpc" | "network" | "other";
-  reason: string;
-  retryable: boolean;
-  retryAfterMs?: number;
-  /** BOT_RESPONSE_TIMEOUT: the bot did not answer the callback query; its message may still come */
-  ignorable?: boolean;
+/** A failed request, worded for the user; retryAfterMs: worth another try after that long. */
+class RequestError extends Error {
+  constructor(
+    readonly kind: "flood" | "rpc" | "network" | "other",
+    reason: string,
+    readonly retryAfterMs?: number,
+    /** BOT_RESPONSE_TIMEOUT: the bot did not answer the callback query; its message may still come */
+    readonly ignorable = false,
+  ) {
+    super(reason);
+  }
 }
 
-function classifyRequestError(e: unknown, method: string): RequestFailure {
+function classifyRequestError(e: unknown, method: string): RequestError {
   if (e instanceof FloodWaitError) {
     const s = Math.max(1, e.seconds);
-    return { kind: "flood", reason: `FLOOD_WAIT: Telegram asks to wait ${s} s before the next request (${method})`, retryable: true, retryAfterMs: s * 1000 };
+    return new RequestError("flood", `FLOOD_WAIT: Telegram asks to wait ${s} s before the next request (${method})`, s * 1000);
   }
   if (e instanceof RPCError) {
     const msg = e.errorMessage;
-    if (msg === "BOT_RESPONSE_TIMEOUT") return { kind: "rpc", reason: `the bot did not answer the button press in time (${method})`, retryable: true, ignorable: true };
+    if (msg === "BOT_RESPONSE_TIMEOUT") return new RequestError("rpc", `the bot did not answer the button press in time (${method})`, undefined, true);
     const code = e.code ?? 0;
     // 5xx and -503 ("Timeout") are Telegram's own trouble: worth another try.
     const retryable = code >= 500 || code < 0 || msg === "TIMEOUT";
-    return { kind: "rpc", reason: `Telegram refused ${method}: ${code} ${msg}`, retryable, ...(retryable ? { retryAfterMs: 500 } : {}) };
+    return new RequestError("rpc", `Telegram refused ${method}: ${code} ${msg}`, retryable ? 500 : undefined);
   }
   const text = e instanceof Error ? e.message : String(e);
   if (/disconnect|connection|socket|timeout|ECONN|EPIPE|reconnect/i.test(text)) {
-    return { kind: "network", reason: `connection problem during ${method}: ${text}`, retryable: true, retryAfterMs: 1000 };
+    return new RequestError("network", `connection problem during ${method}: ${text}`, 1000);
   }
-  return { kind: "other", reason: `${method} failed: ${text}`, retryable: true, retryAfterMs: 500 };
-}
-
-/** A lookup failure worth retrying while preparing, worded for the user. */
-class RequestError extends Error {
-  constructor(readonly failure: RequestFailure) {
-    super(failure.reason);
-  }
+  return new RequestError("other", `${method} failed: ${text}`, 500);
 }
 
 const inWords = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : ms < 60_000 ? `${Number((ms / 1000).toFixed(1))} s` : formatCountdown(ms));
@@ -125,16 +118,16 @@ export async function prepareBooker(tg: TelegramClient, opts: BookerOptions, r: 
       () =>
         fn().catch((e: unknown) => {
           const f = classifyRequestError(e, method);
-          throw f.kind === "other" || !f.retryable ? e : new RequestError(f);
+          throw f.kind === "other" || f.retryAfterMs === undefined ? e : f;
         }),
       {
         maxAttempts: maxRetries + 1,
         deadline: r.deadline,
         signal: r.signal,
-        delayFor: (e) => (e instanceof RequestError ? (e.failure.retryAfterMs ?? 500) : undefined),
+        delayFor: (e) => (e instanceof RequestError ? e.retryAfterMs : undefined),
         onRetry: (e, attempt, ms) => {
-          const { kind, reason } = (e as RequestError).failure;
-          opts.onNote?.({ level: "warn", kind, message: `${reason}; retry ${attempt} of ${maxRetries} in ${inWords(ms)}` });
+          const { kind, message } = e as RequestError;
+          opts.onNote?.({ level: "warn", kind, message: `${message}; retry ${attempt} of ${maxRetries} in ${inWords(ms)}` });
         },
       },
     );
@@ -186,12 +179,11 @@ export class Booker {
     const history = new ChatHistory(this.tg, this.peer, this.botId);
     const baseline = await history.begin();
     const { promise, resolve } = Promise.withResolvers<BookingOutcome>();
-    this.booking = new Booking(this, history, (outcome) => {
+    this.booking = new Booking(this, history, o, (outcome) => {
       this.booking = undefined;
       resolve(outcome);
     });
     if (!baseline) this.booking.note("warn", "history", "could not read the chat history: the reconnect catch-up will only see edits");
-    this.booking.watch(o);
     o.onWatching?.();
     return promise;
   }
@@ -211,40 +203,37 @@ const RECONNECT_GRACE_STAGES = 3;
 class Booking {
   private state: FlowState;
   private over = false;
+  private offline = false;
   private readonly tokens: CallbackTokens = new Map();
-  private readonly reactions: Reaction[] = [];
+  private readonly reactions: BookingOutcome["reactions"] = [];
   private readonly notes: BookingNote[] = [];
-  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  /** aborted when the booking ends: cancels its timers and listeners */
+  private readonly ended = new AbortController();
   private stageTimer?: ReturnType<typeof setTimeout>;
   private readonly stageTimeoutMs: number;
   private readonly startedAt = performance.now();
-  private trigger?: Cancellable;
   private triggerLateMs?: number;
-  private signal?: AbortSignal;
-  private readonly onAbort = () => this.finish("cancelled", true);
 
   constructor(
     private readonly booker: Booker,
     private readonly history: ChatHistory,
+    o: BookOptions,
     private readonly done: (o: BookingOutcome) => void,
   ) {
     this.state = step(initialState(booker.opts.flow), { type: "start" }).state;
     this.stageTimeoutMs = booker.opts.stageTimeoutMs ?? 10_000;
-  }
-
-  watch(o: BookOptions): void {
-    this.signal = o.signal;
-    this.signal?.addEventListener("abort", this.onAbort, { once: true });
+    o.signal?.addEventListener("abort", () => this.finish("cancelled", true), { once: true, signal: this.ended.signal });
     if (o.timeoutMs !== undefined) {
       this.later(o.timeoutMs, () => this.state.phase === "waitingAnnouncement" && this.feed({ type: "timeout", at: performance.now() }, "timeout"));
     }
     const target = o.trigger;
     if (target === undefined) return;
-    this.trigger = preciseAt(target, () => {
+    const trigger = preciseAt(target, () => {
       const at = performance.now();
       this.triggerLateMs = nowMs() - target;
       this.feed({ type: "trigger", at }, "trigger");
     });
+    this.ended.signal.addEventListener("abort", () => trigger.cancel());
     if (o.pollWindowMs !== false) this.later(Math.max(0, target - (o.pollWindowMs ?? 10_000) - nowMs()), () => this.pollHistory(true));
   }
 
@@ -258,7 +247,7 @@ class Booking {
   }
 
   /** Steps the flow and hands its requests over; `ev.at` is when the event entered our code. */
-  private feed(ev: FlowEvent, cause: Reaction["cause"]): void {
+  private feed(ev: FlowEvent, cause: Cause): void {
     if (this.over) return;
     const r = step(this.state, ev);
     this.state = r.state;
@@ -269,7 +258,7 @@ class Booking {
     if (isFinished(this.state)) this.finish();
   }
 
-  private exec(a: RequestAction, cause: Reaction["cause"], t0: number, messageId?: number): void {
+  private exec(a: RequestAction, cause: Cause, t0: number, messageId?: number): void {
     const { tg, peer } = this.booker;
     if (a.delayMs) {
       const { delayMs, ...now } = a;
@@ -309,11 +298,11 @@ class Booking {
   private onRequestError(e: unknown, method: string, request: number): void {
     if (this.over) return;
     const f = classifyRequestError(e, method);
-    if (f.ignorable) return this.note("info", f.kind, `${f.reason}; waiting for the bot's message`);
+    if (f.ignorable) return this.note("info", f.kind, `${f.message}; waiting for the bot's message`);
+    const retryable = f.retryAfterMs !== undefined;
     // The flow words the consequence itself ("...: retry 1/3", or the failure).
-    if (!f.retryable && request === this.state.requests) this.note("error", f.kind, f.reason);
-    const { reason, retryable, retryAfterMs } = f;
-    this.feed({ type: "error", reason, retryable, request, ...(retryAfterMs ? { retryAfterMs } : {}), at: performance.now() }, "error");
+    if (!retryable && request === this.state.requests) this.note("error", f.kind, f.message);
+    this.feed({ type: "error", reason: f.message, retryable, request, retryAfterMs: f.retryAfterMs, at: performance.now() }, "error");
   }
 
   private armStageTimer(): void {
@@ -326,18 +315,20 @@ class Booking {
   }
 
   private onConnectionState(up: boolean): void {
-    const wasOffline = this.state.offlineSince !== undefined;
-    this.feed({ type: "connection", up, at: performance.now() }, "error");
-    if (up && wasOffline) void this.pollHistory(false);
-    if (!up && !wasOffline) {
-      const graceMs = RECONNECT_GRACE_STAGES * this.stageTimeoutMs;
-      // Also keeps the process alive: once gramjs stops retrying, nothing else would.
-      this.later(graceMs, () => {
-        if (this.state.offlineSince === undefined) return;
-        const reason = `lost the connection to Telegram and could not reconnect within ${graceMs / 1000} s`;
-        this.feed({ type: "error", reason, retryable: false, at: performance.now() }, "error");
-      });
+    if (this.over || up !== this.offline) return;
+    this.offline = !up;
+    if (up) {
+      this.note("warn", "flow", "reconnected to Telegram; checking the chat for messages missed meanwhile");
+      return void this.pollHistory(false);
     }
+    this.note("warn", "flow", "connection to Telegram lost; gramjs is reconnecting");
+    const graceMs = RECONNECT_GRACE_STAGES * this.stageTimeoutMs;
+    // Also keeps the process alive: once gramjs stops retrying, nothing else would.
+    this.later(graceMs, () => {
+      if (!this.offline) return;
+      const reason = `lost the connection to Telegram and could not reconnect within ${graceMs / 1000} s`;
+      this.feed({ type: "error", reason, retryable: false, at: performance.now() }, "error");
+    });
   }
 
   /** One history check, fed to the flow; `repeat`: keep checking every polling interval. */
@@ -355,17 +346,13 @@ class Booking {
       if (this.over) return;
       const f = classifyRequestError(e, "messages.GetHistory");
       waitMs = f.retryAfterMs ?? intervalMs * 10;
-      this.note("warn", "history", `history check: ${f.reason}; next check in ${waitMs} ms`);
+      this.note("warn", "history", `history check: ${f.message}; next check in ${waitMs} ms`);
     }
     if (repeat) this.later(waitMs, () => this.pollHistory(true));
   }
 
   private later(ms: number, fn: () => void): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      if (!this.over) fn();
-    }, ms);
-    this.timers.add(t);
+    sleep(ms, undefined, { signal: this.ended.signal }).then(fn, () => {});
   }
 
   note(level: BookingNote["level"], kind: BookingNote["kind"], message: string): void {
@@ -378,10 +365,8 @@ class Booking {
   finish(failure?: string, cancelled = false): void {
     if (this.over) return;
     this.over = true;
-    this.trigger?.cancel();
+    this.ended.abort();
     clearTimeout(this.stageTimer);
-    for (const t of this.timers) clearTimeout(t);
-    this.signal?.removeEventListener("abort", this.onAbort);
     const s = this.state;
     const t = s.times;
     const origin = t.originAt === undefined ? undefined : t.triggerAt === t.originAt ? "trigger" : t.announcementAt === t.originAt ? "announcement" : "menu";
