@@ -110,33 +110,17 @@ export const DEFAULT_FLOW_CONFIG: Omit<FlowConfig, "targets"> = {
   notOpenWindowMs: 10_000,
 };
 
-export function initialState(config: Partial<FlowConfig> & Pick<FlowConfig, "targets">): FlowState {
-  const texts = Object.entries({ ...DEFAULT_FLOW_CONFIG.texts, ...config.texts }).map(([k, v]) => [k, v.map((x) => x.toLowerCase())]);
-  return {
-    config: { ...DEFAULT_FLOW_CONFIG, ...config, texts: Object.fromEntries(texts) as RecogniseTexts },
-    phase: "idle",
-    times: {},
-    soldOut: [],
-    attempts: 0,
-    retries: 0,
-    notOpen: 0,
-    requests: 0,
-  };
+export function initialState(flow: Partial<FlowConfig> & Pick<FlowConfig, "targets">): FlowState {
+  const texts = Object.entries({ ...DEFAULT_FLOW_CONFIG.texts, ...flow.texts }).map(([k, v]) => [k, v.map((x) => x.toLowerCase())]);
+  const config = { ...DEFAULT_FLOW_CONFIG, ...flow, texts: Object.fromEntries(texts) as RecogniseTexts };
+  return { config, phase: "idle", times: {}, soldOut: [], attempts: 0, retries: 0, notOpen: 0, requests: 0 };
 }
 
 /** `text` lowercased, `patterns` lowercased by initialState. */
-export function mentions(text: string, patterns: readonly string[]): boolean {
-  return patterns.some((p) => text.includes(p));
-}
-
-export function isFinished(state: FlowState): boolean {
-  return state.phase === "done" || state.phase === "failed";
-}
-
+export const mentions = (text: string, patterns: readonly string[]) => patterns.some((p) => text.includes(p));
+export const isFinished = (state: FlowState) => state.phase === "done" || state.phase === "failed";
 /** Identity of a transport across menus: its callback token (button texts carry changing seat counts). */
-export function transportKey(b: Button): string {
-  return b.data ?? b.text;
-}
+export const transportKey = (b: Button) => b.data ?? b.text;
 
 /**
  * The best button to press: the best-priority target (lowest number; ties in list order) for
@@ -162,9 +146,8 @@ export function labelSaysSoldOut(label: string, labels: readonly string[]): bool
   });
 }
 
-export function findConfirmButton(buttons: Button[][], confirm: readonly string[]): Button | undefined {
-  return buttons.flat().find((b) => mentions(b.text.toLowerCase(), confirm));
-}
+export const findConfirmButton = (buttons: Button[][], confirm: readonly string[]) =>
+  buttons.flat().find((b) => mentions(b.text.toLowerCase(), confirm));
 
 /**
  * The seed's stages, ms. undefined while a stage has not finished; 0 for a stage the bot let us skip.
@@ -199,10 +182,8 @@ const isWaiting = (s: FlowState) => s.phase === "waitingAnnouncement";
 export function step(state: FlowState, event: FlowEvent): StepResult {
   // Nothing is watched before "start", nothing changes after the end.
   if (state.phase === "idle") return unchanged(event.type === "start" ? { ...state, phase: "waitingAnnouncement" } : state);
-  if (isFinished(state)) return unchanged(state);
+  if (isFinished(state) || event.type === "start") return unchanged(state);
   switch (event.type) {
-    case "start":
-      return unchanged(state);
     case "trigger":
       if (!isWaiting(state)) return unchanged(state); // the announcement came first
       return sendStart({ ...state, times: { ...state.times, triggerAt: event.at, originAt: event.at } }, event.at);
