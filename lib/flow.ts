@@ -1,5 +1,4 @@
-// The booking flow as a pure state machine: step(state, event) -> { state, actions }; no I/O, no
-// clock reads. lib/client/booker.ts stamps events with `at`, feeds them in and runs the actions.
+// The booking flow as a pure state machine: step(state, event) -> { state, actions }, no I/O or clock.
 //   idle --start--> waitingAnnouncement --announcement--> startSent --menu--> selectPressed
 //        --confirm prompt--> confirmPressed --booked--> done
 // Stages the bot skips are skipped; messages that fit no transition change nothing (so the "not
@@ -68,7 +67,6 @@ export interface BookingResult {
   text: string;
   transport?: string;
   stats: FlowStats;
-  /** transport presses, sold-out ones included */
   attempts: number;
   /** error and timeout retries, plus /start re-sent while booking was not open */
   retries: number;
@@ -123,9 +121,8 @@ export const isFinished = (state: FlowState) => state.phase === "done" || state.
 export const transportKey = (b: Button) => b.data ?? b.text;
 
 /**
- * The best button to press: the best-priority target (lowest number; ties in list order) for
- * which some button mentions one of its cities, first such button in reading order. Buttons that
- * mention no target city (Тест, Мои брони...) are not transports for us; sold-out ones are skipped.
+ * The first button in reading order that mentions a city of the best-priority target (ties: list
+ * order) that has one; buttons naming no target city are not transports for us.
  */
 export function chooseTransport(buttons: Button[][], targets: readonly Target[], soldOut: readonly string[] = [], soldOutLabels: readonly string[] = []): { button: Button; target: Target } | undefined {
   const flat = buttons.flat().filter((b) => !labelSaysSoldOut(b.text, soldOutLabels));
@@ -150,10 +147,8 @@ export const findConfirmButton = (buttons: Button[][], confirm: readonly string[
   buttons.flat().find((b) => mentions(b.text.toLowerCase(), confirm));
 
 /**
- * The seed's stages, ms. undefined while a stage has not finished; 0 for a stage the bot let us skip.
- * `total` is the seed's "Общее время": the sum of its three stages, from the announcement (or the
- * trigger) to the confirm press (47 + 38 + 32 = 117). What comes after the press is kept apart:
- * `confirmToResult` (press → the bot's result) and `toResult` (origin → result).
+ * The seed's stages, ms (undefined: not finished; 0: skipped). `total` is the seed's "Общее время",
+ * the sum of the three stages up to the confirm press (47 + 38 + 32 = 117); `toResult` runs on to the result.
  */
 export type FlowStats = Partial<Record<"smsToStart" | "startToSelect" | "selectToConfirm" | "confirmToResult" | "total" | "toResult", number>>;
 
@@ -180,7 +175,6 @@ const logged = (r: StepResult, message: string): StepResult => ({ state: r.state
 const isWaiting = (s: FlowState) => s.phase === "waitingAnnouncement";
 
 export function step(state: FlowState, event: FlowEvent): StepResult {
-  // Nothing is watched before "start", nothing changes after the end.
   if (state.phase === "idle") return unchanged(event.type === "start" ? { ...state, phase: "waitingAnnouncement" } : state);
   if (isFinished(state) || event.type === "start") return unchanged(state);
   switch (event.type) {
@@ -297,12 +291,10 @@ function sendStart(state: FlowState, at: number, delayMs?: number): StepResult {
 }
 
 function request(state: FlowState, action: RequestAction, delayMs?: number): StepResult {
-  const { delayMs: _old, ...undelayed } = action;
-  const s = { ...state, lastRequest: undelayed, requests: state.requests + 1 };
-  return { state: s, actions: [delayMs ? { ...undelayed, delayMs } : undelayed] };
+  const s = { ...state, lastRequest: action, requests: state.requests + 1 };
+  return { state: s, actions: [delayMs ? { ...action, delayMs } : action] };
 }
 
-/** An error or a timeout: repeat `action` (a /start goes back to startSent), up to maxRetries times. */
 function retry(state: FlowState, action: RequestAction, at: number, why: string, delayMs?: number): StepResult {
   const { maxRetries } = state.config;
   if (state.retries >= maxRetries) {
@@ -318,7 +310,7 @@ function finish(state: FlowState, outcome: BookingResult["outcome"], e: MessageE
   const result: BookingResult = {
     outcome,
     text: e.text,
-    ...(state.current ? { transport: state.current.text } : {}),
+    transport: state.current?.text,
     stats: stats(s),
     attempts: s.attempts,
     retries: s.retries + s.notOpen,

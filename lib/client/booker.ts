@@ -26,12 +26,10 @@ import { updateToEvent, type CallbackTokens } from "./updates.ts";
 export interface BookerOptions {
   botUsername: string;
   flow: Partial<FlowConfig> & Pick<FlowConfig, "targets">;
-  /** the history check's interval in scheduled mode's final window (30) */
   pollingIntervalMs?: number;
   /** no reply within this long after a request: the flow's timeout (10 000) */
   stageTimeoutMs?: number;
   warmUp?: boolean;
-  /** FLOOD_WAIT, reconnects, retries; called off the hot path */
   onNote?: (note: BookingNote) => void;
 }
 
@@ -112,10 +110,7 @@ function classifyRequestError(e: unknown, method: string): RequestError {
 
 const inWords = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : ms < 60_000 ? `${Number((ms / 1000).toFixed(1))} s` : formatCountdown(ms));
 
-/**
- * Resolves us and the bot (each lookup retried on FLOOD_WAIT or network trouble within
- * flow.maxRetries, never waiting past `deadline`), warms the hot path up and starts listening.
- */
+/** Resolves us and the bot (retried on FLOOD_WAIT or network trouble), warms the hot path up and listens. */
 export async function prepareBooker(tg: TelegramClient, opts: BookerOptions, r: { deadline?: number; signal?: AbortSignal } = {}): Promise<Booker> {
   const maxRetries = opts.flow.maxRetries ?? 3;
   const withRetries = <T>(method: string, fn: () => Promise<T>) =>
@@ -177,7 +172,6 @@ export class Booker {
     this.booking?.finish("the booker was closed", true);
   }
 
-  /** Watches for the announcement (and, with `trigger`, fires at that instant) and books once. */
   async book(o: BookOptions = {}): Promise<BookingOutcome> {
     if (this.booking) throw new Error("Booker.book: a booking is already running");
     if (o.signal?.aborted) throw o.signal.reason;
@@ -313,7 +307,6 @@ class Booking {
   private armStageTimer(): void {
     clearTimeout(this.stageTimer);
     this.stageTimer = setTimeout(() => {
-      if (this.over) return;
       this.note("warn", "flow", `no reply from the bot within ${this.stageTimeoutMs} ms`);
       this.feed({ type: "timeout", at: performance.now() }, "timeout");
     }, this.stageTimeoutMs);

@@ -10,7 +10,6 @@ import { messageFromBot, type CallbackTokens } from "./updates.ts";
 export const historyRequest = (peer: Api.TypeInputPeer, limit: number) =>
   new Api.messages.GetHistory({ peer, offsetId: 0, offsetDate: 0, addOffset: 0, limit, maxId: 0, minId: 0, hash: returnBigInt(0) });
 
-/** Same text and buttons: a history entry that adds nothing to what an update already told us. */
 const sameMessage = (a: MessageEvent, b: MessageEvent) => JSON.stringify([a.text, a.buttons]) === JSON.stringify([b.text, b.buttons]);
 
 export class ChatHistory {

@@ -24,7 +24,6 @@ export interface RunContext {
 const PREPARE_BEFORE_MS = 60_000;
 const WARM_UP_BEFORE_MS = 50_000;
 const INTENSE_BEFORE_MS = 10_000;
-/** Seconds before the opening at which scheduled mode says how long is left. */
 const FINAL_COUNTDOWN_S = [45, 30, 20, 5, 3, 2];
 
 /** Everything up to watching; no retry waits past `deadline` (nowMs). */
@@ -70,7 +69,7 @@ export async function runImmediate(ctx: RunContext): Promise<BookingOutcome> {
   }
 }
 
-/** Waits until `untilMs` (local epoch), showing the time left: every second on a terminal, every minute otherwise. */
+/** Shows the time left until `untilMs`: every second on a terminal, every minute otherwise. */
 async function countdown(untilMs: number, label: string, ctx: RunContext): Promise<void> {
   const tty = Boolean(process.stdout.isTTY);
   const step = tty ? 1000 : 60_000;
