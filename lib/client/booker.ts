@@ -360,7 +360,7 @@ class Booking {
     if (onNote) setImmediate(() => onNote(n));
   }
 
-  finish(failure?: string, cancelled = false): void {
+  finish(reason?: string, cancelled = false): void {
     if (this.over) return;
     this.over = true;
     this.ended.abort();
@@ -368,19 +368,21 @@ class Booking {
     const s = this.state;
     const t = s.times;
     const origin = t.originAt === undefined ? undefined : t.triggerAt === t.originAt ? "trigger" : t.announcementAt === t.originAt ? "announcement" : "menu";
+    const failure = s.failure ?? reason;
     this.done({
       ok: s.result !== undefined,
-      ...(s.result ? { result: s.result } : {}),
-      ...(s.failure || failure ? { failure: s.failure ?? failure, stage: WAITING_FOR[s.failedIn ?? s.phase] } : {}),
-      ...(cancelled ? { cancelled } : {}),
-      ...(origin ? { origin } : {}),
+      result: s.result,
+      failure,
+      stage: failure && WAITING_FOR[s.failedIn ?? s.phase],
+      cancelled,
+      origin,
       stats: stats(s),
       reactions: this.reactions,
       notes: this.notes,
       requests: s.requests,
       historyPolls: this.history.polls,
       historyHits: this.history.hits,
-      ...(this.triggerLateMs !== undefined ? { triggerLateMs: this.triggerLateMs } : {}),
+      triggerLateMs: this.triggerLateMs,
     });
   }
 }
