@@ -31,8 +31,6 @@ export interface Button {
   data?: string;
   /** a reply-keyboard button: pressing it sends its label as a message */
   reply?: boolean;
-  row: number;
-  col: number;
 }
 
 export interface MessageEvent {

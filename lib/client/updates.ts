@@ -7,16 +7,16 @@ import type { Button, MessageEvent } from "../flow.ts";
 export type CallbackTokens = Map<string, Buffer>;
 
 function keyboardButtons(markup: Api.TypeReplyMarkup | undefined, tokens: CallbackTokens): Button[][] {
-  if (markup instanceof Api.ReplyKeyboardMarkup) return markup.rows.map((r, row) => r.buttons.map((b, col) => ({ text: b.text, reply: true, row, col })));
+  if (markup instanceof Api.ReplyKeyboardMarkup) return markup.rows.map((r) => r.buttons.map((b) => ({ text: b.text, reply: true })));
   if (!(markup instanceof Api.ReplyInlineMarkup)) return [];
-  return markup.rows.map((r, row) =>
-    r.buttons.map((b, col) => {
-      if (!(b instanceof Api.KeyboardButtonCallback)) return { text: b.text, row, col };
+  return markup.rows.map((r) =>
+    r.buttons.map((b) => {
+      if (!(b instanceof Api.KeyboardButtonCallback)) return { text: b.text };
       const data = Buffer.from(b.data);
       // latin1 maps every byte to one char: a lossless, cheap key for arbitrary bytes.
       const token = data.toString("latin1");
       tokens.set(token, data);
-      return { text: b.text, data: token, row, col };
+      return { text: b.text, data: token };
     }),
   );
 }
