@@ -118,6 +118,7 @@ export async function prepareBooker(tg: TelegramClient, opts: BookerOptions, r: 
       () =>
         fn().catch((e: unknown) => {
           const f = classifyRequestError(e, method);
+          // Only FLOOD_WAIT, Telegram's own trouble and the network: a wrong username stays wrong.
           throw f.kind === "other" || f.retryAfterMs === undefined ? e : f;
         }),
       {
@@ -174,9 +175,10 @@ export class Booker {
 
   async book(o: BookOptions = {}): Promise<BookingOutcome> {
     if (this.booking) throw new Error("Booker.book: a booking is already running");
-    if (o.signal?.aborted) throw o.signal.reason;
     const history = new ChatHistory(this.tg, this.peer, this.botId);
     const baseline = await history.begin();
+    // After the await: an abort meanwhile would never reach the listener added below.
+    if (o.signal?.aborted) throw o.signal.reason;
     const { promise, resolve } = Promise.withResolvers<BookingOutcome>();
     this.booking = new Booking(this, history, o, (outcome) => {
       this.booking = undefined;
