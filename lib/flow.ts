@@ -42,10 +42,8 @@ export interface MessageEvent {
   keyboardRemoved?: boolean;
   at: number;
 }
-/**
- * `answer`: the bot's alert or toast for request number `request`. `startDelivered`: the server
- * acked our /start, so "SMS → /start" includes the trip, as the seed measured it.
- */
+// answer: the bot's alert or toast for request number `request`. startDelivered: the server acked
+// our /start, so "SMS → /start" includes the trip, as the seed measured it.
 export type FlowEvent =
   | MessageEvent
   | { type: "answer"; text: string; request: number; at: number }
@@ -119,8 +117,8 @@ export const isFinished = (state: FlowState) => state.phase === "done" || state.
 export const transportKey = (b: Button) => b.data ?? b.text;
 
 /**
- * The first button in reading order that mentions a city of the best-priority target (ties: list
- * order) that has one; buttons naming no target city are not transports for us.
+ * The first button in reading order that mentions a city of the best-priority target (lowest
+ * number; ties: list order) that has one; buttons naming no target city are not transports for us.
  */
 export function chooseTransport(buttons: Button[][], targets: readonly Target[], soldOut: readonly string[] = [], soldOutLabels: readonly string[] = []): { button: Button; target: Target } | undefined {
   const flat = buttons.flat().filter((b) => !labelSaysSoldOut(b.text, soldOutLabels));

@@ -1,4 +1,4 @@
-// gramjs TL updates → the flow's message events. Pure, and on the hot path.
+// gramjs TL updates → the flow's message events. Pure; on the hot path, so it allocates only what the event needs.
 
 import { Api } from "telegram";
 import type { Button, MessageEvent } from "../flow.ts";
@@ -6,6 +6,7 @@ import type { Button, MessageEvent } from "../flow.ts";
 /** Opaque flow tokens → the real callback bytes to send back with GetBotCallbackAnswer. */
 export type CallbackTokens = Map<string, Buffer>;
 
+/** The keyboard as flow buttons; a callback button's bytes are registered in `tokens` under its token. */
 function keyboardButtons(markup: Api.TypeReplyMarkup | undefined, tokens: CallbackTokens): Button[][] {
   if (markup instanceof Api.ReplyKeyboardMarkup) return markup.rows.map((r) => r.buttons.map((b) => ({ text: b.text, reply: true })));
   if (!(markup instanceof Api.ReplyInlineMarkup)) return [];
