@@ -282,7 +282,7 @@ class Booking {
       p = fastInvoke(tg, new Api.messages.GetBotCallbackAnswer({ peer, msgId: a.messageId, data }));
     }
     const t1 = performance.now();
-    this.reactions.push({ cause, ...(messageId !== undefined ? { messageId } : {}), ms: t1 - t0, at: t1 });
+    this.reactions.push({ cause, messageId, ms: t1 - t0, at: t1 });
     // Everything below runs after the request is handed over.
     p.then(
       (res) => {

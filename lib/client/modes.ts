@@ -111,23 +111,24 @@ export async function runScheduled(ctx: RunContext): Promise<BookingOutcome> {
   const trigger = target - (offset ? offset.offsetMs + percentile(offset.samples.map((s) => s.rttMs), 50) / 2 : 0);
 
   const timers: ReturnType<typeof setTimeout>[] = [];
+  const outcome = booker.book({
+    trigger,
+    pollWindowMs: INTENSE_BEFORE_MS,
+    signal: ctx.signal,
+    onWatching: () => {
+      out(watchingLine(cfg, booker, `; firing at ${formatDailyTime(t)} server time`));
+      const before = (ms: number, fn: () => void) => timers.push(setTimeout(fn, Math.max(0, trigger - ms - nowMs())));
+      // The warm-up /start (the bot learns about us, the connection is warm); the flow ignores its reply.
+      if (trigger - nowMs() > 1000) {
+        before(WARM_UP_BEFORE_MS, () => booker.sendStart().then(() => out("warm-up /start sent"), (e) => out(`warning: the warm-up /start failed: ${(e as Error).message}`)));
+      }
+      before(INTENSE_BEFORE_MS, () => out(`watching intensely: history check every ${cfg.performance.pollingIntervalMs} ms as a fallback`));
+      // The last minute is not silent; nothing is printed in the final second.
+      for (const s of FINAL_COUNTDOWN_S) if (trigger - s * 1000 > nowMs()) before(s * 1000, () => out(`opening in ${s} s`));
+    },
+  });
   try {
-    return await booker.book({
-      trigger,
-      pollWindowMs: INTENSE_BEFORE_MS,
-      signal: ctx.signal,
-      onWatching: () => {
-        out(watchingLine(cfg, booker, `; firing at ${formatDailyTime(t)} server time`));
-        const before = (ms: number, fn: () => void) => timers.push(setTimeout(fn, Math.max(0, trigger - ms - nowMs())));
-        // The warm-up /start (the bot learns about us, the connection is warm); the flow ignores its reply.
-        if (trigger - nowMs() > 1000) {
-          before(WARM_UP_BEFORE_MS, () => booker.sendStart().then(() => out("warm-up /start sent"), (e) => out(`warning: the warm-up /start failed: ${(e as Error).message}`)));
-        }
-        before(INTENSE_BEFORE_MS, () => out(`watching intensely: history check every ${cfg.performance.pollingIntervalMs} ms as a fallback`));
-        // The last minute is not silent; nothing is printed in the final second.
-        for (const s of FINAL_COUNTDOWN_S) if (trigger - s * 1000 > nowMs()) before(s * 1000, () => out(`opening in ${s} s`));
-      },
-    });
+    return await outcome;
   } finally {
     for (const x of timers) clearTimeout(x);
   }
