@@ -14,7 +14,6 @@ export type Target = { cities: string[]; priority: number };
 export interface FlowConfig {
   targets: Target[];
   texts: RecogniseTexts;
-  /** how many times an error or a timeout may be retried */
   maxRetries: number;
   /** first delay (ms) of a /start re-sent after "not open"; doubles each time */
   retryDelayMs: number;

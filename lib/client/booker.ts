@@ -70,7 +70,6 @@ export interface BookingOutcome {
   /** history checks not included */
   requests: number;
   historyPolls: number;
-  /** messages the history check found that no update had delivered */
   historyHits: number;
   triggerLateMs?: number;
 }
@@ -110,7 +109,6 @@ function classifyRequestError(e: unknown, method: string): RequestError {
 
 const inWords = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : ms < 60_000 ? `${Number((ms / 1000).toFixed(1))} s` : formatCountdown(ms));
 
-/** Resolves us and the bot (retried on FLOOD_WAIT or network trouble), warms the hot path up and listens. */
 export async function prepareBooker(tg: TelegramClient, opts: BookerOptions, r: { deadline?: number; signal?: AbortSignal } = {}): Promise<Booker> {
   const maxRetries = opts.flow.maxRetries ?? 3;
   const withRetries = <T>(method: string, fn: () => Promise<T>) =>
@@ -399,9 +397,8 @@ function botMessage(botId: string, id: number, text: string, labels: string[]): 
 }
 
 /**
- * Runs the hot path on made-up bookings during prepare, so that the reaction that matters, the first
- * of the day, runs compiled code: cold, the first reaction measured about 1 ms and the first booking
- * several ms slower than the ones after it. Returns how many booked: all of them, or the script is stale.
+ * Runs the hot path on made-up bookings during prepare, so that the day's first reaction runs compiled code
+ * (cold, it measured about 1 ms, and the first booking several ms slower). Returns how many booked: all, or the script is stale.
  */
 export function warmUp(botId: string, peer: Api.InputPeerUser, flow: BookerOptions["flow"], rounds = 300): number {
   const key = randomBytes(32);
