@@ -1,34 +1,19 @@
-// The booking flow as a pure state machine: step(state, event) -> { state, actions }. No I/O, no
-// clock reads, no gramjs types: lib/client/booker.ts stamps events with `at` (performance.now()),
-// feeds them in and executes the returned actions at once, in order.
-//
+// The booking flow as a pure state machine: step(state, event) -> { state, actions }, no I/O or clock.
 //   idle --start--> waitingAnnouncement --announcement--> startSent --menu--> selectPressed
 //        --confirm prompt--> confirmPressed --booked--> done
-//   sold out: press the next target from the latest menu, or /start again for a fresh one;
-//   error / timeout: bounded retry (maxRetries), then failed;
-//   not open (a trigger early by the bot's clock): /start again with a doubling backoff for up to
-//   notOpenWindowMs; an announcement meanwhile sends /start at once.
-//
-// Stages the bot lets us skip are skipped (an announcement carrying the menu is pressed at once, a
-// result without a confirmation prompt is accepted). Edits are messages like any other; messages
-// that fit no transition change nothing (so the "not open" reply to scheduled mode's warm-up
-// /start, which arrives while the flow still waits, is not a retry).
+// Stages the bot skips are skipped; messages that fit no transition change nothing (so the "not
+// open" reply to scheduled mode's warm-up /start, which arrives while the flow waits, is no retry).
 
 import { RECOGNISE, SOLD_OUT_LABELS } from "./ui.ts";
 
 /** What the client looks for in the bot's texts (soldOutButton: in button labels): any of the strings, case-insensitive. */
 export type RecogniseTexts = Record<keyof typeof RECOGNISE | "soldOutButton", string[]>;
 
-export interface Target {
-  cities: string[];
-  /** 1 is tried first */
-  priority: number;
-}
+export type Target = { cities: string[]; priority: number };
 
 export interface FlowConfig {
   targets: Target[];
   texts: RecogniseTexts;
-  /** how many times an error or a timeout may be retried */
   maxRetries: number;
   /** first delay (ms) of a /start re-sent after "not open"; doubles each time */
   retryDelayMs: number;
@@ -45,8 +30,6 @@ export interface Button {
   data?: string;
   /** a reply-keyboard button: pressing it sends its label as a message */
   reply?: boolean;
-  row: number;
-  col: number;
 }
 
 export interface MessageEvent {
@@ -58,12 +41,8 @@ export interface MessageEvent {
   keyboardRemoved?: boolean;
   at: number;
 }
-/**
- * `answer`: the bot's alert or toast for request number `request`. `error`: a request failed
- * (`request`: which one). `trigger`: scheduled mode's opening instant. `timeout`: the adapter's
- * deadline for the stage (or the announcement). `startDelivered`: the server acked our /start,
- * so "SMS → /start" includes the trip, as the seed measured it.
- */
+// answer: the bot's alert or toast for request number `request`. startDelivered: the server acked
+// our /start, so "SMS → /start" includes the trip, as the seed measured it.
 export type FlowEvent =
   | MessageEvent
   | { type: "answer"; text: string; request: number; at: number }
@@ -71,60 +50,43 @@ export type FlowEvent =
   | { type: "start"; at?: number }
   | { type: "trigger"; at: number }
   | { type: "timeout"; at: number }
-  | { type: "startDelivered"; at: number }
-  | { type: "connection"; up: boolean; at: number };
-type EventOf<T extends FlowEvent["type"]> = Extract<FlowEvent, { type: T }>;
+  | { type: "startDelivered"; at: number };
 
 /** A press fires the request and never waits for the callback answer. */
 export type RequestAction = { type: "sendText"; text: string; delayMs?: number } | { type: "press"; messageId: number; button: Button; delayMs?: number };
 type LogAction = { type: "log"; level: "info" | "warn"; message: string };
-export type FlowAction = RequestAction | { type: "done"; result: BookingResult } | { type: "failed"; reason: string } | LogAction;
+export type FlowAction = RequestAction | LogAction | { type: "done"; result: BookingResult } | { type: "failed"; reason: string };
 
 export interface BookingResult {
   outcome: "booked" | "alreadyBooked";
   text: string;
-  /** the label of the transport button last pressed */
   transport?: string;
   stats: FlowStats;
-  /** transport presses, sold-out ones included */
   attempts: number;
   /** error and timeout retries, plus /start re-sent while booking was not open */
   retries: number;
 }
 
 type Phase = "idle" | "waitingAnnouncement" | "startSent" | "selectPressed" | "confirmPressed" | "done" | "failed";
-
-/** Stage stamps (event `at`s). startSentAt keeps the first /start; the others the latest. */
-export interface FlowTimes {
-  announcementAt?: number;
-  triggerAt?: number;
-  /** the announcement or the trigger, whichever came first: where the totals start */
-  originAt?: number;
-  startSentAt?: number;
-  startDeliveredAt?: number;
-  selectAt?: number;
-  confirmAt?: number;
-  resultAt?: number;
-}
+/** originAt: the announcement or the trigger, whichever came first. startSentAt keeps the first /start; the others the latest. */
+type Stamp = "announcementAt" | "triggerAt" | "originAt" | "startSentAt" | "startDeliveredAt" | "selectAt" | "confirmAt" | "resultAt";
 
 export interface FlowState {
   readonly config: FlowConfig;
   readonly phase: Phase;
-  readonly times: FlowTimes;
+  readonly times: Readonly<Partial<Record<Stamp, number>>>;
   /** the latest message with transport buttons: where a sold-out fallback looks first */
   readonly menu?: { messageId: number; buttons: Button[][] };
   /** the transport pressed and not yet resolved */
   readonly current?: Button;
-  /** transportKeys that came back sold out */
   readonly soldOut: readonly string[];
   readonly attempts: number;
   readonly retries: number;
   readonly notOpen: number;
   readonly firstNotOpenAt?: number;
-  /** what an error retry repeats */
+  /** what an error retry repeats (without its delay) */
   readonly lastRequest?: RequestAction;
   readonly requests: number;
-  readonly offlineSince?: number;
   /** an answer said this (sold out, not open) and we acted: the same news in the next message is an echo */
   readonly echo?: "soldOut" | "notOpen";
   readonly result?: BookingResult;
@@ -132,10 +94,7 @@ export interface FlowState {
   readonly failedIn?: Phase;
 }
 
-interface StepResult {
-  state: FlowState;
-  actions: FlowAction[];
-}
+type StepResult = { state: FlowState; actions: FlowAction[] };
 
 export const DEFAULT_FLOW_CONFIG: Omit<FlowConfig, "targets"> = {
   texts: { ...(Object.fromEntries(Object.entries(RECOGNISE).map(([k, v]) => [k, [v]])) as RecogniseTexts), soldOutButton: SOLD_OUT_LABELS },
@@ -144,39 +103,21 @@ export const DEFAULT_FLOW_CONFIG: Omit<FlowConfig, "targets"> = {
   notOpenWindowMs: 10_000,
 };
 
-const lowered = (t: RecogniseTexts) => Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.map((x) => x.toLowerCase())])) as RecogniseTexts;
-
-export function initialState(config: Partial<FlowConfig> & Pick<FlowConfig, "targets">): FlowState {
-  return {
-    config: { ...DEFAULT_FLOW_CONFIG, ...config, texts: lowered({ ...DEFAULT_FLOW_CONFIG.texts, ...config.texts }) },
-    phase: "idle",
-    times: {},
-    soldOut: [],
-    attempts: 0,
-    retries: 0,
-    notOpen: 0,
-    requests: 0,
-  };
+export function initialState(flow: Partial<FlowConfig> & Pick<FlowConfig, "targets">): FlowState {
+  const texts = Object.entries({ ...DEFAULT_FLOW_CONFIG.texts, ...flow.texts }).map(([k, v]) => [k, v.map((x) => x.toLowerCase())]);
+  const config = { ...DEFAULT_FLOW_CONFIG, ...flow, texts: Object.fromEntries(texts) as RecogniseTexts };
+  return { config, phase: "idle", times: {}, soldOut: [], attempts: 0, retries: 0, notOpen: 0, requests: 0 };
 }
 
 /** `text` lowercased, `patterns` lowercased by initialState. */
-export function mentions(text: string, patterns: readonly string[]): boolean {
-  return patterns.some((p) => text.includes(p));
-}
-
-export function isFinished(state: FlowState): boolean {
-  return state.phase === "done" || state.phase === "failed";
-}
-
+export const mentions = (text: string, patterns: readonly string[]) => patterns.some((p) => text.includes(p));
+export const isFinished = (state: FlowState) => state.phase === "done" || state.phase === "failed";
 /** Identity of a transport across menus: its callback token (button texts carry changing seat counts). */
-export function transportKey(b: Button): string {
-  return b.data ?? b.text;
-}
+export const transportKey = (b: Button) => b.data ?? b.text;
 
 /**
- * The best button to press: the best-priority target (lowest number; ties in list order) for
- * which some button mentions one of its cities, first such button in reading order. Buttons that
- * mention no target city (Тест, Мои брони...) are not transports for us; sold-out ones are skipped.
+ * The first button in reading order that mentions a city of the best-priority target (lowest
+ * number; ties: list order) that has one; buttons naming no target city are not transports for us.
  */
 export function chooseTransport(buttons: Button[][], targets: readonly Target[], soldOut: readonly string[] = [], soldOutLabels: readonly string[] = []): { button: Button; target: Target } | undefined {
   const flat = buttons.flat().filter((b) => !labelSaysSoldOut(b.text, soldOutLabels));
@@ -197,24 +138,14 @@ export function labelSaysSoldOut(label: string, labels: readonly string[]): bool
   });
 }
 
-export function findConfirmButton(buttons: Button[][], confirm: readonly string[]): Button | undefined {
-  return buttons.flat().find((b) => mentions(b.text.toLowerCase(), confirm));
-}
+export const findConfirmButton = (buttons: Button[][], confirm: readonly string[]) =>
+  buttons.flat().find((b) => mentions(b.text.toLowerCase(), confirm));
 
 /**
- * The seed's stages, ms. undefined while a stage has not finished; 0 for a stage the bot let us skip.
- * `total` is the seed's "Общее время": the sum of its three stages, from the announcement (or the
- * trigger) to the confirm press (47 + 38 + 32 = 117). What comes after the press is kept apart:
- * `confirmToResult` (press → the bot's result) and `toResult` (origin → result).
+ * The seed's stages, ms (undefined: not finished; 0: skipped). `total` is the seed's "Общее время",
+ * the sum of the three stages up to the confirm press (47 + 38 + 32 = 117); `toResult` runs on to the result.
  */
-export interface FlowStats {
-  smsToStart?: number;
-  startToSelect?: number;
-  selectToConfirm?: number;
-  confirmToResult?: number;
-  total?: number;
-  toResult?: number;
-}
+export type FlowStats = Partial<Record<"smsToStart" | "startToSelect" | "selectToConfirm" | "confirmToResult" | "total" | "toResult", number>>;
 
 export function stats(state: FlowState): FlowStats {
   const t = state.times;
@@ -236,39 +167,34 @@ export function stats(state: FlowState): FlowStats {
 const START: RequestAction = { type: "sendText", text: "/start" };
 const unchanged = (state: FlowState): StepResult => ({ state, actions: [] });
 const logged = (r: StepResult, message: string): StepResult => ({ state: r.state, actions: [...r.actions, { type: "log", level: "warn", message }] });
+const isWaiting = (s: FlowState) => s.phase === "waitingAnnouncement";
 
 export function step(state: FlowState, event: FlowEvent): StepResult {
-  // Nothing is watched before "start", nothing changes after the end.
-  if (state.phase === "idle") {
-    return event.type === "start" ? { state: { ...state, phase: "waitingAnnouncement" }, actions: [] } : unchanged(state);
-  }
-  if (isFinished(state)) return unchanged(state);
+  if (state.phase === "idle") return unchanged(event.type === "start" ? { ...state, phase: "waitingAnnouncement" } : state);
+  if (isFinished(state) || event.type === "start") return unchanged(state);
   switch (event.type) {
-    case "start":
-      return unchanged(state);
     case "trigger":
-      return onTrigger(state, event);
+      if (!isWaiting(state)) return unchanged(state); // the announcement came first
+      return sendStart({ ...state, times: { ...state.times, triggerAt: event.at, originAt: event.at } }, event.at);
     case "message":
       return onMessage(state, event);
     case "answer":
-      return onAnswer(state, event);
+      return onAnswer(state, event.text, event.request, event.at);
     case "timeout":
-      return onTimeout(state, event);
+      if (isWaiting(state)) return fail(state, "no announcement from the bot before the deadline");
+      // Whatever got lost, a fresh /start gets a fresh menu (and a late result is still accepted).
+      return retry(state, START, event.at, "no reply from the bot in time");
     case "error":
-      return onError(state, event);
-    case "connection":
-      return onConnection(state, event);
+      if (event.request !== undefined && event.request !== state.requests) {
+        return logged(unchanged(state), `${event.reason} (an earlier request; the flow has moved on)`);
+      }
+      if (!event.retryable) return fail(state, event.reason);
+      if (isWaiting(state)) return logged(unchanged(state), `${event.reason} (still waiting for the announcement)`);
+      return retry(state, state.lastRequest ?? START, event.at, event.reason, event.retryAfterMs);
     case "startDelivered":
       if (state.times.startSentAt === undefined || state.times.startDeliveredAt !== undefined) return unchanged(state);
-      return { state: { ...state, times: { ...state.times, startDeliveredAt: event.at } }, actions: [] };
+      return unchanged({ ...state, times: { ...state.times, startDeliveredAt: event.at } });
   }
-}
-
-const isWaiting = (s: FlowState) => s.phase === "waitingAnnouncement";
-
-function onTrigger(state: FlowState, e: EventOf<"trigger">): StepResult {
-  if (!isWaiting(state)) return unchanged(state); // the announcement came first
-  return sendStart({ ...state, times: { ...state.times, triggerAt: e.at, originAt: e.at } }, e.at);
 }
 
 function onMessage(state: FlowState, e: MessageEvent): StepResult {
@@ -282,12 +208,11 @@ function onMessage(state: FlowState, e: MessageEvent): StepResult {
   if (isMenu) menu = { messageId: e.id, buttons: e.buttons };
   else if (menu?.messageId === e.id || (e.keyboardRemoved && menu?.buttons[0]?.[0]?.reply)) menu = undefined;
   let s: FlowState = menu === state.menu && !state.echo ? state : { ...state, menu, echo: undefined };
-  if (state.echo && mentions(text, texts[state.echo])) return { state: s, actions: [] };
+  if (state.echo && mentions(text, texts[state.echo])) return unchanged(s);
 
   if (isWaiting(s)) {
     if (!isMenu && !isAnnouncement) return unchanged(state);
-    const times = { ...s.times, originAt: e.at, ...(isAnnouncement ? { announcementAt: e.at } : {}) };
-    s = { ...s, times };
+    s = { ...s, times: { ...s.times, originAt: e.at, ...(isAnnouncement ? { announcementAt: e.at } : {}) } };
     return isMenu ? pressTransport(s, e.id, e.buttons, e.at) : sendStart(s, e.at);
   }
 
@@ -304,30 +229,27 @@ function onMessage(state: FlowState, e: MessageEvent): StepResult {
   if (mentions(text, texts.booked)) return finish(s, "booked", e);
   if (mentions(text, texts.soldOut) && s.current) return onSoldOut(s, e.at);
 
-  if (s.phase === "startSent" || s.phase === "selectPressed") {
-    const confirm = findConfirmButton(e.buttons, texts.confirmButton);
-    if (confirm) {
-      const times = { ...s.times, confirmAt: e.at };
-      return request({ ...s, phase: "confirmPressed", times }, { type: "press", messageId: e.id, button: confirm });
-    }
+  const confirm = s.phase === "startSent" || s.phase === "selectPressed" ? findConfirmButton(e.buttons, texts.confirmButton) : undefined;
+  if (confirm) {
+    const times = { ...s.times, confirmAt: e.at };
+    return request({ ...s, phase: "confirmPressed", times }, { type: "press", messageId: e.id, button: confirm });
   }
   if (s.phase === "startSent" && isMenu) return pressTransport(s, e.id, e.buttons, e.at);
   if (mentions(text, texts.notOpen)) return onNotOpen(s, e.at);
-  return { state: s, actions: [] };
+  return unchanged(s);
 }
 
-/**
- * A callback answer is read like a message without buttons, if it answers the latest request.
- * When it made us act (sold out, not open), the bot's message saying the same is an echo.
- */
-function onAnswer(state: FlowState, e: EventOf<"answer">): StepResult {
-  if (e.request !== state.requests || !e.text || isWaiting(state)) return unchanged(state);
-  const r = onMessage(state, { type: "message", id: 0, text: e.text, buttons: [], at: e.at });
+/** A callback answer is read like a message without buttons if it answers the latest request. */
+function onAnswer(state: FlowState, text: string, request: number, at: number): StepResult {
+  if (request !== state.requests || !text || isWaiting(state)) return unchanged(state);
+  const r = onMessage(state, { type: "message", id: 0, text, buttons: [], at });
   if (r.state.requests === state.requests) return r;
-  const echo = mentions(e.text.toLowerCase(), state.config.texts.soldOut) ? "soldOut" : "notOpen";
+  // It made us act (sold out, not open): the bot's message saying the same is an echo.
+  const echo = mentions(text.toLowerCase(), state.config.texts.soldOut) ? "soldOut" : "notOpen";
   return { ...r, state: { ...r.state, echo } };
 }
 
+/** A trigger early by the bot's clock: /start again with a doubling backoff, within notOpenWindowMs. */
 function onNotOpen(state: FlowState, at: number): StepResult {
   const { notOpenWindowMs, retryDelayMs } = state.config;
   const first = state.firstNotOpenAt ?? at;
@@ -354,24 +276,18 @@ function pressTransport(state: FlowState, messageId: number, buttons: Button[][]
   const choice = chooseTransport(buttons, state.config.targets, state.soldOut, state.config.texts.soldOutButton);
   if (!choice) return fail(state, "every transport matching the targets is sold out");
   const times = { ...state.times, selectAt: at };
-  return request(
-    { ...state, phase: "selectPressed", times, current: choice.button, attempts: state.attempts + 1 },
-    { type: "press", messageId, button: choice.button },
-  );
+  const s: FlowState = { ...state, phase: "selectPressed", times, current: choice.button, attempts: state.attempts + 1 };
+  return request(s, { type: "press", messageId, button: choice.button });
 }
 
 function sendStart(state: FlowState, at: number, delayMs?: number): StepResult {
   const times = state.times.startSentAt === undefined ? { ...state.times, startSentAt: at } : state.times;
-  return request({ ...state, phase: "startSent", times }, withDelay(START, delayMs));
+  return request({ ...state, phase: "startSent", times }, START, delayMs);
 }
 
-function withDelay<A extends RequestAction>(action: A, delayMs: number | undefined): A {
-  const { delayMs: _old, ...rest } = action;
-  return (delayMs ? { ...rest, delayMs } : rest) as A;
-}
-
-function request(state: FlowState, action: RequestAction): StepResult {
-  return { state: { ...state, lastRequest: action, requests: state.requests + 1 }, actions: [action] };
+function request(state: FlowState, action: RequestAction, delayMs?: number): StepResult {
+  const s = { ...state, lastRequest: action, requests: state.requests + 1 };
+  return { state: s, actions: [delayMs ? { ...action, delayMs } : action] };
 }
 
 function retry(state: FlowState, action: RequestAction, at: number, why: string, delayMs?: number): StepResult {
@@ -380,27 +296,8 @@ function retry(state: FlowState, action: RequestAction, at: number, why: string,
     return fail(state, maxRetries === 0 ? `${why} (retries disabled)` : `${why}; gave up after ${maxRetries} retries`);
   }
   const s = { ...state, retries: state.retries + 1 };
-  const r = action.type === "sendText" ? sendStart(s, at, delayMs) : request(s, withDelay(action, delayMs));
+  const r = action.type === "sendText" ? sendStart(s, at, delayMs) : request(s, action, delayMs);
   return logged(r, `${why}: retry ${s.retries}/${maxRetries}`);
-}
-
-function onTimeout(state: FlowState, e: EventOf<"timeout">): StepResult {
-  if (isWaiting(state)) return fail(state, "no announcement from the bot before the deadline");
-  // Whatever got lost, a fresh /start gets a fresh menu (and a late result is still accepted).
-  return retry(state, START, e.at, "no reply from the bot in time");
-}
-
-function onConnection(state: FlowState, e: EventOf<"connection">): StepResult {
-  if (e.up === (state.offlineSince === undefined)) return unchanged(state);
-  if (e.up) return logged(unchanged({ ...state, offlineSince: undefined }), "reconnected to Telegram; checking the chat for messages missed meanwhile");
-  return logged(unchanged({ ...state, offlineSince: e.at }), "connection to Telegram lost; gramjs is reconnecting");
-}
-
-function onError(state: FlowState, e: EventOf<"error">): StepResult {
-  if (e.request !== undefined && e.request !== state.requests) return logged(unchanged(state), `${e.reason} (an earlier request; the flow has moved on)`);
-  if (!e.retryable) return fail(state, e.reason);
-  if (isWaiting(state)) return logged(unchanged(state), `${e.reason} (still waiting for the announcement)`);
-  return retry(state, state.lastRequest ?? START, e.at, e.reason, e.retryAfterMs);
 }
 
 function finish(state: FlowState, outcome: BookingResult["outcome"], e: MessageEvent): StepResult {
@@ -408,7 +305,7 @@ function finish(state: FlowState, outcome: BookingResult["outcome"], e: MessageE
   const result: BookingResult = {
     outcome,
     text: e.text,
-    ...(state.current ? { transport: state.current.text } : {}),
+    transport: state.current?.text,
     stats: stats(s),
     attempts: s.attempts,
     retries: s.retries + s.notOpen,
@@ -418,6 +315,5 @@ function finish(state: FlowState, outcome: BookingResult["outcome"], e: MessageE
 
 function fail(state: FlowState, reason: string): StepResult {
   // No result time: a failure is not a result, and no total may be computed from a timeout.
-  const s: FlowState = { ...state, phase: "failed", failedIn: state.phase, failure: reason };
-  return { state: s, actions: [{ type: "failed", reason }] };
+  return { state: { ...state, phase: "failed", failedIn: state.phase, failure: reason }, actions: [{ type: "failed", reason }] };
 }

@@ -8,15 +8,9 @@ import { watchIncomingMsgIds } from "./gramjs/sender.ts";
 import { nowMs, withTimeout } from "../timing.ts";
 
 /** server clock − local clock, from one round trip */
-export interface ClockSample {
-  offsetMs: number;
-  rttMs: number;
-}
-
+type ClockSample = { offsetMs: number; rttMs: number };
 /** The best sample (smallest round trip) and all of them. */
-export interface ClockOffset extends ClockSample {
-  samples: ClockSample[];
-}
+export type ClockOffset = ClockSample & { samples: ClockSample[] };
 
 /** The server time (epoch ms) in an MTProto message id: unixtime · 2^32, the low half a fraction. */
 export function msgIdToEpochMs(msgId: bigint): number {

@@ -1,6 +1,5 @@
-// The history fallback: what pushed updates may have missed (in the final seconds before a
-// scheduled opening, and after a reconnect), read with messages.getHistory. It remembers every
-// bot message the flow has seen, so that a check feeds only what is new or changed.
+// The history fallback (messages.getHistory) for what pushed updates may have missed: in the final
+// seconds before a scheduled opening, and after a reconnect. A check feeds only what is new or changed.
 
 import "./gramjs/prelude.ts";
 import { Api, type TelegramClient } from "telegram";
@@ -11,11 +10,7 @@ import { messageFromBot, type CallbackTokens } from "./updates.ts";
 export const historyRequest = (peer: Api.TypeInputPeer, limit: number) =>
   new Api.messages.GetHistory({ peer, offsetId: 0, offsetDate: 0, addOffset: 0, limit, maxId: 0, minId: 0, hash: returnBigInt(0) });
 
-/** Same text and same buttons: a history entry that adds nothing to what an update already told us. */
-function sameMessage(a: MessageEvent, b: MessageEvent): boolean {
-  const labels = (m: MessageEvent) => JSON.stringify(m.buttons.map((row) => row.map((x) => [x.text, x.data])));
-  return a.text === b.text && labels(a) === labels(b);
-}
+const sameMessage = (a: MessageEvent, b: MessageEvent) => JSON.stringify([a.text, a.buttons]) === JSON.stringify([b.text, b.buttons]);
 
 export class ChatHistory {
   /** message id → the version last fed to the flow */
@@ -32,16 +27,12 @@ export class ChatHistory {
     private readonly botId: string,
   ) {}
 
-  /** Reads the newest message id as the baseline; false when the history cannot be read. */
+  /** Reads the baseline; false when the history cannot be read. */
   async begin(): Promise<boolean> {
-    try {
-      const res = await this.tg.invoke(historyRequest(this.peer, 1));
-      if (!("messages" in res)) return false;
-      this.baselineId = res.messages.reduce((max, m) => Math.max(max, m.id), 0);
-      return true;
-    } catch {
-      return false;
-    }
+    const res = await this.tg.invoke(historyRequest(this.peer, 1)).catch(() => undefined);
+    if (!res || !("messages" in res)) return false;
+    this.baselineId = res.messages.reduce((max, m) => Math.max(max, m.id), 0);
+    return true;
   }
 
   remember(ev: MessageEvent): void {
@@ -61,9 +52,8 @@ export class ChatHistory {
         const ev = messageFromBot(m, this.botId, tokens, performance.now(), false);
         if (!ev) continue;
         const prev = this.seen.get(ev.id);
-        if (prev === undefined && (this.baselineId === undefined || ev.id <= this.baselineId)) continue;
-        if (prev !== undefined && sameMessage(prev, ev)) continue;
-        if (prev !== undefined) ev.edit = true;
+        if (prev ? sameMessage(prev, ev) : this.baselineId === undefined || ev.id <= this.baselineId) continue;
+        if (prev) ev.edit = true;
         this.seen.set(ev.id, ev);
         this.hits++;
         found.push(ev);

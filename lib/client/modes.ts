@@ -1,5 +1,5 @@
-// The two ways to run a booking: immediate (wait for the announcement) and scheduled (be ready
-// before the opening and fire at the instant, on the server's clock).
+// Immediate (wait for the announcement) and scheduled (ready before the opening, firing at the
+// instant on the server's clock).
 
 import "./gramjs/prelude.ts";
 import type { TelegramClient } from "telegram";
@@ -17,40 +17,33 @@ export interface RunContext {
   log: Logger;
   out: (line: string) => void;
   signal: AbortSignal;
-  /** Filled in as they come up, so that Ctrl+C can close them. */
+  /** filled in as they come up, so that Ctrl+C can close them */
   res: { tg?: TelegramClient; booker?: Booker };
 }
 
 const PREPARE_BEFORE_MS = 60_000;
 const WARM_UP_BEFORE_MS = 50_000;
 const INTENSE_BEFORE_MS = 10_000;
-/** Seconds before the opening at which scheduled mode says how long is left. */
 const FINAL_COUNTDOWN_S = [45, 30, 20, 5, 3, 2];
 
-function bookerOptions(cfg: ClientConfig, log: Logger, out: (line: string) => void): BookerOptions {
-  return {
-    botUsername: cfg.bot.username,
-    flow: {
-      targets: cfg.targets,
-      texts: cfg.texts,
-      maxRetries: cfg.performance.maxRetries,
-      retryDelayMs: cfg.performance.pollingIntervalMs,
-      notOpenWindowMs: cfg.performance.connectionTimeoutS * 1000,
-    },
-    pollingIntervalMs: cfg.performance.pollingIntervalMs,
-    stageTimeoutMs: cfg.performance.connectionTimeoutS * 1000,
-    log,
-    onNote: (n) => out(`${n.level === "info" ? "note" : n.level === "warn" ? "warning" : "error"}: ${n.message}`),
-  };
-}
-
-/** Session, connection, the bot resolved: everything up to watching; no retry waits past `deadline` (nowMs). */
+/** Everything up to watching; no retry waits past `deadline` (nowMs). */
 export async function prepare(ctx: RunContext, deadline?: number): Promise<Booker> {
   const { cfg, log, out } = ctx;
+  const { pollingIntervalMs, maxRetries, connectionTimeoutS } = cfg.performance;
   const started = performance.now();
   const s = await obtainSession(cfg);
   ctx.res.tg = await openClient(cfg, s.session);
-  const booker = await prepareBooker(ctx.res.tg, bookerOptions(cfg, log, out), { deadline, signal: ctx.signal });
+  const options: BookerOptions = {
+    botUsername: cfg.bot.username,
+    flow: { targets: cfg.targets, texts: cfg.texts, maxRetries, retryDelayMs: pollingIntervalMs, notOpenWindowMs: connectionTimeoutS * 1000 },
+    pollingIntervalMs,
+    stageTimeoutMs: connectionTimeoutS * 1000,
+    onNote: (n) => {
+      log[n.level](n.atMs === undefined ? "prepare_retry" : "booking_note", { kind: n.kind, at_ms: n.atMs }, n.message);
+      out(`${{ info: "note", warn: "warning", error: "error" }[n.level]}: ${n.message}`);
+    },
+  };
+  const booker = await prepareBooker(ctx.res.tg, options, { deadline, signal: ctx.signal });
   ctx.res.booker = booker;
   const ms = performance.now() - started;
   out(`connected to ${s.describe}; @${cfg.bot.username} resolved (id ${booker.botId}) in ${ms.toFixed(0)} ms`);
@@ -76,7 +69,7 @@ export async function runImmediate(ctx: RunContext): Promise<BookingOutcome> {
   }
 }
 
-/** Waits until `untilMs` (local epoch), showing the time left: every second on a terminal, every minute otherwise. */
+/** Shows the time left until `untilMs`: every second on a terminal, every minute otherwise. */
 async function countdown(untilMs: number, label: string, ctx: RunContext): Promise<void> {
   const tty = Boolean(process.stdout.isTTY);
   const step = tty ? 1000 : 60_000;

@@ -12,16 +12,13 @@ import type { ClientConfig } from "./config.ts";
 import { generateRandomLong } from "./gramjs/fast-longs.ts";
 
 /**
- * The seed's block: its total is the sum of the three stages (announcement/trigger → confirm
- * press), so the lines add up; only the stages that happened are shown, so a failed run shows no
- * invented numbers. Values are right-aligned to column 22, as in the seed.
+ * The seed's block: its total is the sum of the three stages, so the lines add up; only the stages
+ * that happened are shown (no invented numbers). Values are right-aligned to column 22, as in the seed.
  */
 export function statsBlock(s: FlowStats): string {
   const line = (label: string, ms: number) => label + `${Math.round(ms)}ms`.padStart(Math.max(1, 22 - label.length));
-  const lines: string[] = [];
-  if (s.smsToStart !== undefined) lines.push(line(CLIENT_TEXT.stats.smsToStart, s.smsToStart));
-  if (s.startToSelect !== undefined) lines.push(line(CLIENT_TEXT.stats.startToSelect, s.startToSelect));
-  if (s.selectToConfirm !== undefined) lines.push(line(CLIENT_TEXT.stats.selectToConfirm, s.selectToConfirm));
+  const stages = (["smsToStart", "startToSelect", "selectToConfirm"] as const).filter((k) => s[k] !== undefined);
+  const lines = stages.map((k) => line(CLIENT_TEXT.stats[k], s[k]!));
   if (s.total !== undefined) lines.push("━".repeat(20), line(CLIENT_TEXT.stats.total, s.total));
   return lines.length ? lines.join("\n") : "(no stage of the booking happened)";
 }
@@ -45,7 +42,7 @@ export function attemptReport(o: BookingOutcome): string {
   if (r) lines.push(`client reaction (update → request handed to gramjs): median ${r.p50.toFixed(3)} ms, max ${r.max.toFixed(3)} ms over ${r.count} requests`);
   if (o.origin) {
     const late = o.triggerLateMs !== undefined ? ` (trigger fired ${o.triggerLateMs.toFixed(2)} ms after its instant)` : "";
-    lines.push(`started by: ${o.origin === "trigger" ? "the scheduled trigger" : o.origin === "announcement" ? "the announcement" : "a menu"}${late}`);
+    lines.push(`started by: ${{ trigger: "the scheduled trigger", announcement: "the announcement", menu: "a menu" }[o.origin]}${late}`);
   }
   return lines.join("\n");
 }
@@ -66,9 +63,8 @@ export function attemptDetails(o: BookingOutcome, mode: string): Record<string, 
     success: o.ok,
     outcome: o.result?.outcome ?? "failed",
     transport: o.result?.transport,
-    // the seed's total: the sum of the three stages, ending at the confirm press
+    // the seed's total (ends at the confirm press); result_ms runs on to the bot's result
     total_time_ms: r2(o.stats.total),
-    // origin → the bot's result (total + confirm_to_result_ms)
     result_ms: r2(o.stats.toResult),
     sms_to_start_ms: r2(o.stats.smsToStart),
     start_to_select_ms: r2(o.stats.startToSelect),

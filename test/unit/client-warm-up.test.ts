@@ -4,7 +4,7 @@ import "../../lib/client/gramjs/prelude.ts";
 import { expect, test } from "bun:test";
 import { Api } from "telegram";
 import { returnBigInt } from "telegram/Helpers";
-import { warmUp } from "../../lib/client/warm-up.ts";
+import { warmUp } from "../../lib/client/booker.ts";
 import { DEFAULT_FLOW_CONFIG } from "../../lib/flow.ts";
 
 const peer = new Api.InputPeerUser({ userId: returnBigInt(7000000001), accessHash: returnBigInt(42) });

@@ -37,7 +37,7 @@ const TARGETS = [
 ];
 
 function buttons(rows: { text: string; data?: string }[][]): Button[][] {
-  return rows.map((r, row) => r.map((b, col) => ({ ...b, row, col })));
+  return rows.map((r) => r.map((b) => ({ ...b })));
 }
 
 function menu(id: number, at: number, transports: T[], opts: { edit?: boolean; text?: string } = {}): MessageEvent {
@@ -215,8 +215,8 @@ describe("choosing a transport", () => {
   });
 
   test("transportKey prefers the callback token over the text (seat counts change)", () => {
-    expect(transportKey({ text: "A (мест: 3)", data: "sel:9", row: 0, col: 0 })).toBe("sel:9");
-    expect(transportKey({ text: "A (мест: 3)", row: 0, col: 0 })).toBe("A (мест: 3)");
+    expect(transportKey({ text: "A (мест: 3)", data: "sel:9" })).toBe("sel:9");
+    expect(transportKey({ text: "A (мест: 3)" })).toBe("A (мест: 3)");
   });
 
   test("findConfirmButton matches by substring", () => {
@@ -525,7 +525,7 @@ describe("the bots people use (issue 8)", () => {
     id,
     at,
     text: "Выберите рейс",
-    buttons: labels.map((text, row) => [{ text, reply: true, row, col: 0 }]),
+    buttons: labels.map((text) => [{ text, reply: true }]),
   });
 
   test("a reply-keyboard menu is pressed like an inline one (the adapter sends the label)", () => {
