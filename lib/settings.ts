@@ -21,8 +21,9 @@ export class ConfigError extends Error {
 
 /** A bad value; the message says what was expected. The path inside a list or section is added on the way up. */
 export class Invalid extends Error {
-  path: (string | number)[] = [];
-  example?: string;
+  constructor(message: string, readonly path: (string | number)[] = [], public example?: string) {
+    super(message);
+  }
 }
 
 type From = "env" | "yaml";
@@ -42,9 +43,7 @@ type Options<T> = Pick<Setting<T>, "default" | "example" | "secret">;
 
 export type Schema = { [key: string]: Setting<unknown> | Schema };
 
-export type Values<S> = {
-  [K in keyof S]: S[K] extends Setting<infer T> ? T : S[K] extends Schema ? Values<S[K]> : never;
-};
+export type Values<S> = { [K in keyof S]: S[K] extends Setting<infer T> ? T : S[K] extends Schema ? Values<S[K]> : never };
 
 const isSetting = (x: unknown): x is Setting<unknown> => typeof (x as Setting<unknown>)?.read === "function";
 
@@ -69,8 +68,6 @@ function setting<T>(o: Options<T>, read: Setting<T>["read"]): Setting<T> {
     },
   };
 }
-
-// ---- kinds ----
 
 export function optional<T>(s: Setting<T>): Setting<T | undefined> {
   return { ...s, optional: true };
@@ -177,8 +174,6 @@ export function record<S extends Schema>(schema: S, o: Options<Values<S>>): Sett
   });
 }
 
-// ---- reading a schema ----
-
 /** Reads the value at `key`: a problem inside gets the key prepended to its path. */
 function at<T>(key: string | number, read: () => T, example?: string): T {
   try {
@@ -190,13 +185,6 @@ function at<T>(key: string | number, read: () => T, example?: string): T {
     }
     throw e;
   }
-}
-
-function invalidAt(key: string, message: string, example: string): Invalid {
-  const e = new Invalid(message);
-  e.path = [key];
-  e.example = example;
-  return e;
 }
 
 /** Absent: the default (or undefined, or "required"); present but empty (YAML `key:`): a mistake. */
@@ -216,7 +204,7 @@ function readSection<S extends Schema>(schema: S, raw: Record<string, unknown>, 
     if (key in schema) continue;
     const hint = suggest(key, allowed);
     const example = hint ? exampleOf(schema[hint]!, hint) : sectionExample(schema, name);
-    throw invalidAt(key, `unknown key${hint ? ` (did you mean "${hint}"?)` : ""}; allowed here: ${allowed.join(", ")}`, example);
+    throw new Invalid(`unknown key${hint ? ` (did you mean "${hint}"?)` : ""}; allowed here: ${allowed.join(", ")}`, [key], example);
   }
   const out: Record<string, unknown> = {};
   for (const [key, s] of Object.entries(schema)) {
@@ -224,7 +212,7 @@ function readSection<S extends Schema>(schema: S, raw: Record<string, unknown>, 
     if (isSetting(s)) {
       out[key] = at(key, () => readValue(s, v, "yaml"), exampleOf(s, key));
     } else if (v !== undefined && v !== null && (typeof v !== "object" || Array.isArray(v))) {
-      throw invalidAt(key, `expected a mapping of keys, got ${describe(v)}`, sectionExample(s, key));
+      throw new Invalid(`expected a mapping of keys, got ${describe(v)}`, [key], sectionExample(s, key));
     } else {
       out[key] = at(key, () => readSection(s, (v ?? {}) as Record<string, unknown>, key));
     }
