@@ -1,46 +1,18 @@
-// The bot's SQLite database. It is the referee: a booking is one transaction that succeeds only
-// while seats remain, and a user books a transport at most once. Times are epoch ms.
+// The bot's SQLite database, the referee: a booking is one transaction that succeeds only while
+// seats remain, and a user books a transport at most once. Times are epoch ms.
 
 import { Database } from "bun:sqlite";
 
-export interface TransportSeed {
-  from_city: string;
-  to_city: string;
-  departure: string; // "HH:MM"
-  seats: number;
-}
-
-export interface TransportRow extends TransportSeed {
-  id: number;
-  /** null for test transports */
-  day: string | null;
-  test_run_id: number | null;
-  owner_id: number | null;
-  booked: number;
-}
-
-export interface TestRunRow {
-  id: number;
-  user_id: number;
-  created_at: number;
-  sms_at: number | null;
-  start_at: number | null;
-  select_at: number | null;
-  confirm_at: number | null;
-  status: "waiting" | "open" | "done" | "abandoned";
-  sms_to_start_ms: number | null;
-  start_to_select_ms: number | null;
-  select_to_confirm_ms: number | null;
-  total_ms: number | null;
-}
-
+export type TransportSeed = { from_city: string; to_city: string; departure: string; seats: number };
+/** A test run's transports have a test_run_id and no day. */
+export type TransportRow = TransportSeed & { id: number; day: string | null; test_run_id: number | null; owner_id: number | null; booked: number };
+type Stamps = Record<"sms_at" | "start_at" | "select_at" | "confirm_at", number | null>;
+type Stages = Record<"sms_to_start_ms" | "start_to_select_ms" | "select_to_confirm_ms" | "total_ms", number | null>;
+export type TestRunRow = Stamps & Stages & { id: number; user_id: number; created_at: number; status: "waiting" | "open" | "done" | "abandoned" };
 export type NamedRun = TestRunRow & { first_name: string | null; username: string | null };
-export type MyBooking = Pick<TransportRow, "from_city" | "to_city" | "departure" | "day" | "test_run_id"> & { transport_id: number; created_at: number };
-export type AnnouncementStatus = "pending" | "sent" | "blocked" | "failed";
-export type BookResult = "booked" | "soldOut" | "already";
+type AnnouncementStatus = "pending" | "sent" | "blocked" | "failed";
 
 const MIGRATIONS: string[] = [
-  // 1: initial schema
   `
   CREATE TABLE users (id INTEGER PRIMARY KEY, first_name TEXT NOT NULL, username TEXT,
     active INTEGER NOT NULL DEFAULT 1, first_seen REAL NOT NULL, last_seen REAL NOT NULL);
@@ -126,8 +98,8 @@ export class BotDb {
   }
 
   /** Takes a seat for the user, atomically: exactly `seats` bookings ever succeed per transport. */
-  book(userId: number, transportId: number, at: number): BookResult {
-    return this.db.transaction((): BookResult => {
+  book(userId: number, transportId: number, at: number): "booked" | "soldOut" | "already" {
+    return this.db.transaction(() => {
       if (this.hasBooking(userId, transportId)) return "already";
       if (!this.write(`UPDATE transports SET booked = booked + 1 WHERE id = ? AND booked < seats`, transportId)) return "soldOut";
       this.write(`INSERT INTO bookings (user_id, transport_id, created_at) VALUES (?, ?, ?)`, userId, transportId, at);
@@ -139,15 +111,9 @@ export class BotDb {
     return this.one(`SELECT 1 FROM bookings WHERE user_id = ? AND transport_id = ?`, userId, transportId) !== null;
   }
 
-  bookingsOf(userId: number, sinceMs: number): MyBooking[] {
-    return this.all(`SELECT b.transport_id, t.from_city, t.to_city, t.departure, t.day, t.test_run_id, b.created_at
-      FROM bookings b JOIN transports t ON t.id = b.transport_id WHERE b.user_id = ? AND b.created_at >= ? ORDER BY b.created_at`, userId, sinceMs);
-  }
-
-  /** Every booking of the day's transports, in the order the seats were taken. */
-  dayBookings(day: string): { user_id: number; transport_id: number; created_at: number }[] {
-    return this.all(`SELECT b.user_id, b.transport_id, b.created_at FROM bookings b JOIN transports t ON t.id = b.transport_id
-      WHERE t.day = ? ORDER BY b.id`, day);
+  bookedTransports(userId: number, sinceMs: number): TransportRow[] {
+    return this.all(`SELECT t.* FROM bookings b JOIN transports t ON t.id = b.transport_id
+      WHERE b.user_id = ? AND b.created_at >= ? ORDER BY b.created_at`, userId, sinceMs);
   }
 
   markTold(userId: number, transportId: number, at: number): void {
@@ -176,7 +142,7 @@ export class BotDb {
   createTestRun(userId: number, at: number, seed: readonly TransportSeed[]): number {
     return this.db.transaction(() => {
       this.write(`UPDATE test_runs SET status = 'abandoned' WHERE user_id = ? AND status IN ('waiting', 'open')`, userId);
-      const runId = Number(this.db.query<null, Param[]>(`INSERT INTO test_runs (user_id, created_at) VALUES (?, ?)`).run(userId, at).lastInsertRowid);
+      const runId = this.one<{ id: number }>(`INSERT INTO test_runs (user_id, created_at) VALUES (?, ?) RETURNING id`, userId, at)!.id;
       for (const t of seed) {
         this.write(`INSERT INTO transports (test_run_id, owner_id, from_city, to_city, departure, seats) VALUES (?, ?, ?, ?, ?, ?)`,
           runId, userId, t.from_city, t.to_city, t.departure, t.seats);
@@ -222,10 +188,6 @@ export class BotDb {
       WHERE r.status = 'done' ORDER BY r.total_ms`);
   }
 
-  openedAt(day: string): number | undefined {
-    return this.one<{ opened_at: number }>(`SELECT opened_at FROM openings WHERE day = ?`, day)?.opened_at;
-  }
-
   /** The opening, the day's transports and one pending announcement per active user; false if the day was open already. */
   openDay(day: string, scheduledAt: number, openedAt: number, seed: readonly TransportSeed[]): boolean {
     return this.db.transaction(() => {
@@ -253,12 +215,13 @@ export class BotDb {
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   }
 
-  dayStats(day: string): { usersTotal: number; usersActive: number; transports: number; seats: number; sold: number; bookings: number; first: number | null; last: number | null } {
-    return this.one(`SELECT
+  dayStats(day: string) {
+    type Counts = Record<"usersTotal" | "usersActive" | "transports" | "seats" | "sold" | "bookingsToday", number>;
+    return this.one<Counts & Record<"openedAt" | "first" | "last", number | null>>(`SELECT (SELECT opened_at FROM openings WHERE day = ?1) AS openedAt,
       (SELECT COUNT(*) FROM users) AS usersTotal, (SELECT COALESCE(SUM(active), 0) FROM users) AS usersActive,
       (SELECT COUNT(*) FROM transports WHERE day = ?1) AS transports, (SELECT COALESCE(SUM(seats), 0) FROM transports WHERE day = ?1) AS seats,
       (SELECT COALESCE(SUM(booked), 0) FROM transports WHERE day = ?1) AS sold,
-      COUNT(*) AS bookings, MIN(b.created_at) AS first, MAX(b.created_at) AS last
+      COUNT(*) AS bookingsToday, MIN(b.created_at) AS first, MAX(b.created_at) AS last
       FROM bookings b JOIN transports t ON t.id = b.transport_id WHERE t.day = ?1`, day)!;
   }
 }

@@ -1,49 +1,41 @@
-// What the bot does with each update. Everything up to the reply is synchronous (SQLite is
-// in-process), so an update costs well under a millisecond before its reply is queued; gramio
-// runs updates concurrently, so a slow send never holds up anyone else.
+// What the bot does with each update, and 🧪 test mode: a private rehearsal of the opening (the
+// user's own transports, the announcement after TEST_SMS_DELAY_MS, each stage timed on the bot's
+// clock and stored). Everything up to the reply is synchronous (SQLite is in-process), so an
+// update costs well under a millisecond before its reply is queued.
 
-import type { BotDb, TestRunRow, TransportRow } from "../db.ts";
+import type { BotDb, TestRunRow, TransportRow, TransportSeed } from "../db.ts";
 import type { Logger } from "../log.ts";
 import { BOT_TEXT, TEXT, hhmm, routeText } from "../ui.ts";
 import type { BotConfig } from "./config.ts";
-import { adminStatsText, testStatsText } from "./stats.ts";
 import { actionOfLabel, backButtons, confirmButtons, mainMenu, markup, type Action, type Buttons, type MenuState } from "./keyboards.ts";
-import type { Calendar, DailyOpening } from "./opening.ts";
+import type { DailyOpening } from "./opening.ts";
 import type { Priority, Sender } from "./sender.ts";
-import { runIsOpen, type TestMode } from "./test-mode.ts";
+import { adminStatsText, testStatsText } from "./stats.ts";
 
-export interface From {
-  userId: number;
-  chatId: number;
-  firstName: string;
-  username?: string;
-  /** When the update reached the bot: the server-side clock of test runs. */
-  at: number;
-  /** The bot's message whose button was pressed (the `edit` UI edits it). */
-  messageId?: number;
-}
+/** An announced test run nobody finished is over after this long. */
+export const TEST_RUN_TTL_MS = 10 * 60_000;
 
-export type Toast = { text: string; alert?: boolean };
+const runIsOpen = (run: TestRunRow, at: number) => run.status === "open" && run.sms_at !== null && at - run.sms_at < TEST_RUN_TTL_MS;
 
+/** `at`: when the update reached the bot (test runs' clock); `messageId`: the pressed message (the `edit` UI edits it). */
+export type From = { userId: number; chatId: number; firstName: string; username?: string; at: number; messageId?: number };
+type Toast = { text: string; alert?: boolean };
 type Bookable = { ok: true; run?: TestRunRow } | { ok: false; text: string; reason: string };
 
 export class Handlers {
   /** Users whose row is up to date, by id → "name\0username", to skip a write per update. */
   private readonly known = new Map<number, string>();
-  /** BOOKING_TIME as users read it, e.g. "11:30". */
-  private readonly opensAt: string;
+  private readonly testTimers = new Set<ReturnType<typeof setTimeout>>();
 
   constructor(
     private readonly db: BotDb,
     private readonly sender: Sender,
     private readonly log: Logger,
-    private readonly calendar: Calendar,
     private readonly opening: DailyOpening,
-    private readonly tests: TestMode,
-    private readonly config: Pick<BotConfig, "adminIds" | "testModeEnabled" | "ui" | "bookingTime">,
-  ) {
-    this.opensAt = hhmm(config.bookingTime);
-  }
+    private readonly seed: readonly TransportSeed[],
+    private readonly now: () => number,
+    private readonly config: Pick<BotConfig, "adminIds" | "testModeEnabled" | "testSmsDelayMs" | "ui" | "bookingTime">,
+  ) {}
 
   forgetUser(userId: number): void {
     this.known.delete(userId);
@@ -82,8 +74,7 @@ export class Handlers {
       case "myBookings":
         return this.myBookings(q);
       case "test":
-        if (!this.config.testModeEnabled) return this.reply(q, TEXT.testDisabled);
-        return this.tests.begin(q.userId, q.chatId, q.at);
+        return this.beginTest(q);
       case "menu":
         return this.showMenu(q);
     }
@@ -93,8 +84,8 @@ export class Handlers {
   private menuState(u: From): MenuState & { transports?: TransportRow[]; run?: TestRunRow } {
     const run = this.db.activeRun(u.userId);
     if (run && runIsOpen(run, u.at)) return { kind: "open", transports: this.db.runTransports(run.id), run };
-    if (this.opening.isOpen(u.at)) return { kind: "open", transports: this.db.dayTransports(this.calendar.at(u.at).day) };
-    return { kind: "closed", opensAt: this.opensAt };
+    if (this.opening.isOpen(u.at)) return { kind: "open", transports: this.db.dayTransports(this.opening.calendar.at(u.at).day) };
+    return { kind: "closed", opensAt: hhmm(this.config.bookingTime) };
   }
 
   showMenu(u: From): void {
@@ -115,8 +106,8 @@ export class Handlers {
       if (run?.status === "waiting") return { ok: false, text: TEXT.testRunning, reason: "test_not_announced" };
       return { ok: false, text: TEXT.staleButton, reason: "test_run_over" };
     }
-    if (t.day !== this.calendar.at(at).day) return { ok: false, text: TEXT.staleButton, reason: "other_day" };
-    if (!this.opening.isOpen(at)) return { ok: false, text: TEXT.notOpen(this.opensAt), reason: "not_open" };
+    if (t.day !== this.opening.calendar.at(at).day) return { ok: false, text: TEXT.staleButton, reason: "other_day" };
+    if (!this.opening.isOpen(at)) return { ok: false, text: TEXT.notOpen(hhmm(this.config.bookingTime)), reason: "not_open" };
     return { ok: true };
   }
 
@@ -199,10 +190,40 @@ export class Handlers {
   }
 
   private myBookings(q: From): void {
-    const rows = this.db.bookingsOf(q.userId, this.calendar.at(q.at).dayStart);
+    const rows = this.db.bookedTransports(q.userId, this.opening.calendar.at(q.at).dayStart);
     if (!rows.length) return this.reply(q, TEXT.noBookings, backButtons());
     const lines = rows.map((r) => (r.test_run_id !== null ? BOT_TEXT.testLabel(routeText(r)) : routeText(r)));
     this.reply(q, TEXT.myBookings(lines), backButtons());
+  }
+
+  /** The user pressed 🧪 Тест. */
+  private beginTest(u: From): void {
+    const { userId, chatId } = u;
+    if (!this.config.testModeEnabled) return this.reply(u, TEXT.testDisabled);
+    if (this.db.activeRun(userId)?.status === "waiting") return void this.sender.send(chatId, TEXT.testRunning, { userId });
+    const delayMs = this.config.testSmsDelayMs;
+    const runId = this.db.createTestRun(userId, u.at, this.seed.slice(0, 3));
+    this.log.info("test_run_created", { run_id: runId, user_id: userId, sms_in_ms: delayMs });
+    const timer = setTimeout(() => {
+      this.testTimers.delete(timer);
+      void this.sendTestSms(runId, userId, chatId);
+    }, delayMs);
+    this.testTimers.add(timer);
+    void this.sender.send(chatId, TEXT.testStarting(delayMs), { userId });
+  }
+
+  private async sendTestSms(runId: number, userId: number, chatId: number): Promise<void> {
+    // The clock starts when the announcement is issued, and the run opens first, so even a /start
+    // that beats the send's response is counted.
+    const at = this.now();
+    if (!this.db.runSmsSent(runId, at)) return; // replaced by a newer run meanwhile
+    const outcome = await this.sender.send(chatId, TEXT.testAnnouncement, { userId, priority: "result" });
+    const sendMs = Number((this.now() - at).toFixed(2));
+    this.log.info(outcome === "sent" ? "test_sms_sent" : "test_sms_failed", { run_id: runId, user_id: userId, outcome, send_ms: sendMs });
+  }
+
+  stopTests(): void {
+    for (const t of this.testTimers) clearTimeout(t);
   }
 
   admin(m: From, cmd: "admin" | "admin_stats" | "admin_test_stats"): void {
@@ -210,7 +231,7 @@ export class Handlers {
     this.log.info("admin_command", { user_id: m.userId, command: cmd, allowed: isAdmin });
     if (!isAdmin) return this.reply(m, TEXT.adminOnly);
     if (cmd === "admin") return this.reply(m, TEXT.adminMenu);
-    if (cmd === "admin_stats") return this.reply(m, adminStatsText(this.db, this.calendar.at(m.at).day));
+    if (cmd === "admin_stats") return this.reply(m, adminStatsText(this.db, this.opening.calendar.at(m.at).day));
     this.reply(m, testStatsText(this.db));
   }
 
