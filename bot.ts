@@ -5,7 +5,7 @@
 import { accessSync, constants } from "node:fs";
 import { resolve } from "node:path";
 import { startBot } from "./lib/bot/app.ts";
-import { parseConfig, REAL_DB_PATH, usage, type BotConfig } from "./lib/bot/config.ts";
+import { configProblem, parseConfig, REAL_DB_PATH, usage, type BotConfig } from "./lib/bot/config.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
 import { ConfigError } from "./lib/settings.ts";
 import { BUTTON } from "./lib/ui.ts";
@@ -26,15 +26,15 @@ let config: BotConfig;
 let log: Logger;
 try {
   config = parseConfig(process.env);
-  try {
-    log = createLogger({ dir: config.logDir, name: "bot", console: true, minLevel: config.logLevel });
-    accessSync(config.logDir, constants.W_OK);
-  } catch (e) {
-    throw new ConfigError([{ path: "LOG_DIR", text: `LOG_DIR=${JSON.stringify(config.logDir)}: cannot create or write the log directory (${(e as Error).message}), e.g. LOG_DIR=logs` }]);
-  }
 } catch (e) {
   if (!(e instanceof ConfigError)) throw e;
   refuse(e);
+}
+try {
+  log = createLogger({ dir: config.logDir, name: "bot", console: true, minLevel: config.logLevel });
+  accessSync(config.logDir, constants.W_OK);
+} catch (e) {
+  refuse(configProblem("LOG_DIR", config.logDir, `cannot create or write the log directory (${(e as Error).message}), e.g. LOG_DIR=logs`));
 }
 
 let sandbox: { stop(): Promise<void> } | undefined;

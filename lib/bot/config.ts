@@ -1,5 +1,5 @@
-// The bot's configuration: one declaration per environment variable (Bun loads .env by itself),
-// and the transports file. A bad value throws ConfigError naming the variable.
+// The bot's configuration: one declaration per environment variable (Bun loads .env by itself), and
+// the transports file. A bad value throws ConfigError naming the variable.
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -39,17 +39,12 @@ export const ENV = {
 };
 
 /** `bun bot.ts --help`: the variables as .env.example describes them (one place for their meaning). */
-export function usage(): string {
-  const example = readFileSync(join(import.meta.dir, "..", "..", ".env.example"), "utf8");
-  return [
-    "Usage: bun bot.ts          the booking simulator bot (SIGINT/SIGTERM: stop, exit 0)",
-    "       bun bot.ts --help   this text",
-    "Exit codes: 0 stopped by a signal; 1 cannot start (Bot API unreachable, token rejected); 2 invalid configuration.",
-    "Configuration comes from the environment; Bun loads .env from the working directory. The variables (.env.example):",
-    "",
-    example.trim(),
-  ].join("\n");
-}
+export const usage = () => `Usage: bun bot.ts          the booking simulator bot (SIGINT/SIGTERM: stop, exit 0)
+       bun bot.ts --help   this text
+Exit codes: 0 stopped by a signal; 1 cannot start (Bot API unreachable, token rejected); 2 invalid configuration.
+Configuration comes from the environment; Bun loads .env from the working directory. The variables (.env.example):
+
+${readFileSync(join(import.meta.dir, "..", "..", ".env.example"), "utf8").trim()}`;
 
 export type BotConfig = ReturnType<typeof parseConfig>;
 
@@ -96,15 +91,10 @@ export function parseTransports(json: unknown, source: string): TransportSeed[] 
 }
 
 export function loadTransports(path: string): TransportSeed[] {
-  let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    return parseTransports(JSON.parse(readFileSync(path, "utf8")), path);
   } catch (e) {
-    throw configProblem("TRANSPORTS_FILE", path, `cannot read the transports file (${(e as Error).message}); expected a JSON file like data/transports.json`);
-  }
-  try {
-    return parseTransports(JSON.parse(text), path);
-  } catch (e) {
-    throw configProblem("TRANSPORTS_FILE", path, (e as Error).message);
+    const { code, message } = e as NodeJS.ErrnoException; // only a file that cannot be read has a code
+    throw configProblem("TRANSPORTS_FILE", path, code ? `cannot read the transports file (${message}); expected a JSON file like data/transports.json` : message);
   }
 }
