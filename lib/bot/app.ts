@@ -12,10 +12,8 @@ import { Calendar, DailyOpening, WallAnchoredClock } from "./opening.ts";
 import { Sender, TELEGRAM_LIMITS, type SendLimits } from "./sender.ts";
 import { telegramBot } from "./telegram.ts";
 
-/**
- * `transports`: instead of TRANSPORTS_FILE; `limits`: per-chat pacing and bursts (the config sets the
- * rest); `pollTimeoutS` (25 s) and `pollMarginMs` (5 s): the long poll's timeout, and how much longer it may take.
- */
+// `transports` replace TRANSPORTS_FILE; `limits` sets per-chat pacing and bursts (the config, the rest); the long
+// poll times out after `pollTimeoutS` (25) and counts as hung `pollMarginMs` (5,000) later.
 export type StartDeps = { log: Logger; transports?: TransportSeed[]; limits?: Partial<SendLimits>; pollTimeoutS?: number; pollMarginMs?: number };
 export type RunningBot = Awaited<ReturnType<typeof startBot>>;
 
@@ -71,8 +69,8 @@ export async function startBot(config: BotConfig, deps: StartDeps) {
   });
   bot.onError(({ error, kind }) => log.error("update_error", { kind, error: error as Error }));
 
-  // The spec's start order: database and transports, the daily scheduler, then the long poll. getMe
-  // (bot.init) comes first so that a rejected token stops start-up before anything opens or is announced.
+  // The spec's start order: database and transports, the scheduler, then the long poll. getMe (bot.init)
+  // comes first so that a rejected token stops start-up before anything opens or is announced.
   try {
     await bot.init();
   } catch (e) {

@@ -1,7 +1,6 @@
-// What the bot does with each update, and 🧪 test mode: a private rehearsal of the opening (the
-// user's own transports, the announcement after TEST_SMS_DELAY_MS, each stage timed on the bot's
-// clock and stored). Everything up to the reply is synchronous (SQLite is in-process), so an
-// update costs well under a millisecond before its reply is queued.
+// What the bot does with each update, and 🧪 test mode: a private rehearsal of the opening, timed
+// on the bot's clock. Everything up to the reply is synchronous (SQLite is in-process): an update
+// costs well under a millisecond before its reply is queued.
 
 import type { BotDb, TestRunRow, TransportRow, TransportSeed } from "../db.ts";
 import type { Logger } from "../log.ts";
@@ -63,21 +62,13 @@ export class Handlers {
 
   /** Handles a press; what the callback answer should say (a booking's result), if anything. */
   onAction(q: From, a: Action): Toast | void {
-    switch (a.kind) {
-      case "select":
-        return this.select(q, a.transportId);
-      case "confirm":
-        return this.confirm(q, a.transportId);
-      case "cancel":
-        this.db.clearSelection(q.userId);
-        return this.reply(q, TEXT.cancelled, backButtons());
-      case "myBookings":
-        return this.myBookings(q);
-      case "test":
-        return this.beginTest(q);
-      case "menu":
-        return this.showMenu(q);
-    }
+    if (a.kind === "select") return this.select(q, a.transportId);
+    if (a.kind === "confirm") return this.confirm(q, a.transportId);
+    if (a.kind === "myBookings") return this.myBookings(q);
+    if (a.kind === "test") return this.beginTest(q);
+    if (a.kind === "menu") return this.showMenu(q);
+    this.db.clearSelection(q.userId);
+    this.reply(q, TEXT.cancelled, backButtons());
   }
 
   /** What the user may book now: their open test run's transports, or today's once open. */
@@ -154,10 +145,8 @@ export class Handlers {
     return this.tellBooked(q, t!);
   }
 
-  /**
-   * A booking's result: persisted (bookings.told_at stays null until it is delivered), sent ahead
-   * of everything else, and carried by the callback answer at once (in the `alert` UI, only there).
-   */
+  // A booking's result: owed until delivered (bookings.told_at), sent ahead of everything else, and
+  // carried by the callback answer at once (in the `alert` UI, only there).
   private tellBooked(u: From, t: TransportRow): Toast {
     const run = t.test_run_id !== null ? this.db.getRun(t.test_run_id) : null;
     let text = TEXT.booked(t);
@@ -196,7 +185,6 @@ export class Handlers {
     this.reply(q, TEXT.myBookings(lines), backButtons());
   }
 
-  /** The user pressed 🧪 Тест. */
   private beginTest(u: From): void {
     const { userId, chatId } = u;
     if (!this.config.testModeEnabled) return this.reply(u, TEXT.testDisabled);
@@ -213,8 +201,7 @@ export class Handlers {
   }
 
   private async sendTestSms(runId: number, userId: number, chatId: number): Promise<void> {
-    // The clock starts when the announcement is issued, and the run opens first, so even a /start
-    // that beats the send's response is counted.
+    // The clock starts when the announcement is issued and the run opens first: a /start that beats the send's response counts.
     const at = this.now();
     if (!this.db.runSmsSent(runId, at)) return; // replaced by a newer run meanwhile
     const outcome = await this.sender.send(chatId, TEXT.testAnnouncement, { userId, priority: "result" });

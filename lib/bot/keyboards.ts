@@ -1,6 +1,5 @@
-// The bot's buttons: typed callback data (gramio's CallbackData packs and unpacks it), the rows of
-// each message's buttons, and how BOT_UI shows them: inline buttons, or a reply keyboard whose
-// labels come back as text messages.
+// The bot's buttons: typed callback data (gramio's CallbackData), each message's rows of buttons,
+// and how BOT_UI shows them: inline, or a reply keyboard whose labels come back as text messages.
 
 import { CallbackData, InlineKeyboard, Keyboard } from "gramio";
 import type { TransportRow } from "../db.ts";
@@ -53,17 +52,10 @@ export const confirmButtons = (transportId: number): Buttons => [
 
 export const backButtons = (): Buttons => [[{ text: BUTTON.back, data: ACTION.menu.pack() }]];
 
-function inlineKeyboard(rows: Buttons): InlineKeyboard {
-  const k = new InlineKeyboard();
-  for (const row of rows) k.add(...row.map((b) => InlineKeyboard.text(b.text, b.data))).row();
-  return k;
-}
-
 /** Buttons as BOT_UI shows them: a reply keyboard (labels come back as text) in the `reply` UI, inline otherwise. */
 export function markup(rows: Buttons, ui: BotUi): InlineKeyboard | Keyboard {
-  if (ui !== "reply") return inlineKeyboard(rows);
-  const k = new Keyboard();
-  for (const row of rows) k.add(...row.map((b) => Keyboard.text(b.text))).row();
+  const k = ui === "reply" ? new Keyboard() : new InlineKeyboard();
+  for (const row of rows) k.add(...row.map((b) => (ui === "reply" ? Keyboard.text(b.text) : InlineKeyboard.text(b.text, b.data)))).row();
   return k;
 }
 
