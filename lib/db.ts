@@ -4,7 +4,6 @@
 import { Database } from "bun:sqlite";
 
 export type TransportSeed = { from_city: string; to_city: string; departure: string; seats: number };
-/** A test run's transports have a test_run_id and no day. */
 export type TransportRow = TransportSeed & { id: number; day: string | null; test_run_id: number | null; owner_id: number | null; booked: number };
 type Stamps = Record<"sms_at" | "start_at" | "select_at" | "confirm_at", number | null>;
 type Stages = Record<"sms_to_start_ms" | "start_to_select_ms" | "select_to_confirm_ms" | "total_ms", number | null>;
@@ -98,7 +97,7 @@ export class BotDb {
       WHERE b.user_id = ? AND b.created_at >= ? ORDER BY b.created_at`, userId, sinceMs);
   readonly markTold = (userId: number, transportId: number, at: number) =>
     this.write(`UPDATE bookings SET told_at = ? WHERE user_id = ? AND transport_id = ?`, at, userId, transportId);
-  /** Bookings since `sinceMs` whose result message was never delivered (a crash or a stop in between). */
+  /** Bookings whose result message was never delivered (a crash or a stop in between). */
   readonly untoldBookings = (sinceMs: number) =>
     this.all<{ user_id: number; transport_id: number }>(`SELECT user_id, transport_id FROM bookings
       WHERE told_at IS NULL AND created_at >= ? ORDER BY id`, sinceMs);

@@ -92,8 +92,7 @@ export async function startBot(config: BotConfig, deps: StartDeps) {
     db,
     config,
     sender,
-    broadcastIdle: () => opening.idle(),
-    /** Stops polling at once, gives sends in flight a bounded time, keeps what was not sent, closes the DB. */
+    broadcastIdle: () => opening.broadcasts,
     stop(): Promise<void> {
       stopped ??= (async () => {
         const t0 = Date.now();
@@ -103,7 +102,7 @@ export async function startBot(config: BotConfig, deps: StartDeps) {
         h.stopTests();
         await sender.stop(3_000);
         tg.abortSends();
-        await opening.idle();
+        await opening.broadcasts;
         db.close();
         log.info("bot_stopped", { ms: Date.now() - t0, ...sender.counts });
         await log.flush();

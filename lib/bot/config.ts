@@ -10,7 +10,6 @@ import { bool, ConfigError, dailyTime, httpUrl, int, list, num, oneOf, optional,
 /** Without a token the sandbox's users never land in a real bot's database. */
 const SANDBOX_DB_PATH = "bot-sandbox.db";
 export const REAL_DB_PATH = "bot.db";
-/** The repo's own, wherever the bot is started from. */
 export const DEFAULT_TRANSPORTS = join(import.meta.dir, "..", "..", "data", "transports.json");
 
 const BOT_UIS = ["classic", "edit", "reply", "alert"] as const;
@@ -73,11 +72,9 @@ export function parseConfig(env: Record<string, string | undefined>) {
   };
 }
 
-/** A problem that only using the value shows (a file that cannot be read ...). */
 export const configProblem = (name: string, value: string, problem: string) =>
   new ConfigError([{ path: name, text: `${name}=${JSON.stringify(value)}: ${problem}` }]);
 
-/** The transports file, checked once at start-up so that a typo stops the bot with a clear message. */
 export function parseTransports(json: unknown, source: string): TransportSeed[] {
   if (!Array.isArray(json) || json.length === 0) throw new Error(`${source}: expected a non-empty JSON array of transports`);
   return json.map((t, i) => {

@@ -11,7 +11,6 @@ import type { DailyOpening } from "./opening.ts";
 import type { Priority, Sender } from "./sender.ts";
 import { adminStatsText, testStatsText } from "./stats.ts";
 
-/** An announced test run nobody finished is over after this long. */
 export const TEST_RUN_TTL_MS = 10 * 60_000;
 
 const runIsOpen = (run: TestRunRow, at: number) => run.status === "open" && run.sms_at !== null && at - run.sms_at < TEST_RUN_TTL_MS;
@@ -24,7 +23,7 @@ type Bookable = { ok: true; run?: TestRunRow } | { ok: false; text: string; reas
 export class Handlers {
   /** Users whose row is up to date, by id → "name\0username", to skip a write per update. */
   private readonly known = new Map<number, string>();
-  private readonly testTimers = new Set<ReturnType<typeof setTimeout>>();
+  private testsStopped = false;
 
   constructor(
     private readonly db: BotDb,
@@ -86,7 +85,6 @@ export class Handlers {
     this.reply(u, menu.text, menu.buttons);
   }
 
-  /** Whether this user may book this transport now; the reason to show when not. */
   private bookable(userId: number, t: TransportRow | null, at: number): Bookable {
     if (!t) return { ok: false, text: TEXT.unknownTransport, reason: "no_such_transport" };
     if (t.test_run_id !== null) {
@@ -161,7 +159,6 @@ export class Handlers {
     return { text: TEXT.booked(t) };
   }
 
-  /** At start-up: results owed from before the last stop or crash. */
   resendUntold(sinceMs: number, at: number): number {
     const owed = this.db.untoldBookings(sinceMs);
     for (const b of owed) {
@@ -192,11 +189,9 @@ export class Handlers {
     const delayMs = this.config.testSmsDelayMs;
     const runId = this.db.createTestRun(userId, u.at, this.seed.slice(0, 3));
     this.log.info("test_run_created", { run_id: runId, user_id: userId, sms_in_ms: delayMs });
-    const timer = setTimeout(() => {
-      this.testTimers.delete(timer);
-      void this.sendTestSms(runId, userId, chatId);
+    setTimeout(() => {
+      if (!this.testsStopped) void this.sendTestSms(runId, userId, chatId);
     }, delayMs);
-    this.testTimers.add(timer);
     void this.sender.send(chatId, TEXT.testStarting(delayMs), { userId });
   }
 
@@ -210,7 +205,7 @@ export class Handlers {
   }
 
   stopTests(): void {
-    for (const t of this.testTimers) clearTimeout(t);
+    this.testsStopped = true;
   }
 
   admin(m: From, cmd: "admin" | "admin_stats" | "admin_test_stats"): void {

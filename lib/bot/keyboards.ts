@@ -36,7 +36,6 @@ export function parseAction(data: string | undefined): Action | null {
 
 export type MenuState = { kind: "open"; transports: TransportRow[] } | { kind: "closed"; opensAt: string };
 
-/** The /start menu: one button per transport with free seats while open, then the fixed buttons. */
 export function mainMenu(state: MenuState, testModeEnabled: boolean): { text: string; buttons: Buttons } {
   const free = state.kind === "open" ? state.transports.filter((t) => t.booked < t.seats) : [];
   const buttons: Buttons = free.map((t) => [{ text: TEXT.transportButton(t), data: ACTION.select.pack({ id: t.id }) }]);
@@ -52,7 +51,6 @@ export const confirmButtons = (transportId: number): Buttons => [
 
 export const backButtons = (): Buttons => [[{ text: BUTTON.back, data: ACTION.menu.pack() }]];
 
-/** Buttons as BOT_UI shows them: a reply keyboard (labels come back as text) in the `reply` UI, inline otherwise. */
 export function markup(rows: Buttons, ui: BotUi): InlineKeyboard | Keyboard {
   const k = ui === "reply" ? new Keyboard() : new InlineKeyboard();
   for (const row of rows) k.add(...row.map((b) => (ui === "reply" ? Keyboard.text(b.text) : InlineKeyboard.text(b.text, b.data)))).row();

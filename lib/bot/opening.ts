@@ -7,7 +7,6 @@ import { TEXT } from "../ui.ts";
 import { nextDailyInstant, nowMs, preciseAt, wallTimeIn, zonedInstant, type Cancellable, type DailyTime } from "../timing.ts";
 import type { Sender } from "./sender.ts";
 
-const p2 = (n: number) => String(n).padStart(2, "0");
 const MIDNIGHT: DailyTime = { hour: 0, minute: 0, second: 0 };
 
 type DayInfo = { day: string; dayStart: number; dayEnd: number; openAt: number };
@@ -16,19 +15,15 @@ type DayInfo = { day: string; dayStart: number; dayEnd: number; openAt: number }
 export class Calendar {
   private cached: DayInfo | undefined;
 
-  constructor(
-    readonly bookingTime: DailyTime,
-    readonly timeZone: string,
-  ) {}
+  constructor(readonly bookingTime: DailyTime, readonly timeZone: string) {}
 
-  /** The day of `epochMs` ("YYYY-MM-DD"), its bounds, and its BOOKING_TIME (epoch ms). */
   at(epochMs: number): DayInfo {
     const c = this.cached;
     if (c && epochMs >= c.dayStart && epochMs < c.dayEnd) return c;
     const w = wallTimeIn(epochMs, this.timeZone);
     const next = new Date(Date.UTC(w.year, w.month - 1, w.day + 1));
     return (this.cached = {
-      day: `${w.year}-${p2(w.month)}-${p2(w.day)}`,
+      day: new Date(Date.UTC(w.year, w.month - 1, w.day)).toISOString().slice(0, 10),
       dayStart: zonedInstant(w.year, w.month, w.day, MIDNIGHT, this.timeZone),
       dayEnd: zonedInstant(next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate(), MIDNIGHT, this.timeZone),
       openAt: zonedInstant(w.year, w.month, w.day, this.bookingTime, this.timeZone),
@@ -58,8 +53,8 @@ export class WallAnchoredClock {
 export class DailyOpening {
   private openedDay: string | undefined;
   private timer: Cancellable | undefined;
-  private stopped = false;
-  private broadcasts = Promise.resolve();
+  /** Resolves when no announcement is being broadcast. */
+  broadcasts = Promise.resolve();
 
   constructor(
     private readonly db: BotDb,
@@ -89,11 +84,6 @@ export class DailyOpening {
     this.broadcasts = Promise.all([this.broadcasts, p]).then(() => {});
   }
 
-  /** Resolves when no announcement is being broadcast. */
-  idle(): Promise<void> {
-    return this.broadcasts;
-  }
-
   // At the queue's lowest priority. The announcements table holds the progress, so a restart resumes
   // the users still pending; a send is recorded only once answered, so a crash repeats rather than loses.
   private async announce(day: string): Promise<void> {
@@ -113,21 +103,18 @@ export class DailyOpening {
     this.log.info(remaining ? "broadcast_interrupted" : "broadcast_done", { day, ...counts, remaining, ms: Math.round(performance.now() - started) });
   }
 
-  /** Opens today if its time has passed (resuming after a restart), then schedules the next opening. */
   start(): void {
     this.isOpen(this.clock.now());
     this.scheduleNext();
   }
 
   private scheduleNext(): void {
-    if (this.stopped) return;
     const { now } = this.clock;
     const drift = this.clock.reanchor();
     if (drift) this.log.info("clock_reanchored", { drift_ms: Number(drift.toFixed(3)) }, `The clock had drifted ${drift.toFixed(1)} ms from the wall clock; re-anchored`);
     const at = nextDailyInstant(this.calendar.bookingTime, now() + 1, this.calendar.timeZone);
     this.log.info("opening_scheduled", { at: new Date(at).toISOString(), in_s: Math.round((at - now()) / 1000) });
     this.timer = preciseAt(at, () => {
-      if (this.stopped) return;
       try {
         this.isOpen(now());
       } catch (e) {
@@ -138,7 +125,6 @@ export class DailyOpening {
   }
 
   stop(): void {
-    this.stopped = true;
     this.timer?.cancel();
   }
 }

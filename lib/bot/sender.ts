@@ -27,7 +27,6 @@ const SCAN = 300;
 /** A token bucket: `perS` tokens a second, at most `size` saved up. */
 class Bucket {
   constructor(private readonly perS: number, private readonly size: number, private at: number, private tokens = size) {}
-  /** Ms until a token is there (0: now). */
   waitMs(now: number): number {
     this.tokens = Math.min(this.size, this.tokens + ((now - this.at) * this.perS) / 1000);
     this.at = now;

@@ -9,7 +9,6 @@ import { backoffMs } from "../retry.ts";
 
 const CALL_TIMEOUT_MS = 10_000;
 
-/** `pollMarginMs`: how much longer than its own timeout a long poll may take before it counts as hung. */
 export function telegramBot(token: string, url: string, log: Logger, pollTimeoutS: number, pollMarginMs: number) {
   const pollAbort = new AbortController();
   const sendAbort = new AbortController();
