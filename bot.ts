@@ -16,7 +16,8 @@ if (process.argv.includes("--help") || process.argv.includes("-h")) {
   process.exit(0);
 }
 
-function refuse(e: ConfigError): never {
+function refuse(e: unknown): never {
+  if (!(e instanceof ConfigError)) throw e;
   const problems = e.problems.map((p) => `  - ${p.text}`).join("\n");
   console.error(`Invalid configuration:\n${problems}\nFix these in .env or the environment (see bun bot.ts --help) and start again.`);
   process.exit(2);
@@ -27,7 +28,6 @@ let log: Logger;
 try {
   config = parseConfig(process.env);
 } catch (e) {
-  if (!(e instanceof ConfigError)) throw e;
   refuse(e);
 }
 try {

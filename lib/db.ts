@@ -165,10 +165,9 @@ export class BotDb {
   readonly markAnnouncement = (day: string, userId: number, status: AnnouncementStatus, at: number | null) =>
     this.write(`UPDATE announcements SET status = ?, sent_at = ?, attempts = attempts + 1 WHERE day = ? AND user_id = ?`, status, at, day, userId);
 
-  announcementCounts(day: string): Partial<Record<AnnouncementStatus, number>> {
-    const rows = this.all<{ status: AnnouncementStatus; n: number }>(`SELECT status, COUNT(*) AS n FROM announcements WHERE day = ? GROUP BY status`, day);
-    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
-  }
+  readonly announcementCounts = (day: string): Partial<Record<AnnouncementStatus, number>> =>
+    Object.fromEntries(this.all<{ status: string; n: number }>(`SELECT status, COUNT(*) AS n FROM announcements WHERE day = ? GROUP BY status`, day)
+      .map((r) => [r.status, r.n]));
 
   dayStats(day: string) {
     type Counts = Record<"usersTotal" | "usersActive" | "transports" | "seats" | "sold" | "bookingsToday", number>;

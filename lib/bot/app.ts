@@ -49,17 +49,12 @@ export async function startBot(config: BotConfig, deps: StartDeps) {
     h.touchUser(f);
     return f;
   };
-  bot.command(["start", "menu"], (ctx) => {
-    if (ctx.from) h.showMenu(from(ctx.from, ctx.chatId));
-  });
-  for (const c of ["admin", "admin_stats", "admin_test_stats"] as const) {
-    bot.command(c, (ctx) => {
-      if (ctx.from) h.admin(from(ctx.from, ctx.chatId), c);
-    });
-  }
-  bot.on("message", (ctx) => {
-    if (ctx.from) h.onText(from(ctx.from, ctx.chatId), ctx.text ?? "");
-  });
+  const message = (handle: (f: From, text: string) => void) => (ctx: { from?: User; chatId: number; text?: string }) => {
+    if (ctx.from) handle(from(ctx.from, ctx.chatId), ctx.text ?? "");
+  };
+  bot.command(["start", "menu"], message((f) => h.showMenu(f)));
+  for (const c of ["admin", "admin_stats", "admin_test_stats"] as const) bot.command(c, message((f) => h.admin(f, c)));
+  bot.on("message", message((f, text) => h.onText(f, text)));
   // Every press is answered at once, exactly once; a booking's answer carries its result.
   bot.on("callback_query", (ctx) => {
     const f = from(ctx.from, ctx.message?.chat.id, ctx.message?.id);

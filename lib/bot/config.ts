@@ -4,7 +4,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TransportSeed } from "../db.ts";
-import type { LogLevel } from "../log.ts";
 import { bool, ConfigError, dailyTime, httpUrl, int, list, num, oneOf, optional, readEnv, text, timeZone } from "../settings.ts";
 
 /** Without a token the sandbox's users never land in a real bot's database. */
@@ -65,7 +64,7 @@ export function parseConfig(env: Record<string, string | undefined>) {
     broadcastRatePerS: v.BROADCAST_RATE_PER_S,
     ui: v.BOT_UI,
     logDir: v.LOG_DIR,
-    logLevel: v.LOG_LEVEL as LogLevel,
+    logLevel: v.LOG_LEVEL,
     transportsPath: v.TRANSPORTS_FILE,
     sandboxBotApiPort: v.SANDBOX_BOT_API_PORT,
     sandboxMtprotoPort: v.SANDBOX_MTPROTO_PORT,

@@ -28,10 +28,8 @@ export function parseAction(data: string | undefined): Action | null {
     // pack() writes ids in base 36: anything that does not round-trip is forged or garbled.
     return Number.isSafeInteger(id) && id > 0 && ACTION[kind].pack({ id }) === data ? { kind, transportId: id } : null;
   }
-  for (const kind of ["cancel", "myBookings", "test", "menu"] as const) {
-    if (data === ACTION[kind].pack()) return { kind };
-  }
-  return null;
+  const kind = (["cancel", "myBookings", "test", "menu"] as const).find((k) => data === ACTION[k].pack());
+  return kind ? { kind } : null;
 }
 
 export type MenuState = { kind: "open"; transports: TransportRow[] } | { kind: "closed"; opensAt: string };

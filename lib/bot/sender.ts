@@ -18,7 +18,7 @@ export const TELEGRAM_LIMITS: SendLimits = { perS: 25, burst: 5, chatPerS: 1, ch
 
 /** `editId`: edit that message instead (an edit counts as a message); `userId`: to log and to mark who blocked the bot. */
 type SendOptions = { keyboard?: InlineKeyboard | Keyboard; editId?: number; priority?: Priority; userId?: number; retryForMs?: number };
-type Job = SendOptions & { chatId: number; text: string; priority: Priority; deadline: number; attempts: number; notBefore: number; done: (o: Outcome) => void };
+type Job = SendOptions & { chatId: number; text: string; deadline: number; attempts: number; notBefore: number; done: (o: Outcome) => void };
 export type SendApi = Pick<Bot["api"], "sendMessage" | "editMessageText" | "answerCallbackQuery">;
 
 /** How many jobs of one priority are looked at to find one whose chat may be written to now. */
@@ -68,9 +68,8 @@ export class Sender {
   /** Queues a message (or an edit); resolves with what became of it, never rejects. Transient errors are retried for 5 minutes. */
   send(chatId: number, text: string, o: SendOptions = {}): Promise<Outcome> {
     if (this.stopped) return Promise.resolve("unsent");
-    const priority = o.priority ?? "reply";
     return new Promise((done) => {
-      this.queues[PRIORITY[priority]]!.push({ ...o, chatId, text, priority, deadline: Date.now() + (o.retryForMs ?? 300_000), attempts: 0, notBefore: 0, done });
+      this.queues[PRIORITY[o.priority ?? "reply"]]!.push({ ...o, chatId, text, deadline: Date.now() + (o.retryForMs ?? 300_000), attempts: 0, notBefore: 0, done });
       this.pump();
     });
   }
@@ -142,7 +141,7 @@ export class Sender {
 
   private failed(job: Job, e: unknown): void {
     const now = Date.now();
-    const where = { chat_id: job.chatId, priority: job.priority, attempt: job.attempts, error: e instanceof Error ? e.message : String(e) };
+    const where = { chat_id: job.chatId, priority: job.priority ?? "reply", attempt: job.attempts, error: e instanceof Error ? e.message : String(e) };
     // No TelegramError: no answer at all (reset, refused, timeout) or a body that is not the Bot API's JSON.
     const code = e instanceof TelegramError ? e.code : 502;
     if (code === 429) {
@@ -171,7 +170,7 @@ export class Sender {
 
   private requeue(job: Job): void {
     if (this.stopped) return job.done("unsent");
-    this.queues[PRIORITY[job.priority]]!.unshift(job);
+    this.queues[PRIORITY[job.priority ?? "reply"]]!.unshift(job);
   }
 
   /** Stops sending: what is queued resolves "unsent" at once (whoever must not lose it has persisted it); sends in flight get `graceMs`. */
