@@ -1,6 +1,5 @@
-// The booking simulator bot. Configuration comes from the environment (.env is loaded by Bun);
-// without BOT_TOKEN it starts the local sandbox in this process and runs on it.
-//   bun bot.ts [--help]     SIGINT/SIGTERM: stop polling, finish or keep what is queued, exit 0
+// The booking simulator bot (`bun bot.ts --help`). Configuration comes from the environment (.env is
+// loaded by Bun); without BOT_TOKEN it starts the local sandbox in this process and runs on it.
 
 import { accessSync, constants } from "node:fs";
 import { resolve } from "node:path";

@@ -74,8 +74,7 @@ export async function startBot(config: BotConfig, deps: StartDeps) {
     if (code === 401 || code === 404) throw new Error(`BOT_TOKEN was rejected by the Bot API at ${config.botApiUrl}: check it with @BotFather`);
     throw new Error(`cannot reach the Bot API at ${config.botApiUrl} (BOT_API_URL): ${(e as Error).message}`);
   }
-  const told = h.resendUntold(now() - 86_400_000, now());
-  if (told) log.info("untold_results_resent", { count: told }, `${told} booking result(s) not delivered before the last stop: sending them now`);
+  h.resendUntold(now() - 86_400_000, now());
   opening.start();
   const info = await bot.start({ longPolling: { timeout: pollTimeoutS } });
   const username = info.username ?? "";

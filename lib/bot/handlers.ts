@@ -159,13 +159,13 @@ export class Handlers {
     return { text: TEXT.booked(t) };
   }
 
-  resendUntold(sinceMs: number, at: number): number {
+  resendUntold(sinceMs: number, at: number): void {
     const owed = this.db.untoldBookings(sinceMs);
+    if (owed.length) this.log.info("untold_results_resent", { count: owed.length }, `${owed.length} booking result(s) not delivered before the last stop: sending them now`);
     for (const b of owed) {
       const t = this.db.getTransport(b.transport_id);
       if (t) this.tellBooked({ userId: b.user_id, chatId: b.user_id, firstName: "", at }, t);
     }
-    return owed.length;
   }
 
   /** A result that is not a new booking: the message, and the same words in the callback answer. */
