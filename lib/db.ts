@@ -53,22 +53,12 @@ export class BotDb {
     }
   }
 
-  close(): void {
-    this.db.close();
-  }
+  readonly close = () => this.db.close();
 
   // db.query() compiles each statement once and caches it by its SQL text.
-  private one<Row>(sql: string, ...params: Param[]): Row | null {
-    return this.db.query<Row, Param[]>(sql).get(...params);
-  }
-
-  private all<Row>(sql: string, ...params: Param[]): Row[] {
-    return this.db.query<Row, Param[]>(sql).all(...params);
-  }
-
-  private write(sql: string, ...params: Param[]): number {
-    return this.db.query<null, Param[]>(sql).run(...params).changes;
-  }
+  private readonly one = <Row>(sql: string, ...params: Param[]) => this.db.query<Row, Param[]>(sql).get(...params);
+  private readonly all = <Row>(sql: string, ...params: Param[]) => this.db.query<Row, Param[]>(sql).all(...params);
+  private readonly write = (sql: string, ...params: Param[]) => this.db.query<null, Param[]>(sql).run(...params).changes;
 
   readonly upsertUser = (id: number, firstName: string, username: string | undefined, at: number) =>
     this.write(`INSERT INTO users (id, first_name, username, active, first_seen, last_seen) VALUES (?1, ?2, ?3, 1, ?4, ?4)

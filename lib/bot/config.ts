@@ -11,9 +11,6 @@ const SANDBOX_DB_PATH = "bot-sandbox.db";
 export const REAL_DB_PATH = "bot.db";
 export const DEFAULT_TRANSPORTS = join(import.meta.dir, "..", "..", "data", "transports.json");
 
-const BOT_UIS = ["classic", "edit", "reply", "alert"] as const;
-export type BotUi = (typeof BOT_UIS)[number];
-
 const port = (example: string) => optional(int({ min: 0, max: 65535, example }));
 
 export const ENV = {
@@ -28,7 +25,7 @@ export const ENV = {
   SEND_RATE_PER_S: num({ above: 0, max: 1000, default: 25, example: "25" }),
   CHAT_RATE_PER_S: num({ above: 0, max: 1000, default: 1, example: "1" }),
   BROADCAST_RATE_PER_S: num({ above: 0, max: 1000, default: 25, example: "25" }),
-  BOT_UI: oneOf(BOT_UIS, { default: "classic", example: "classic" }),
+  BOT_UI: oneOf(["classic", "edit", "reply", "alert"] as const, { default: "classic", example: "classic" }),
   LOG_DIR: text({ default: "logs", example: "logs" }),
   LOG_LEVEL: oneOf(["debug", "info", "warn", "error"] as const, { default: "info", example: "info" }),
   TRANSPORTS_FILE: text({ default: DEFAULT_TRANSPORTS, example: "data/transports.json" }),
@@ -45,6 +42,7 @@ Configuration comes from the environment; Bun loads .env from the working direct
 ${readFileSync(join(import.meta.dir, "..", "..", ".env.example"), "utf8").trim()}`;
 
 export type BotConfig = ReturnType<typeof parseConfig>;
+export type BotUi = BotConfig["ui"];
 
 export function parseConfig(env: Record<string, string | undefined>) {
   // The sandbox ports matter only to a bot without a token: a real bot never listens on them.

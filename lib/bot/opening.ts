@@ -21,11 +21,10 @@ export class Calendar {
     const c = this.cached;
     if (c && epochMs >= c.dayStart && epochMs < c.dayEnd) return c;
     const w = wallTimeIn(epochMs, this.timeZone);
-    const next = new Date(Date.UTC(w.year, w.month - 1, w.day + 1));
     return (this.cached = {
       day: new Date(Date.UTC(w.year, w.month - 1, w.day)).toISOString().slice(0, 10),
       dayStart: zonedInstant(w.year, w.month, w.day, MIDNIGHT, this.timeZone),
-      dayEnd: zonedInstant(next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate(), MIDNIGHT, this.timeZone),
+      dayEnd: zonedInstant(w.year, w.month, w.day + 1, MIDNIGHT, this.timeZone), // Date.UTC carries day + 1 into the next month
       openAt: zonedInstant(w.year, w.month, w.day, this.bookingTime, this.timeZone),
     });
   }
