@@ -55,12 +55,14 @@ export async function startBot(config: BotConfig, deps: StartDeps) {
   bot.command(["start", "menu"], message((f) => h.showMenu(f)));
   for (const c of ["admin", "admin_stats", "admin_test_stats"] as const) bot.command(c, message((f) => h.admin(f, c)));
   bot.on("message", message((f, text) => h.onText(f, text)));
-  // Every press is answered at once, exactly once; a booking's answer carries its result.
+  // Every press is answered at once (not through the send queue: an answer is no message), exactly
+  // once; a booking's answer carries its result.
   bot.on("callback_query", (ctx) => {
     const f = from(ctx.from, ctx.message?.chat.id, ctx.message?.id);
     const action = parseAction(ctx.data);
     const toast = action ? h.onAction(f, action) : h.staleButton(f, ctx.data);
-    sender.answer(ctx.id, toast?.text, toast?.alert);
+    const answered = ctx.answer({ text: toast?.text, show_alert: toast?.alert });
+    answered.catch((e: Error) => log.warn("answer_callback_failed", { query_id: ctx.id, error: e.message }));
   });
   bot.onError(({ error, kind }) => log.error("update_error", { kind, error: error as Error }));
 

@@ -19,7 +19,7 @@ export const TELEGRAM_LIMITS: SendLimits = { perS: 25, burst: 5, chatPerS: 1, ch
 /** `editId`: edit that message instead (an edit counts as a message); `userId`: to log and to mark who blocked the bot. */
 type SendOptions = { keyboard?: InlineKeyboard | Keyboard; editId?: number; priority?: Priority; userId?: number; retryForMs?: number };
 type Job = SendOptions & { chatId: number; text: string; deadline: number; attempts: number; notBefore: number; done: (o: Outcome) => void };
-export type SendApi = Pick<Bot["api"], "sendMessage" | "editMessageText" | "answerCallbackQuery">;
+export type SendApi = Pick<Bot["api"], "sendMessage" | "editMessageText">;
 
 /** How many jobs of one priority are looked at to find one whose chat may be written to now. */
 const SCAN = 300;
@@ -72,13 +72,6 @@ export class Sender {
       this.queues[PRIORITY[o.priority ?? "reply"]]!.push({ ...o, chatId, text, deadline: Date.now() + (o.retryForMs ?? 300_000), attempts: 0, notBefore: 0, done });
       this.pump();
     });
-  }
-
-  /** Callback answers are not messages: they skip the queue. */
-  answer(queryId: string, text?: string, alert?: boolean): void {
-    this.api
-      .answerCallbackQuery({ callback_query_id: queryId, text, show_alert: alert })
-      .catch((e: Error) => this.log.warn("answer_callback_failed", { query_id: queryId, error: e.message }));
   }
 
   /** Sends whatever the limits allow now, in priority order, and sets a timer for the rest. */
