@@ -87,7 +87,6 @@ export class BotDb {
       WHERE b.user_id = ? AND b.created_at >= ? ORDER BY b.created_at`, userId, sinceMs);
   readonly markTold = (userId: number, transportId: number, at: number) =>
     this.write(`UPDATE bookings SET told_at = ? WHERE user_id = ? AND transport_id = ?`, at, userId, transportId);
-  /** Bookings whose result message was never delivered (a crash or a stop in between). */
   readonly untoldBookings = (sinceMs: number) =>
     this.all<{ user_id: number; transport_id: number }>(`SELECT user_id, transport_id FROM bookings
       WHERE told_at IS NULL AND created_at >= ? ORDER BY id`, sinceMs);

@@ -59,7 +59,6 @@ export class Handlers {
     this.reply(u, TEXT.staleButton);
   }
 
-  /** Handles a press; what the callback answer should say (a booking's result), if anything. */
   onAction(q: From, a: Action): Toast | void {
     if (a.kind === "select") return this.select(q, a.transportId);
     if (a.kind === "confirm") return this.confirm(q, a.transportId);
@@ -70,7 +69,6 @@ export class Handlers {
     this.reply(q, TEXT.cancelled, backButtons());
   }
 
-  /** What the user may book now: their open test run's transports, or today's once open. */
   private menuState(u: From): MenuState & { transports?: TransportRow[]; run?: TestRunRow } {
     const run = this.db.activeRun(u.userId);
     if (run && runIsOpen(run, u.at)) return { kind: "open", transports: this.db.runTransports(run.id), run };
@@ -162,10 +160,7 @@ export class Handlers {
   resendUntold(sinceMs: number, at: number): void {
     const owed = this.db.untoldBookings(sinceMs);
     if (owed.length) this.log.info("untold_results_resent", { count: owed.length }, `${owed.length} booking result(s) not delivered before the last stop: sending them now`);
-    for (const b of owed) {
-      const t = this.db.getTransport(b.transport_id);
-      if (t) this.tellBooked({ userId: b.user_id, chatId: b.user_id, firstName: "", at }, t);
-    }
+    for (const b of owed) this.tellBooked({ userId: b.user_id, chatId: b.user_id, firstName: "", at }, this.db.getTransport(b.transport_id)!);
   }
 
   /** A result that is not a new booking: the message, and the same words in the callback answer. */
@@ -221,7 +216,6 @@ export class Handlers {
     void this.send(u, text, buttons, "reply");
   }
 
-  /** A new message, or in the `edit` UI the pressed message edited in place. */
   private send(u: From, text: string, buttons: Buttons | undefined, priority: Priority) {
     const editId = this.config.ui === "edit" ? u.messageId : undefined;
     return this.sender.send(u.chatId, text, { userId: u.userId, priority, editId, keyboard: buttons && markup(buttons, this.config.ui) });

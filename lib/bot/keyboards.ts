@@ -18,7 +18,6 @@ export const ACTION = {
 export type Action = { kind: "select" | "confirm"; transportId: number } | { kind: "cancel" | "myBookings" | "test" | "menu" };
 export type Buttons = { text: string; data: string }[][];
 
-/** The action a button's data asks for; null for anything the bot did not put on a button. */
 export function parseAction(data: string | undefined): Action | null {
   if (!data || data.length > 64) return null;
   for (const kind of ["select", "confirm"] as const) {
@@ -55,7 +54,6 @@ export function markup(rows: Buttons, ui: BotUi): InlineKeyboard | Keyboard {
   return k;
 }
 
-/** In the `reply` UI: the action a pressed label (sent back as text) stands for, if any. */
 export function actionOfLabel(text: string, transports: TransportRow[], selected: number | undefined): Action | null {
   const fixed: Record<string, Action> = { [BUTTON.cancel]: { kind: "cancel" }, [BUTTON.myBookings]: { kind: "myBookings" }, [BUTTON.test]: { kind: "test" }, [BUTTON.back]: { kind: "menu" } };
   if (text === BUTTON.confirm) return selected === undefined ? null : { kind: "confirm", transportId: selected };

@@ -39,7 +39,6 @@ export class WallAnchoredClock {
 
   readonly now = (): number => this.mono() + this.offset;
 
-  /** Moves onto the wall clock if they differ by 2 ms or more; returns the correction. */
   reanchor(): number {
     // Date.now() is floored: on average half a millisecond behind.
     const drift = this.wall() + 0.5 - this.now();

@@ -13,27 +13,25 @@ export function median(xs: readonly number[]): number {
 const r = Math.round;
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-/** Summary of finished test runs; best users ranked by their own best total. */
-export function summariseTestRuns(runs: readonly NamedRun[], topN = 5) {
-  const done = runs.filter((x) => x.total_ms !== null);
+export function summariseTestRuns(runs: readonly NamedRun[]) {
+  // Fastest first, so each user's first run is their best.
+  const done = runs.filter((x) => x.total_ms !== null).sort((a, b) => a.total_ms! - b.total_ms!);
   if (!done.length) return null;
   const totals = done.map((x) => x.total_ms!);
   const stage = (name: "smsToStart" | "startToSelect" | "selectToConfirm", column: keyof NamedRun & `${string}_ms`) => {
     const v = done.map((x) => x[column] ?? 0);
     return { name, median: r(median(v)), mean: r(mean(v)) };
   };
-  const bestByUser = new Map<number, { name: string; ms: number }>();
+  const best = new Map<number, { name: string; ms: number }>();
   for (const x of done) {
-    const prev = bestByUser.get(x.user_id);
-    if (prev && prev.ms <= x.total_ms!) continue;
     const name = x.first_name ? (x.username ? `${x.first_name} (@${x.username})` : x.first_name) : String(x.user_id);
-    bestByUser.set(x.user_id, { name, ms: x.total_ms! });
+    if (!best.has(x.user_id)) best.set(x.user_id, { name, ms: r(x.total_ms!) });
   }
   return {
     count: done.length,
-    total: { best: r(Math.min(...totals)), median: r(median(totals)), mean: r(mean(totals)) },
+    total: { best: r(totals[0]!), median: r(median(totals)), mean: r(mean(totals)) },
     stages: [stage("smsToStart", "sms_to_start_ms"), stage("startToSelect", "start_to_select_ms"), stage("selectToConfirm", "select_to_confirm_ms")],
-    best: [...bestByUser.values()].sort((a, b) => a.ms - b.ms).slice(0, topN).map((b) => ({ ...b, ms: r(b.ms) })),
+    best: [...best.values()].slice(0, 5),
   };
 }
 
