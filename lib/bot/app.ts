@@ -35,10 +35,7 @@ export async function startBot(config: BotConfig, deps: StartDeps) {
   const tg = telegramBot(config.token, config.botApiUrl, log, pollTimeoutS, deps.pollMarginMs ?? 5_000);
   const bot = tg.bot;
   const limits = { ...TELEGRAM_LIMITS, chatPerS: config.chatRatePerS, ...deps.limits, perS: config.sendRatePerS, broadcastPerS: config.broadcastRatePerS };
-  const sender = new Sender(bot.api, log, limits, (userId) => {
-    db.setInactive(userId);
-    h.forgetUser(userId);
-  });
+  const sender = new Sender(bot.api, log, limits, (userId) => h.blocked(userId));
   const timeZone = config.timeZone ?? systemTimeZone();
   const opening = new DailyOpening(db, new Calendar(config.bookingTime, timeZone), seed, log, clock, sender);
   const h = new Handlers(db, sender, log, opening, seed, now, config);

@@ -6,8 +6,6 @@ import { join } from "node:path";
 import type { TransportSeed } from "../db.ts";
 import { bool, ConfigError, dailyTime, httpUrl, int, list, num, oneOf, optional, readEnv, text, timeZone } from "../settings.ts";
 
-/** Without a token the sandbox's users never land in a real bot's database. */
-const SANDBOX_DB_PATH = "bot-sandbox.db";
 export const REAL_DB_PATH = "bot.db";
 export const DEFAULT_TRANSPORTS = join(import.meta.dir, "..", "..", "data", "transports.json");
 
@@ -55,7 +53,8 @@ export function parseConfig(env: Record<string, string | undefined>) {
     timeZone: v.TZ,
     testModeEnabled: v.TEST_MODE_ENABLED,
     testSmsDelayMs: v.TEST_SMS_DELAY_MS,
-    dbPath: v.DB_PATH ?? (v.BOT_TOKEN === undefined ? SANDBOX_DB_PATH : REAL_DB_PATH),
+    // Without a token the sandbox's users never land in a real bot's database.
+    dbPath: v.DB_PATH ?? (v.BOT_TOKEN === undefined ? "bot-sandbox.db" : REAL_DB_PATH),
     botApiUrl: v.BOT_API_URL,
     sendRatePerS: v.SEND_RATE_PER_S,
     chatRatePerS: v.CHAT_RATE_PER_S,

@@ -35,7 +35,8 @@ export class Handlers {
     private readonly config: Pick<BotConfig, "adminIds" | "testModeEnabled" | "testSmsDelayMs" | "ui" | "bookingTime">,
   ) {}
 
-  forgetUser(userId: number): void {
+  blocked(userId: number): void {
+    this.db.setInactive(userId);
     this.known.delete(userId);
   }
 
