@@ -1,11 +1,10 @@
-// The booking simulator bot. Configuration comes from the environment (.env is loaded by Bun);
-// without BOT_TOKEN it starts the local sandbox in this process and runs on it.
-//   bun bot.ts [--help]     SIGINT/SIGTERM: stop polling, finish or keep what is queued, exit 0
+// The booking simulator bot (`bun bot.ts --help`). Configuration comes from the environment (.env is
+// loaded by Bun); without BOT_TOKEN it starts the local sandbox in this process and runs on it.
 
 import { accessSync, constants } from "node:fs";
 import { resolve } from "node:path";
 import { startBot } from "./lib/bot/app.ts";
-import { parseConfig, REAL_DB_PATH, usage, type BotConfig } from "./lib/bot/config.ts";
+import { configProblem, parseConfig, REAL_DB_PATH, usage, type BotConfig } from "./lib/bot/config.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
 import { ConfigError } from "./lib/settings.ts";
 import { BUTTON } from "./lib/ui.ts";
@@ -16,7 +15,8 @@ if (process.argv.includes("--help") || process.argv.includes("-h")) {
   process.exit(0);
 }
 
-function refuse(e: ConfigError): never {
+function refuse(e: unknown): never {
+  if (!(e instanceof ConfigError)) throw e;
   const problems = e.problems.map((p) => `  - ${p.text}`).join("\n");
   console.error(`Invalid configuration:\n${problems}\nFix these in .env or the environment (see bun bot.ts --help) and start again.`);
   process.exit(2);
@@ -26,15 +26,14 @@ let config: BotConfig;
 let log: Logger;
 try {
   config = parseConfig(process.env);
-  try {
-    log = createLogger({ dir: config.logDir, name: "bot", console: true, minLevel: config.logLevel });
-    accessSync(config.logDir, constants.W_OK);
-  } catch (e) {
-    throw new ConfigError([{ path: "LOG_DIR", text: `LOG_DIR=${JSON.stringify(config.logDir)}: cannot create or write the log directory (${(e as Error).message}), e.g. LOG_DIR=logs` }]);
-  }
 } catch (e) {
-  if (!(e instanceof ConfigError)) throw e;
   refuse(e);
+}
+try {
+  log = createLogger({ dir: config.logDir, name: "bot", console: true, minLevel: config.logLevel });
+  accessSync(config.logDir, constants.W_OK);
+} catch (e) {
+  refuse(configProblem("LOG_DIR", config.logDir, `cannot create or write the log directory (${(e as Error).message}), e.g. LOG_DIR=logs`));
 }
 
 let sandbox: { stop(): Promise<void> } | undefined;

@@ -1,20 +1,13 @@
-// The bot's configuration: one declaration per environment variable (Bun loads .env by itself),
-// and the transports file. A bad value throws ConfigError naming the variable.
+// The bot's configuration: one declaration per environment variable (Bun loads .env by itself), and
+// the transports file. A bad value throws ConfigError naming the variable.
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TransportSeed } from "../db.ts";
-import type { LogLevel } from "../log.ts";
 import { bool, ConfigError, dailyTime, httpUrl, int, list, num, oneOf, optional, readEnv, text, timeZone } from "../settings.ts";
 
-/** Without a token the sandbox's users never land in a real bot's database. */
-const SANDBOX_DB_PATH = "bot-sandbox.db";
 export const REAL_DB_PATH = "bot.db";
-/** The repo's own, wherever the bot is started from. */
 export const DEFAULT_TRANSPORTS = join(import.meta.dir, "..", "..", "data", "transports.json");
-
-const BOT_UIS = ["classic", "edit", "reply", "alert"] as const;
-export type BotUi = (typeof BOT_UIS)[number];
 
 const port = (example: string) => optional(int({ min: 0, max: 65535, example }));
 
@@ -30,7 +23,7 @@ export const ENV = {
   SEND_RATE_PER_S: num({ above: 0, max: 1000, default: 25, example: "25" }),
   CHAT_RATE_PER_S: num({ above: 0, max: 1000, default: 1, example: "1" }),
   BROADCAST_RATE_PER_S: num({ above: 0, max: 1000, default: 25, example: "25" }),
-  BOT_UI: oneOf(BOT_UIS, { default: "classic", example: "classic" }),
+  BOT_UI: oneOf(["classic", "edit", "reply", "alert"] as const, { default: "classic", example: "classic" }),
   LOG_DIR: text({ default: "logs", example: "logs" }),
   LOG_LEVEL: oneOf(["debug", "info", "warn", "error"] as const, { default: "info", example: "info" }),
   TRANSPORTS_FILE: text({ default: DEFAULT_TRANSPORTS, example: "data/transports.json" }),
@@ -39,19 +32,15 @@ export const ENV = {
 };
 
 /** `bun bot.ts --help`: the variables as .env.example describes them (one place for their meaning). */
-export function usage(): string {
-  const example = readFileSync(join(import.meta.dir, "..", "..", ".env.example"), "utf8");
-  return [
-    "Usage: bun bot.ts          the booking simulator bot (SIGINT/SIGTERM: stop, exit 0)",
-    "       bun bot.ts --help   this text",
-    "Exit codes: 0 stopped by a signal; 1 cannot start (Bot API unreachable, token rejected); 2 invalid configuration.",
-    "Configuration comes from the environment; Bun loads .env from the working directory. The variables (.env.example):",
-    "",
-    example.trim(),
-  ].join("\n");
-}
+export const usage = () => `Usage: bun bot.ts          the booking simulator bot (SIGINT/SIGTERM: stop, exit 0)
+       bun bot.ts --help   this text
+Exit codes: 0 stopped by a signal; 1 cannot start (Bot API unreachable, token rejected); 2 invalid configuration.
+Configuration comes from the environment; Bun loads .env from the working directory. The variables (.env.example):
+
+${readFileSync(join(import.meta.dir, "..", "..", ".env.example"), "utf8").trim()}`;
 
 export type BotConfig = ReturnType<typeof parseConfig>;
+export type BotUi = BotConfig["ui"];
 
 export function parseConfig(env: Record<string, string | undefined>) {
   // The sandbox ports matter only to a bot without a token: a real bot never listens on them.
@@ -64,25 +53,24 @@ export function parseConfig(env: Record<string, string | undefined>) {
     timeZone: v.TZ,
     testModeEnabled: v.TEST_MODE_ENABLED,
     testSmsDelayMs: v.TEST_SMS_DELAY_MS,
-    dbPath: v.DB_PATH ?? (v.BOT_TOKEN === undefined ? SANDBOX_DB_PATH : REAL_DB_PATH),
+    // Without a token the sandbox's users never land in a real bot's database.
+    dbPath: v.DB_PATH ?? (v.BOT_TOKEN === undefined ? "bot-sandbox.db" : REAL_DB_PATH),
     botApiUrl: v.BOT_API_URL,
     sendRatePerS: v.SEND_RATE_PER_S,
     chatRatePerS: v.CHAT_RATE_PER_S,
     broadcastRatePerS: v.BROADCAST_RATE_PER_S,
     ui: v.BOT_UI,
     logDir: v.LOG_DIR,
-    logLevel: v.LOG_LEVEL as LogLevel,
+    logLevel: v.LOG_LEVEL,
     transportsPath: v.TRANSPORTS_FILE,
     sandboxBotApiPort: v.SANDBOX_BOT_API_PORT,
     sandboxMtprotoPort: v.SANDBOX_MTPROTO_PORT,
   };
 }
 
-/** A problem that only using the value shows (a file that cannot be read ...). */
 export const configProblem = (name: string, value: string, problem: string) =>
   new ConfigError([{ path: name, text: `${name}=${JSON.stringify(value)}: ${problem}` }]);
 
-/** The transports file, checked once at start-up so that a typo stops the bot with a clear message. */
 export function parseTransports(json: unknown, source: string): TransportSeed[] {
   if (!Array.isArray(json) || json.length === 0) throw new Error(`${source}: expected a non-empty JSON array of transports`);
   return json.map((t, i) => {
@@ -96,15 +84,10 @@ export function parseTransports(json: unknown, source: string): TransportSeed[] 
 }
 
 export function loadTransports(path: string): TransportSeed[] {
-  let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    return parseTransports(JSON.parse(readFileSync(path, "utf8")), path);
   } catch (e) {
-    throw configProblem("TRANSPORTS_FILE", path, `cannot read the transports file (${(e as Error).message}); expected a JSON file like data/transports.json`);
-  }
-  try {
-    return parseTransports(JSON.parse(text), path);
-  } catch (e) {
-    throw configProblem("TRANSPORTS_FILE", path, (e as Error).message);
+    const { code, message } = e as NodeJS.ErrnoException; // only a file that cannot be read has a code
+    throw configProblem("TRANSPORTS_FILE", path, code ? `cannot read the transports file (${message}); expected a JSON file like data/transports.json` : message);
   }
 }

@@ -1,51 +1,42 @@
-// What the bot does with each update. Everything up to the reply is synchronous (SQLite is
-// in-process), so an update costs well under a millisecond before its reply is queued; gramio
-// runs updates concurrently, so a slow send never holds up anyone else.
+// What the bot does with each update, and 🧪 test mode: a private rehearsal of the opening, timed
+// on the bot's clock. Everything up to the reply is synchronous (SQLite is in-process): an update
+// costs well under a millisecond before its reply is queued.
 
-import type { BotDb, TestRunRow, TransportRow } from "../db.ts";
+import type { BotDb, TestRunRow, TransportRow, TransportSeed } from "../db.ts";
 import type { Logger } from "../log.ts";
 import { BOT_TEXT, TEXT, hhmm, routeText } from "../ui.ts";
 import type { BotConfig } from "./config.ts";
-import { adminStatsText, testStatsText } from "./stats.ts";
 import { actionOfLabel, backButtons, confirmButtons, mainMenu, markup, type Action, type Buttons, type MenuState } from "./keyboards.ts";
-import type { Calendar, DailyOpening } from "./opening.ts";
+import type { DailyOpening } from "./opening.ts";
 import type { Priority, Sender } from "./sender.ts";
-import { runIsOpen, type TestMode } from "./test-mode.ts";
+import { adminStatsText, testStatsText } from "./stats.ts";
 
-export interface From {
-  userId: number;
-  chatId: number;
-  firstName: string;
-  username?: string;
-  /** When the update reached the bot: the server-side clock of test runs. */
-  at: number;
-  /** The bot's message whose button was pressed (the `edit` UI edits it). */
-  messageId?: number;
-}
+export const TEST_RUN_TTL_MS = 10 * 60_000;
 
-export type Toast = { text: string; alert?: boolean };
+const runIsOpen = (run: TestRunRow, at: number) => run.status === "open" && run.sms_at !== null && at - run.sms_at < TEST_RUN_TTL_MS;
 
+/** `at`: when the update reached the bot (test runs' clock); `messageId`: the pressed message (the `edit` UI edits it). */
+export type From = { userId: number; chatId: number; firstName: string; username?: string; at: number; messageId?: number };
+type Toast = { text: string; alert?: boolean };
 type Bookable = { ok: true; run?: TestRunRow } | { ok: false; text: string; reason: string };
 
 export class Handlers {
   /** Users whose row is up to date, by id → "name\0username", to skip a write per update. */
   private readonly known = new Map<number, string>();
-  /** BOOKING_TIME as users read it, e.g. "11:30". */
-  private readonly opensAt: string;
+  private testsStopped = false;
 
   constructor(
     private readonly db: BotDb,
     private readonly sender: Sender,
     private readonly log: Logger,
-    private readonly calendar: Calendar,
     private readonly opening: DailyOpening,
-    private readonly tests: TestMode,
-    private readonly config: Pick<BotConfig, "adminIds" | "testModeEnabled" | "ui" | "bookingTime">,
-  ) {
-    this.opensAt = hhmm(config.bookingTime);
-  }
+    private readonly seed: readonly TransportSeed[],
+    private readonly now: () => number,
+    private readonly config: Pick<BotConfig, "adminIds" | "testModeEnabled" | "testSmsDelayMs" | "ui" | "bookingTime">,
+  ) {}
 
-  forgetUser(userId: number): void {
+  blocked(userId: number): void {
+    this.db.setInactive(userId);
     this.known.delete(userId);
   }
 
@@ -69,32 +60,21 @@ export class Handlers {
     this.reply(u, TEXT.staleButton);
   }
 
-  /** Handles a press; what the callback answer should say (a booking's result), if anything. */
   onAction(q: From, a: Action): Toast | void {
-    switch (a.kind) {
-      case "select":
-        return this.select(q, a.transportId);
-      case "confirm":
-        return this.confirm(q, a.transportId);
-      case "cancel":
-        this.db.clearSelection(q.userId);
-        return this.reply(q, TEXT.cancelled, backButtons());
-      case "myBookings":
-        return this.myBookings(q);
-      case "test":
-        if (!this.config.testModeEnabled) return this.reply(q, TEXT.testDisabled);
-        return this.tests.begin(q.userId, q.chatId, q.at);
-      case "menu":
-        return this.showMenu(q);
-    }
+    if (a.kind === "select") return this.select(q, a.transportId);
+    if (a.kind === "confirm") return this.confirm(q, a.transportId);
+    if (a.kind === "myBookings") return this.myBookings(q);
+    if (a.kind === "test") return this.beginTest(q);
+    if (a.kind === "menu") return this.showMenu(q);
+    this.db.clearSelection(q.userId);
+    this.reply(q, TEXT.cancelled, backButtons());
   }
 
-  /** What the user may book now: their open test run's transports, or today's once open. */
   private menuState(u: From): MenuState & { transports?: TransportRow[]; run?: TestRunRow } {
     const run = this.db.activeRun(u.userId);
     if (run && runIsOpen(run, u.at)) return { kind: "open", transports: this.db.runTransports(run.id), run };
-    if (this.opening.isOpen(u.at)) return { kind: "open", transports: this.db.dayTransports(this.calendar.at(u.at).day) };
-    return { kind: "closed", opensAt: this.opensAt };
+    if (this.opening.isOpen(u.at)) return { kind: "open", transports: this.db.dayTransports(this.opening.calendar.at(u.at).day) };
+    return { kind: "closed", opensAt: hhmm(this.config.bookingTime) };
   }
 
   showMenu(u: From): void {
@@ -104,7 +84,6 @@ export class Handlers {
     this.reply(u, menu.text, menu.buttons);
   }
 
-  /** Whether this user may book this transport now; the reason to show when not. */
   private bookable(userId: number, t: TransportRow | null, at: number): Bookable {
     if (!t) return { ok: false, text: TEXT.unknownTransport, reason: "no_such_transport" };
     if (t.test_run_id !== null) {
@@ -115,8 +94,8 @@ export class Handlers {
       if (run?.status === "waiting") return { ok: false, text: TEXT.testRunning, reason: "test_not_announced" };
       return { ok: false, text: TEXT.staleButton, reason: "test_run_over" };
     }
-    if (t.day !== this.calendar.at(at).day) return { ok: false, text: TEXT.staleButton, reason: "other_day" };
-    if (!this.opening.isOpen(at)) return { ok: false, text: TEXT.notOpen(this.opensAt), reason: "not_open" };
+    if (t.day !== this.opening.calendar.at(at).day) return { ok: false, text: TEXT.staleButton, reason: "other_day" };
+    if (!this.opening.isOpen(at)) return { ok: false, text: TEXT.notOpen(hhmm(this.config.bookingTime)), reason: "not_open" };
     return { ok: true };
   }
 
@@ -163,10 +142,8 @@ export class Handlers {
     return this.tellBooked(q, t!);
   }
 
-  /**
-   * A booking's result: persisted (bookings.told_at stays null until it is delivered), sent ahead
-   * of everything else, and carried by the callback answer at once (in the `alert` UI, only there).
-   */
+  // A booking's result: owed until delivered (bookings.told_at), sent ahead of everything else, and
+  // carried by the callback answer at once (in the `alert` UI, only there).
   private tellBooked(u: From, t: TransportRow): Toast {
     const run = t.test_run_id !== null ? this.db.getRun(t.test_run_id) : null;
     let text = TEXT.booked(t);
@@ -181,14 +158,10 @@ export class Handlers {
     return { text: TEXT.booked(t) };
   }
 
-  /** At start-up: results owed from before the last stop or crash. */
-  resendUntold(sinceMs: number, at: number): number {
+  resendUntold(sinceMs: number, at: number): void {
     const owed = this.db.untoldBookings(sinceMs);
-    for (const b of owed) {
-      const t = this.db.getTransport(b.transport_id);
-      if (t) this.tellBooked({ userId: b.user_id, chatId: b.user_id, firstName: "", at }, t);
-    }
-    return owed.length;
+    if (owed.length) this.log.info("untold_results_resent", { count: owed.length }, `${owed.length} booking result(s) not delivered before the last stop: sending them now`);
+    for (const b of owed) this.tellBooked({ userId: b.user_id, chatId: b.user_id, firstName: "", at }, this.db.getTransport(b.transport_id)!);
   }
 
   /** A result that is not a new booking: the message, and the same words in the callback answer. */
@@ -199,10 +172,36 @@ export class Handlers {
   }
 
   private myBookings(q: From): void {
-    const rows = this.db.bookingsOf(q.userId, this.calendar.at(q.at).dayStart);
+    const rows = this.db.bookedTransports(q.userId, this.opening.calendar.at(q.at).dayStart);
     if (!rows.length) return this.reply(q, TEXT.noBookings, backButtons());
     const lines = rows.map((r) => (r.test_run_id !== null ? BOT_TEXT.testLabel(routeText(r)) : routeText(r)));
     this.reply(q, TEXT.myBookings(lines), backButtons());
+  }
+
+  private beginTest(u: From): void {
+    const { userId, chatId } = u;
+    if (!this.config.testModeEnabled) return this.reply(u, TEXT.testDisabled);
+    if (this.db.activeRun(userId)?.status === "waiting") return void this.sender.send(chatId, TEXT.testRunning, { userId });
+    const delayMs = this.config.testSmsDelayMs;
+    const runId = this.db.createTestRun(userId, u.at, this.seed.slice(0, 3));
+    this.log.info("test_run_created", { run_id: runId, user_id: userId, sms_in_ms: delayMs });
+    setTimeout(() => {
+      if (!this.testsStopped) void this.sendTestSms(runId, userId, chatId);
+    }, delayMs);
+    void this.sender.send(chatId, TEXT.testStarting(delayMs), { userId });
+  }
+
+  private async sendTestSms(runId: number, userId: number, chatId: number): Promise<void> {
+    // The clock starts when the announcement is issued and the run opens first: a /start that beats the send's response counts.
+    const at = this.now();
+    if (!this.db.runSmsSent(runId, at)) return; // replaced by a newer run meanwhile
+    const outcome = await this.sender.send(chatId, TEXT.testAnnouncement, { userId, priority: "result" });
+    const sendMs = Number((this.now() - at).toFixed(2));
+    this.log.info(outcome === "sent" ? "test_sms_sent" : "test_sms_failed", { run_id: runId, user_id: userId, outcome, send_ms: sendMs });
+  }
+
+  stopTests(): void {
+    this.testsStopped = true;
   }
 
   admin(m: From, cmd: "admin" | "admin_stats" | "admin_test_stats"): void {
@@ -210,7 +209,7 @@ export class Handlers {
     this.log.info("admin_command", { user_id: m.userId, command: cmd, allowed: isAdmin });
     if (!isAdmin) return this.reply(m, TEXT.adminOnly);
     if (cmd === "admin") return this.reply(m, TEXT.adminMenu);
-    if (cmd === "admin_stats") return this.reply(m, adminStatsText(this.db, this.calendar.at(m.at).day));
+    if (cmd === "admin_stats") return this.reply(m, adminStatsText(this.db, this.opening.calendar.at(m.at).day));
     this.reply(m, testStatsText(this.db));
   }
 
@@ -218,7 +217,6 @@ export class Handlers {
     void this.send(u, text, buttons, "reply");
   }
 
-  /** A new message, or in the `edit` UI the pressed message edited in place. */
   private send(u: From, text: string, buttons: Buttons | undefined, priority: Priority) {
     const editId = this.config.ui === "edit" ? u.messageId : undefined;
     return this.sender.send(u.chatId, text, { userId: u.userId, priority, editId, keyboard: buttons && markup(buttons, this.config.ui) });

@@ -1,6 +1,5 @@
-// The bot's buttons: typed callback data (gramio's CallbackData packs and unpacks it), the rows of
-// each message's buttons, and how BOT_UI shows them: inline buttons, or a reply keyboard whose
-// labels come back as text messages.
+// The bot's buttons: typed callback data (gramio's CallbackData), each message's rows of buttons,
+// and how BOT_UI shows them: inline, or a reply keyboard whose labels come back as text messages.
 
 import { CallbackData, InlineKeyboard, Keyboard } from "gramio";
 import type { TransportRow } from "../db.ts";
@@ -19,7 +18,6 @@ export const ACTION = {
 export type Action = { kind: "select" | "confirm"; transportId: number } | { kind: "cancel" | "myBookings" | "test" | "menu" };
 export type Buttons = { text: string; data: string }[][];
 
-/** The action a button's data asks for; null for anything the bot did not put on a button. */
 export function parseAction(data: string | undefined): Action | null {
   if (!data || data.length > 64) return null;
   for (const kind of ["select", "confirm"] as const) {
@@ -29,15 +27,12 @@ export function parseAction(data: string | undefined): Action | null {
     // pack() writes ids in base 36: anything that does not round-trip is forged or garbled.
     return Number.isSafeInteger(id) && id > 0 && ACTION[kind].pack({ id }) === data ? { kind, transportId: id } : null;
   }
-  for (const kind of ["cancel", "myBookings", "test", "menu"] as const) {
-    if (data === ACTION[kind].pack()) return { kind };
-  }
-  return null;
+  const kind = (["cancel", "myBookings", "test", "menu"] as const).find((k) => data === ACTION[k].pack());
+  return kind ? { kind } : null;
 }
 
 export type MenuState = { kind: "open"; transports: TransportRow[] } | { kind: "closed"; opensAt: string };
 
-/** The /start menu: one button per transport with free seats while open, then the fixed buttons. */
 export function mainMenu(state: MenuState, testModeEnabled: boolean): { text: string; buttons: Buttons } {
   const free = state.kind === "open" ? state.transports.filter((t) => t.booked < t.seats) : [];
   const buttons: Buttons = free.map((t) => [{ text: TEXT.transportButton(t), data: ACTION.select.pack({ id: t.id }) }]);
@@ -53,21 +48,12 @@ export const confirmButtons = (transportId: number): Buttons => [
 
 export const backButtons = (): Buttons => [[{ text: BUTTON.back, data: ACTION.menu.pack() }]];
 
-function inlineKeyboard(rows: Buttons): InlineKeyboard {
-  const k = new InlineKeyboard();
-  for (const row of rows) k.add(...row.map((b) => InlineKeyboard.text(b.text, b.data))).row();
-  return k;
-}
-
-/** Buttons as BOT_UI shows them: a reply keyboard (labels come back as text) in the `reply` UI, inline otherwise. */
 export function markup(rows: Buttons, ui: BotUi): InlineKeyboard | Keyboard {
-  if (ui !== "reply") return inlineKeyboard(rows);
-  const k = new Keyboard();
-  for (const row of rows) k.add(...row.map((b) => Keyboard.text(b.text))).row();
+  const k = ui === "reply" ? new Keyboard() : new InlineKeyboard();
+  for (const row of rows) k.add(...row.map((b) => (ui === "reply" ? Keyboard.text(b.text) : InlineKeyboard.text(b.text, b.data)))).row();
   return k;
 }
 
-/** In the `reply` UI: the action a pressed label (sent back as text) stands for, if any. */
 export function actionOfLabel(text: string, transports: TransportRow[], selected: number | undefined): Action | null {
   const fixed: Record<string, Action> = { [BUTTON.cancel]: { kind: "cancel" }, [BUTTON.myBookings]: { kind: "myBookings" }, [BUTTON.test]: { kind: "test" }, [BUTTON.back]: { kind: "menu" } };
   if (text === BUTTON.confirm) return selected === undefined ? null : { kind: "confirm", transportId: selected };

@@ -1,46 +1,37 @@
-// The daily opening: booking opens at BOOKING_TIME (hit with the precise scheduler), and the
-// first to notice it is time — the scheduler, or an update that arrives a hair earlier — opens the
-// day in the database (idempotently) and starts the announcement. After a restart past the
-// opening time the day is already open (or is opened now) and the pending announcements resume.
+// The daily opening: whoever notices BOOKING_TIME first (the precise scheduler, or an update a hair
+// earlier) opens the day in the database, idempotently, and announces it; a restart resumes both.
 
 import type { BotDb, TransportSeed } from "../db.ts";
 import type { Logger } from "../log.ts";
+import { TEXT } from "../ui.ts";
 import { nextDailyInstant, nowMs, preciseAt, wallTimeIn, zonedInstant, type Cancellable, type DailyTime } from "../timing.ts";
+import type { Sender } from "./sender.ts";
 
-const p2 = (n: number) => String(n).padStart(2, "0");
 const MIDNIGHT: DailyTime = { hour: 0, minute: 0, second: 0 };
+
+type DayInfo = { day: string; dayStart: number; dayEnd: number; openAt: number };
 
 /** "Today" in the configured zone, cached per day so the hot path does not format dates on every update. */
 export class Calendar {
   private cached: DayInfo | undefined;
 
-  constructor(
-    readonly bookingTime: DailyTime,
-    readonly timeZone: string,
-  ) {}
+  constructor(readonly bookingTime: DailyTime, readonly timeZone: string) {}
 
-  /** The day of `epochMs` ("YYYY-MM-DD"), its bounds, and its BOOKING_TIME (epoch ms). */
-  at(epochMs: number) {
+  at(epochMs: number): DayInfo {
     const c = this.cached;
     if (c && epochMs >= c.dayStart && epochMs < c.dayEnd) return c;
     const w = wallTimeIn(epochMs, this.timeZone);
-    const next = new Date(Date.UTC(w.year, w.month - 1, w.day + 1));
     return (this.cached = {
-      day: `${w.year}-${p2(w.month)}-${p2(w.day)}`,
+      day: new Date(Date.UTC(w.year, w.month - 1, w.day)).toISOString().slice(0, 10),
       dayStart: zonedInstant(w.year, w.month, w.day, MIDNIGHT, this.timeZone),
-      dayEnd: zonedInstant(next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate(), MIDNIGHT, this.timeZone),
+      dayEnd: zonedInstant(w.year, w.month, w.day + 1, MIDNIGHT, this.timeZone), // Date.UTC carries day + 1 into the next month
       openAt: zonedInstant(w.year, w.month, w.day, this.bookingTime, this.timeZone),
     });
   }
 }
 
-type DayInfo = { day: string; dayStart: number; dayEnd: number; openAt: number };
-
-/**
- * The bot's clock: monotonic (a wait of the precise scheduler never jumps) plus an offset to the wall
- * clock, re-anchored before each day's opening is scheduled, so that NTP slews, clock steps or
- * suspends over weeks do not move BOOKING_TIME.
- */
+// The bot's clock: monotonic (the scheduler's waits never jump) plus an offset to the wall clock,
+// re-anchored before each day's scheduling so that NTP slews, steps or suspends do not move BOOKING_TIME.
 export class WallAnchoredClock {
   private offset = 0;
 
@@ -48,7 +39,6 @@ export class WallAnchoredClock {
 
   readonly now = (): number => this.mono() + this.offset;
 
-  /** Moves the clock onto the wall clock if they differ by 2 ms or more (Date.now() has whole ms); returns the correction. */
   reanchor(): number {
     // Date.now() is floored: on average half a millisecond behind.
     const drift = this.wall() + 0.5 - this.now();
@@ -61,16 +51,16 @@ export class WallAnchoredClock {
 export class DailyOpening {
   private openedDay: string | undefined;
   private timer: Cancellable | undefined;
-  private stopped = false;
+  /** Resolves when no announcement is being broadcast. */
+  broadcasts = Promise.resolve();
 
-  /** `onOpen`: the day is open, announce it (or resume announcing it after a restart). */
   constructor(
     private readonly db: BotDb,
-    private readonly calendar: Calendar,
+    readonly calendar: Calendar,
     private readonly seed: readonly TransportSeed[],
     private readonly log: Logger,
     private readonly clock: WallAnchoredClock,
-    private readonly onOpen: (day: string) => void,
+    private readonly sender: Sender,
   ) {}
 
   /** Whether booking is open at `at`; opens the day if its time has come and nobody did yet. */
@@ -87,24 +77,42 @@ export class DailyOpening {
     const late = at - day.openAt;
     if (fresh) this.log.info("booking_opened", { day: day.day, late_ms: Number(late.toFixed(3)) }, `Booking opened for ${day.day}, ${late.toFixed(1)} ms after BOOKING_TIME`);
     else this.log.info("booking_already_open", { day: day.day }, `Booking for ${day.day} was opened before this start; resuming`);
-    this.onOpen(day.day);
+    // Each day is announced once per process; a broadcast may outlast midnight.
+    const p = this.announce(day.day).catch((e: Error) => this.log.error("broadcast_failed", { day: day.day, error: e }));
+    this.broadcasts = Promise.all([this.broadcasts, p]).then(() => {});
   }
 
-  /** Opens today if its time has passed (resuming after a restart), then schedules the next opening. */
+  // At the queue's lowest priority. The announcements table holds the progress, so a restart resumes
+  // the users still pending; a send is recorded only once answered, so a crash repeats rather than loses.
+  private async announce(day: string): Promise<void> {
+    const users = this.db.pendingAnnouncements(day);
+    if (!users.length) return;
+    const started = performance.now();
+    this.log.info("broadcast_start", { day, pending: users.length });
+    const r = { sent: 0, blocked: 0, failed: 0, unsent: 0 };
+    await Promise.all(
+      users.map(async (id) => {
+        const o = await this.sender.send(id, TEXT.announcement, { userId: id, priority: "broadcast", retryForMs: 3_600_000 });
+        r[o]++;
+        this.db.markAnnouncement(day, id, o === "unsent" ? "pending" : o, o === "sent" ? Date.now() : null);
+      }),
+    );
+    const { unsent: remaining, ...counts } = r;
+    this.log.info(remaining ? "broadcast_interrupted" : "broadcast_done", { day, ...counts, remaining, ms: Math.round(performance.now() - started) });
+  }
+
   start(): void {
     this.isOpen(this.clock.now());
     this.scheduleNext();
   }
 
   private scheduleNext(): void {
-    if (this.stopped) return;
     const { now } = this.clock;
     const drift = this.clock.reanchor();
     if (drift) this.log.info("clock_reanchored", { drift_ms: Number(drift.toFixed(3)) }, `The clock had drifted ${drift.toFixed(1)} ms from the wall clock; re-anchored`);
     const at = nextDailyInstant(this.calendar.bookingTime, now() + 1, this.calendar.timeZone);
     this.log.info("opening_scheduled", { at: new Date(at).toISOString(), in_s: Math.round((at - now()) / 1000) });
     this.timer = preciseAt(at, () => {
-      if (this.stopped) return;
       try {
         this.isOpen(now());
       } catch (e) {
@@ -115,7 +123,6 @@ export class DailyOpening {
   }
 
   stop(): void {
-    this.stopped = true;
     this.timer?.cancel();
   }
 }

@@ -1,47 +1,32 @@
 // Everything the bot sends goes through one queue under Telegram's limits: a global budget (about
-// 30 messages/s per bot), about one message a second per chat after a short burst, and a 429's
-// retry_after pauses every sender at once. Lower priorities wait, so a broadcast never starves a
-// race. Transient errors (5xx, resets, timeouts) are retried with backoff until the message's
-// deadline; other errors are final (403: the user blocked the bot).
+// 30 messages/s), about one message a second per chat after a short burst, and a 429's retry_after
+// pauses every send. Lower priorities wait, so a broadcast never starves a race. Transient errors
+// (5xx, resets, timeouts) are retried with backoff until the deadline; others are final (403: blocked).
 
 import { TelegramError, type Bot, type InlineKeyboard, type Keyboard } from "gramio";
 import type { Logger } from "../log.ts";
 import { backoffMs } from "../retry.ts";
 
 /** Lower goes first. */
-export const PRIORITY = { won: 0, result: 1, reply: 2, broadcast: 3 } as const;
+const PRIORITY = { won: 0, result: 1, reply: 2, broadcast: 3 } as const;
 export type Priority = keyof typeof PRIORITY;
-export type Outcome = "sent" | "blocked" | "failed" | "unsent";
+type Outcome = "sent" | "blocked" | "failed" | "unsent";
 
 /** Messages per second and bursts: for the whole bot, per chat, and the announcement's share of the whole. */
 export type SendLimits = { perS: number; burst: number; chatPerS: number; chatBurst: number; broadcastPerS: number };
 export const TELEGRAM_LIMITS: SendLimits = { perS: 25, burst: 5, chatPerS: 1, chatBurst: 3, broadcastPerS: 25 };
 
-export interface SendOptions {
-  keyboard?: InlineKeyboard | Keyboard;
-  /** Edit this message of the chat instead of sending a new one (an edit counts as a message). */
-  editId?: number;
-  priority?: Priority;
-  /** For the log, and to mark a user who blocked the bot. */
-  userId?: number;
-  /** How long transient errors are retried (default 5 minutes). */
-  retryForMs?: number;
-}
-
-export type SendApi = Pick<Bot["api"], "sendMessage" | "editMessageText" | "answerCallbackQuery">;
-
+/** `editId`: edit that message instead (an edit counts as a message); `userId`: to log and to mark who blocked the bot. */
+type SendOptions = { keyboard?: InlineKeyboard | Keyboard; editId?: number; priority?: Priority; userId?: number; retryForMs?: number };
 type Job = SendOptions & { chatId: number; text: string; deadline: number; attempts: number; notBefore: number; done: (o: Outcome) => void };
+export type SendApi = Pick<Bot["api"], "sendMessage" | "editMessageText">;
 
 /** How many jobs of one priority are looked at to find one whose chat may be written to now. */
 const SCAN = 300;
 
 /** A token bucket: `perS` tokens a second, at most `size` saved up. */
 class Bucket {
-  private tokens: number;
-  constructor(private readonly perS: number, private readonly size: number, private at: number) {
-    this.tokens = size;
-  }
-  /** Ms until a token is there (0: now). */
+  constructor(private readonly perS: number, private readonly size: number, private at: number, private tokens = size) {}
   waitMs(now: number): number {
     this.tokens = Math.min(this.size, this.tokens + ((now - this.at) * this.perS) / 1000);
     this.at = now;
@@ -72,34 +57,27 @@ export class Sender {
     private readonly log: Logger,
     private readonly limits: SendLimits = TELEGRAM_LIMITS,
     private readonly onBlocked: (userId: number) => void = () => {},
-    private readonly now: () => number = Date.now,
   ) {
-    this.global = new Bucket(limits.perS, limits.burst, now());
+    const now = Date.now();
+    this.global = new Bucket(limits.perS, limits.burst, now);
     // The announcement is spread evenly: at most 10 ms worth of it at once (one message at Telegram's rates).
     const broadcastPerS = Math.min(limits.broadcastPerS, limits.perS);
-    this.broadcast = new Bucket(broadcastPerS, Math.max(1, broadcastPerS / 100), now());
+    this.broadcast = new Bucket(broadcastPerS, Math.max(1, broadcastPerS / 100), now);
   }
 
-  /** Queues a message (or an edit); resolves with what became of it, never rejects. */
+  /** Queues a message (or an edit); resolves with what became of it, never rejects. Transient errors are retried for 5 minutes. */
   send(chatId: number, text: string, o: SendOptions = {}): Promise<Outcome> {
     if (this.stopped) return Promise.resolve("unsent");
     return new Promise((done) => {
-      this.queues[PRIORITY[o.priority ?? "reply"]]!.push({ ...o, chatId, text, deadline: this.now() + (o.retryForMs ?? 300_000), attempts: 0, notBefore: 0, done });
+      this.queues[PRIORITY[o.priority ?? "reply"]]!.push({ ...o, chatId, text, deadline: Date.now() + (o.retryForMs ?? 300_000), attempts: 0, notBefore: 0, done });
       this.pump();
     });
-  }
-
-  /** Callback answers are not messages: they skip the queue. */
-  answer(queryId: string, text?: string, alert?: boolean): void {
-    this.api
-      .answerCallbackQuery({ callback_query_id: queryId, text, show_alert: alert })
-      .catch((e: Error) => this.log.warn("answer_callback_failed", { query_id: queryId, error: e.message }));
   }
 
   /** Sends whatever the limits allow now, in priority order, and sets a timer for the rest. */
   private pump(): void {
     while (!this.stopped) {
-      const now = this.now();
+      const now = Date.now();
       const wait = Math.max(this.pausedUntil - now, this.global.waitMs(now));
       if (wait > 0) return this.wakeIn(wait);
       let soonest = Infinity;
@@ -118,7 +96,8 @@ export class Sender {
       this.global.take();
       this.chat(job.chatId, now).take();
       if (job.priority === "broadcast") this.broadcast.take();
-      this.dispatch(job);
+      const p: Promise<void> = this.deliver(job).finally(() => this.inFlight.delete(p));
+      this.inFlight.add(p);
     }
   }
 
@@ -139,27 +118,22 @@ export class Sender {
     return b;
   }
 
-  private dispatch(job: Job): void {
+  private async deliver(job: Job): Promise<void> {
     job.attempts++;
     const { chatId: chat_id, text, keyboard, editId } = job;
-    const call: Promise<unknown> =
-      editId === undefined
-        ? this.api.sendMessage({ chat_id, text, reply_markup: keyboard })
-        : this.api.editMessageText({ chat_id, message_id: editId, text, reply_markup: keyboard as InlineKeyboard | undefined }); // an edit takes only inline buttons
-    const p: Promise<void> = call
-      .then(() => {
-        this.counts.sent++;
-        job.done("sent");
-      }, (e: unknown) => this.failed(job, e))
-      .finally(() => {
-        this.inFlight.delete(p);
-        this.pump();
-      });
-    this.inFlight.add(p);
+    try {
+      if (editId === undefined) await this.api.sendMessage({ chat_id, text, reply_markup: keyboard });
+      else await this.api.editMessageText({ chat_id, message_id: editId, text, reply_markup: keyboard as InlineKeyboard }); // inline buttons only
+      this.counts.sent++;
+      job.done("sent");
+    } catch (e) {
+      this.failed(job, e);
+    }
+    this.pump();
   }
 
   private failed(job: Job, e: unknown): void {
-    const now = this.now();
+    const now = Date.now();
     const where = { chat_id: job.chatId, priority: job.priority ?? "reply", attempt: job.attempts, error: e instanceof Error ? e.message : String(e) };
     // No TelegramError: no answer at all (reset, refused, timeout) or a body that is not the Bot API's JSON.
     const code = e instanceof TelegramError ? e.code : 502;

@@ -1,9 +1,7 @@
-// gramio, behind one fence: a Bot whose every call has a timeout and whose long poll survives
-// network faults with one log line each. gramio 0.10 has no timeouts of its own (a black-holed
-// request waits minutes) and prints a stack trace for each polling error.
-//
-// The fence leans on one gramio internal: it spreads `api.fetchOptions` synchronously when a call
-// starts, so a getter can hand the long poll its own signal. The hung-poll test fails if that moves.
+// gramio, behind one fence: a Bot whose every call has a timeout (gramio 0.10 has none: a black-holed
+// request waits minutes) and whose long poll survives network faults with one log line each.
+// One gramio internal: a call spreads `api.fetchOptions` synchronously when it starts, so a getter
+// can hand the long poll its own signal. The hung-poll test fails if that moves.
 
 import { Bot, TelegramError } from "gramio";
 import type { Logger } from "../log.ts";
@@ -11,7 +9,6 @@ import { backoffMs } from "../retry.ts";
 
 const CALL_TIMEOUT_MS = 10_000;
 
-/** `pollMarginMs`: how much longer than its own timeout a long poll may take before it counts as hung. */
 export function telegramBot(token: string, url: string, log: Logger, pollTimeoutS: number, pollMarginMs: number) {
   const pollAbort = new AbortController();
   const sendAbort = new AbortController();
@@ -30,12 +27,8 @@ export function telegramBot(token: string, url: string, log: Logger, pollTimeout
   let failures = 0;
   bot.onApiCall("getUpdates", (_ctx, next) => {
     polling = true;
-    let p: ReturnType<typeof next>;
-    try {
-      p = next();
-    } finally {
-      polling = false;
-    }
+    const p = next(); // async: the call has read fetchOptions by now, and never throws here
+    polling = false;
     return p.then(
       (updates) => {
         if (failures) log.info("polling_recovered", { failures }, `Polling works again after ${failures} failed attempt(s)`);
@@ -46,14 +39,13 @@ export function telegramBot(token: string, url: string, log: Logger, pollTimeout
         if (pollAbort.signal.aborted) return [];
         failures++;
         const error = e instanceof Error ? e.message : String(e);
-        if (e instanceof TelegramError && e.code === 409) {
-          log.error("polling_conflict", { failures, error }, "409 Conflict: another instance with this BOT_TOKEN is polling, or a webhook is set. Stop the other instance (or call deleteWebhook for this token); retrying");
-        } else if (e instanceof Error && e.name === "TimeoutError") {
+        if (e instanceof Error && e.name === "TimeoutError") {
           log.warn("polling_timeout", { failures, error }, "The long poll got no answer in time; polling again");
           return [];
-        } else {
-          log.warn("polling_failed", { failures, error }, `Polling ${url} failed (${error}); retrying`);
         }
+        if (e instanceof TelegramError && e.code === 409) {
+          log.error("polling_conflict", { failures, error }, "409 Conflict: another instance with this BOT_TOKEN is polling, or a webhook is set. Stop the other instance (or call deleteWebhook for this token); retrying");
+        } else log.warn("polling_failed", { failures, error }, `Polling ${url} failed (${error}); retrying`);
         await Bun.sleep(backoffMs(failures, 500, 5_000));
         return [];
       },

@@ -58,7 +58,7 @@ test("a race under Telegram-like limits: everyone answered at once, every winner
   expect(answers.filter((a) => a.text?.includes(RECOGNISE.soldOut))).toHaveLength(USERS - SEATS);
 
   const day = h.query<{ day: string }>("SELECT day FROM openings")[0]!.day;
-  const winners = h.bot.db.dayBookings(day).map((b) => b.user_id);
+  const winners = h.query<{ user_id: number }>("SELECT b.user_id FROM bookings b JOIN transports t ON t.id = b.transport_id WHERE t.day = ? ORDER BY b.id", day).map((b) => b.user_id);
   expect(winners).toEqual(order.slice(0, SEATS)); // the earliest confirmations the bot received
   const messages = await Promise.all(results); // then every message, as the queue drains
   const told = people.filter((u, i) => winners.includes(u.userId) && messages[i]!.text.includes(RECOGNISE.booked));
