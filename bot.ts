@@ -7,8 +7,8 @@ import { startBot } from "./lib/bot/app.ts";
 import { configProblem, parseConfig, REAL_DB_PATH, usage, type BotConfig } from "./lib/bot/config.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
 import { ConfigError } from "./lib/settings.ts";
-import { BUTTON } from "./lib/ui.ts";
-import { SANDBOX_BOT_TOKEN, SANDBOX_BOT_USERNAME, SANDBOX_HOST, SANDBOX_PORT_DEFAULTS } from "./sandbox/defaults.ts";
+import { SANDBOX_BOT_TOKEN, SANDBOX_BOT_USERNAME, SANDBOX_PORT_DEFAULTS } from "./sandbox/defaults.ts";
+import { sandboxUsage } from "./sandbox/usage.ts";
 
 if (process.argv.includes("--help") || process.argv.includes("-h")) {
   console.log(usage());
@@ -55,16 +55,13 @@ if (!config.token) {
     bots: [{ token: SANDBOX_BOT_TOKEN, username: SANDBOX_BOT_USERNAME }],
   }).catch((e) => fail("sandbox_failed", e));
   sandbox = sb;
-  const isDefaultUrl = sb.botApiUrl === `http://${SANDBOX_HOST}:${SANDBOX_PORT_DEFAULTS.SANDBOX_BOT_API_PORT}`;
-  const cli = `bun sandbox/cli.ts${isDefaultUrl ? "" : ` --url ${sb.botApiUrl}`}`;
+  const use = sandboxUsage(sb.botApiUrl);
   log.info(
     "sandbox_mode",
     { bot_api: sb.botApiUrl, mtproto: `${sb.mtprotoHost}:${sb.mtprotoPort}`, bot: `@${SANDBOX_BOT_USERNAME}` },
     `No BOT_TOKEN: running on the local sandbox (Bot API ${sb.botApiUrl}, MTProto ${sb.mtprotoHost}:${sb.mtprotoPort}, bot @${SANDBOX_BOT_USERNAME}). ` +
-      `Chat with the bot in a browser: ${sb.botApiUrl}/?user=+79990000001 (every chat: ${sb.botApiUrl}/?watch=${SANDBOX_BOT_USERNAME}). ` +
-      `Or act as a user on the command line: ${cli} new-user --name Me --phone +79990000001 (on a fresh sandbox the first user gets id 1000001: ADMIN_IDS=1000001 makes it an admin); ` +
-      `then ${cli} send --user +79990000001 /start; ${cli} press --user +79990000001 "${BUTTON.test}"; ${cli} history --user +79990000001` +
-      (isDefaultUrl ? "" : `. Point the client at it with sandbox.url: "${sb.botApiUrl}" in config.yaml`),
+      `Chat with the bot in a browser: ${use.web}. Or act as a user on the command line: ${use.cli.join("; then ")}` +
+      (use.defaultUrl ? "" : `. Point the client at it with sandbox.url: "${sb.botApiUrl}" in config.yaml`),
   );
   if (resolve(config.dbPath) === resolve(REAL_DB_PATH)) {
     log.warn("sandbox_real_db", { db: config.dbPath }, `DB_PATH=${config.dbPath} is the real bot's database: sandbox users will be stored in it (unset DB_PATH to use the sandbox's own)`);

@@ -7,6 +7,7 @@
 import { parseArgs } from "node:util";
 import { SANDBOX_BOT_TOKEN, SANDBOX_BOT_USERNAME, SANDBOX_DB_PATH } from "./defaults.ts";
 import { startSandbox } from "./index.ts";
+import { sandboxUsage } from "./usage.ts";
 
 const USAGE = `usage: bun run sandbox [--rate-limit [telegram|off]] [--flood-wait N] [--clock-skew-ms N] [--callback-timeout-ms N]
          [--mtproto-delay-ms N] [--mtproto-jitter-ms N] [--botapi-delay-ms N] [--botapi-jitter-ms N]
@@ -84,8 +85,9 @@ try {
 }
 
 const sb = sandbox;
+const use = sandboxUsage(sb.botApiUrl);
 console.log(`Telegram sandbox (loopback only)
-  web chat  ${sb.botApiUrl}/?user=+79990000001   (open it in a browser; /?watch=${SANDBOX_BOT_USERNAME} watches every chat)
+  web chat  ${use.web}
   Bot API   ${sb.botApiUrl}/bot<token>/<method>   (any token <digits>:<secret> is a bot)
   MTProto   ${sb.mtprotoHost}:${sb.mtprotoPort}
   control   ${sb.controlUrl}/health | users | send | press | history | session
@@ -95,9 +97,7 @@ console.log(`Telegram sandbox (loopback only)
 Run the bot against it:
   BOT_API_URL=${sb.botApiUrl} BOT_TOKEN=${SANDBOX_BOT_TOKEN} DB_PATH=${SANDBOX_DB_PATH} bun run bot
 Act as a person (default bot @${SANDBOX_BOT_USERNAME}):
-  bun sandbox/cli.ts send --user +79990000001 /start
-  bun sandbox/cli.ts press --user +79990000001 "🧪 Тест"
-  bun sandbox/cli.ts history --user +79990000001
+  ${use.cli.join("\n  ")}
 Press Ctrl+C to stop.`);
 
 let stopping = false;
