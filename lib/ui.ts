@@ -123,12 +123,7 @@ export const BOT_TEXT = {
 
 /** What the client itself prints and sends (its stats block is the seed's, word for word). */
 export const CLIENT_TEXT = {
-  stats: {
-    smsToStart: "SMS → /start:",
-    startToSelect: "/start → выбор:",
-    selectToConfirm: "Выбор → подтверд:",
-    total: "Общее время:",
-  },
+  stats: { smsToStart: "SMS → /start:", startToSelect: "/start → выбор:", selectToConfirm: "Выбор → подтверд:", total: "Общее время:" },
   notifyBooked: (transport?: string) => `✅ Забронировано${transport ? `: ${transport}` : ""}`,
   notifyAlreadyBooked: "ℹ️ У вас уже есть бронь",
   notifyFailed: (why?: string) => `❌ Не удалось забронировать: ${why ?? "неизвестная причина"}`,

@@ -3,7 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import { DEFAULT_FLOW_CONFIG, type RecogniseTexts } from "../flow.ts";
-import { bool, ConfigError, dailyTime, httpUrl, int, Invalid, list, num, optional, readYaml, record, text, texts, timeZone, type Setting, type Values } from "../settings.ts";
+import { bool, ConfigError, dailyTime, httpUrl, int, Invalid, list, num, optional, readYaml, record, text, texts, timeZone, type Setting } from "../settings.ts";
 import { RECOGNISE, SOLD_OUT_LABELS } from "../ui.ts";
 
 export const DEFAULT_BOT = "aprel_booking_bot";
