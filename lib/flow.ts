@@ -37,7 +37,6 @@ export interface MessageEvent {
   id: number;
   text: string;
   buttons: Button[][];
-  edit?: boolean;
   keyboardRemoved?: boolean;
   at: number;
 }

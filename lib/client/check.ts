@@ -106,7 +106,7 @@ export async function runInspect(cfg: ClientConfig, sendStart: boolean, out: (li
     }
     const res = await tg.invoke(historyRequest(peer, 10));
     const botId = peer.userId.toString();
-    const messages = ("messages" in res ? res.messages : []).toReversed().map((m) => messageFromBot(m, botId, new Map(), 0, false)).filter((m) => m !== undefined);
+    const messages = ("messages" in res ? res.messages : []).toReversed().map((m) => messageFromBot(m, botId, new Map(), 0)).filter((m) => m !== undefined);
     if (messages.length === 0) out(`no messages from @${cfg.bot.username} yet: try --inspect --start`);
     for (const m of messages) describeMessage(m, cfg, out);
     return 0;

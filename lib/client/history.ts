@@ -49,11 +49,10 @@ export class ChatHistory {
       if (!("messages" in res)) return [];
       const found: MessageEvent[] = [];
       for (const m of res.messages.toReversed()) {
-        const ev = messageFromBot(m, this.botId, tokens, performance.now(), false);
+        const ev = messageFromBot(m, this.botId, tokens, performance.now());
         if (!ev) continue;
         const prev = this.seen.get(ev.id);
         if (prev ? sameMessage(prev, ev) : this.baselineId === undefined || ev.id <= this.baselineId) continue;
-        if (prev) ev.edit = true;
         this.seen.set(ev.id, ev);
         this.hits++;
         found.push(ev);

@@ -22,17 +22,15 @@ function keyboardButtons(markup: Api.TypeReplyMarkup | undefined, tokens: Callba
   );
 }
 
-export function messageFromBot(m: Api.TypeMessage, botId: string, tokens: CallbackTokens, at: number, edit: boolean): MessageEvent | undefined {
+export function messageFromBot(m: Api.TypeMessage, botId: string, tokens: CallbackTokens, at: number): MessageEvent | undefined {
   if (!(m instanceof Api.Message) || m.out || !(m.peerId instanceof Api.PeerUser) || m.peerId.userId.toString() !== botId) return undefined;
   const ev: MessageEvent = { type: "message", id: m.id, text: m.message ?? "", buttons: keyboardButtons(m.replyMarkup, tokens), at };
-  if (edit) ev.edit = true;
   if (m.replyMarkup instanceof Api.ReplyKeyboardHide) ev.keyboardRemoved = true;
   return ev;
 }
 
 export function updateToEvent(u: unknown, botId: string, tokens: CallbackTokens, at: number): MessageEvent | undefined {
-  if (u instanceof Api.UpdateNewMessage) return messageFromBot(u.message, botId, tokens, at, false);
-  if (u instanceof Api.UpdateEditMessage) return messageFromBot(u.message, botId, tokens, at, true);
+  if (u instanceof Api.UpdateNewMessage || u instanceof Api.UpdateEditMessage) return messageFromBot(u.message, botId, tokens, at);
   if (!(u instanceof Api.UpdateShortMessage) || u.out || u.userId.toString() !== botId) return undefined;
   return { type: "message", id: u.id, text: u.message, buttons: [], at };
 }

@@ -40,12 +40,11 @@ function buttons(rows: { text: string; data?: string }[][]): Button[][] {
   return rows.map((r) => r.map((b) => ({ ...b })));
 }
 
-function menu(id: number, at: number, transports: T[], opts: { edit?: boolean; text?: string } = {}): MessageEvent {
+function menu(id: number, at: number, transports: T[], opts: { text?: string } = {}): MessageEvent {
   return {
     type: "message",
     id,
     at,
-    edit: opts.edit,
     text: opts.text ?? TEXT.menuOpen,
     buttons: buttons([
       ...transports.map((t) => [{ text: TEXT.transportButton(t), data: `${CALLBACK.select}${t.id}` }]),
@@ -57,19 +56,18 @@ function menu(id: number, at: number, transports: T[], opts: { edit?: boolean; t
   };
 }
 
-function confirmPrompt(id: number, at: number, t: T, edit = true): MessageEvent {
+function confirmPrompt(id: number, at: number, t: T): MessageEvent {
   return {
     type: "message",
     id,
     at,
-    edit,
     text: TEXT.confirmPrompt(t),
     buttons: buttons([[{ text: BUTTON.confirm, data: `${CALLBACK.confirm}${t.id}` }, { text: BUTTON.cancel, data: CALLBACK.cancel }]]),
   };
 }
 
-function text(id: number, at: number, body: string, edit = false): MessageEvent {
-  return { type: "message", id, at, text: body, buttons: [], edit };
+function text(id: number, at: number, body: string): MessageEvent {
+  return { type: "message", id, at, text: body, buttons: [] };
 }
 
 const announcement = (id: number, at: number) => text(id, at, TEXT.announcement);
@@ -121,11 +119,11 @@ describe("happy path", () => {
     expect(r.actions).toEqual([pressOf(11, CHEL)]);
 
     // the bot edits the menu into the confirmation prompt
-    r = step(r.state, confirmPrompt(11, 1085, CHEL, true));
+    r = step(r.state, confirmPrompt(11, 1085, CHEL));
     expect(r.state.phase).toBe("confirmPressed");
     expect(r.actions).toEqual([pressConfirm(11)]);
 
-    r = step(r.state, text(11, 1117, TEXT.booked(CHEL), true));
+    r = step(r.state, text(11, 1117, TEXT.booked(CHEL)));
     expect(r.state.phase).toBe("done");
     expect(r.actions).toHaveLength(1);
     const done = r.actions[0]!;
@@ -145,7 +143,7 @@ describe("happy path", () => {
   });
 
   test("the confirmation prompt as a new message works the same", () => {
-    const r = feed(fresh(), announcement(1, 0), menu(2, 5, [CHEL]), confirmPrompt(3, 9, CHEL, false), text(4, 12, TEXT.booked(CHEL)));
+    const r = feed(fresh(), announcement(1, 0), menu(2, 5, [CHEL]), confirmPrompt(3, 9, CHEL), text(4, 12, TEXT.booked(CHEL)));
     expect(requests(r.actions)).toEqual([sendStart, pressOf(2, CHEL), pressConfirm(3)]);
     expect(r.state.phase).toBe("done");
   });
@@ -159,7 +157,7 @@ describe("happy path", () => {
   test("'Общее время' is the sum of the three stages, whichever stages were skipped", () => {
     const runs = [
       feed(fresh(), announcement(1, 1000), { type: "startDelivered", at: 1047 }, menu(2, 1085, [CHEL]), confirmPrompt(2, 1117, CHEL), text(2, 1150, TEXT.booked(CHEL))),
-      feed(fresh(), announcement(1, 0), menu(2, 10, [CHEL]), text(2, 25, TEXT.booked(CHEL), true)),
+      feed(fresh(), announcement(1, 0), menu(2, 10, [CHEL]), text(2, 25, TEXT.booked(CHEL))),
       feed(fresh(), { type: "trigger", at: 5000 }, menu(10, 5040, [CHEL]), confirmPrompt(10, 5070, CHEL), text(10, 5100, TEXT.booked(CHEL))),
     ];
     for (const r of runs) {
@@ -244,7 +242,7 @@ describe("skipping stages", () => {
   });
 
   test("a result right after the select (no confirmation stage) is accepted", () => {
-    const r = feed(fresh(), announcement(1, 0), menu(2, 10, [CHEL]), text(2, 25, TEXT.booked(CHEL), true));
+    const r = feed(fresh(), announcement(1, 0), menu(2, 10, [CHEL]), text(2, 25, TEXT.booked(CHEL)));
     expect(r.state.phase).toBe("done");
     // no confirm press: the three stages end at the transport press
     expect(r.state.result!.stats).toMatchObject({ smsToStart: 0, startToSelect: 10, selectToConfirm: 0, confirmToResult: 15, total: 10, toResult: 25 });
@@ -328,26 +326,26 @@ describe("scheduled mode: the trigger", () => {
 
 describe("sold out: fall back in priority order", () => {
   test("presses the next target from the latest menu", () => {
-    let r = feed(fresh(), announcement(1, 0), menu(2, 10, [EKB, CHEL]), confirmPrompt(3, 20, CHEL, false));
+    let r = feed(fresh(), announcement(1, 0), menu(2, 10, [EKB, CHEL]), confirmPrompt(3, 20, CHEL));
     r = step(r.state, text(4, 30, TEXT.soldOut(CHEL)));
     expect(requests(r.actions)).toEqual([pressOf(2, EKB)]);
     expect(r.actions.some((a) => a.type === "log" && a.message.includes("sold out"))).toBe(true);
     expect(r.state.soldOut).toEqual(["sel:1"]);
     expect(r.state.phase).toBe("selectPressed");
 
-    r = feed(r.state, confirmPrompt(5, 40, EKB, false), text(6, 50, TEXT.booked(EKB)));
+    r = feed(r.state, confirmPrompt(5, 40, EKB), text(6, 50, TEXT.booked(EKB)));
     expect(r.state.result).toMatchObject({ outcome: "booked", transport: TEXT.transportButton(EKB), attempts: 2 });
     // startToSelect runs to the select that won; selectToConfirm is that transport's own
     expect(r.state.result!.stats).toEqual({ smsToStart: 0, startToSelect: 30, selectToConfirm: 10, confirmToResult: 10, total: 40, toResult: 50 });
   });
 
   test("a second transport of the same city comes before the next priority", () => {
-    const r = feed(fresh(), announcement(1, 0), menu(2, 1, [EKB, CHEL, CHEL2]), confirmPrompt(3, 2, CHEL, false), text(4, 3, TEXT.soldOut(CHEL)));
+    const r = feed(fresh(), announcement(1, 0), menu(2, 1, [EKB, CHEL, CHEL2]), confirmPrompt(3, 2, CHEL), text(4, 3, TEXT.soldOut(CHEL)));
     expect(requests(r.actions).at(-1)).toEqual(pressOf(2, CHEL2));
   });
 
   test("no other target in the menu: /start again, and the sold-out one is never pressed twice", () => {
-    let r = feed(fresh(), announcement(1, 0), menu(2, 10, [CHEL, KRG]), confirmPrompt(2, 20, CHEL), text(2, 30, TEXT.soldOut(CHEL), true));
+    let r = feed(fresh(), announcement(1, 0), menu(2, 10, [CHEL, KRG]), confirmPrompt(2, 20, CHEL), text(2, 30, TEXT.soldOut(CHEL)));
     expect(requests(r.actions).at(-1)).toEqual(sendStart);
     expect(r.state.phase).toBe("startSent");
     expect(r.state.menu).toBeUndefined();
@@ -359,7 +357,7 @@ describe("sold out: fall back in priority order", () => {
   });
 
   test("a menu offering only sold-out targets fails the flow with the reason", () => {
-    let r = feed(fresh(), announcement(1, 0), menu(2, 10, [CHEL]), confirmPrompt(3, 20, CHEL, false), text(4, 30, TEXT.soldOut(CHEL)));
+    let r = feed(fresh(), announcement(1, 0), menu(2, 10, [CHEL]), confirmPrompt(3, 20, CHEL), text(4, 30, TEXT.soldOut(CHEL)));
     expect(requests(r.actions).at(-1)).toEqual(sendStart);
     r = step(r.state, menu(5, 40, [CHEL]));
     expect(r.state.phase).toBe("failed");
@@ -368,12 +366,12 @@ describe("sold out: fall back in priority order", () => {
 
   test("when the menu message itself was edited away, it is not pressed again", () => {
     // menu 2 → edited into the prompt → edited into "sold out": its transport buttons are gone
-    const r = feed(fresh(), announcement(1, 0), menu(2, 10, [CHEL, EKB]), confirmPrompt(2, 20, CHEL), text(2, 30, TEXT.soldOut(CHEL), true));
+    const r = feed(fresh(), announcement(1, 0), menu(2, 10, [CHEL, EKB]), confirmPrompt(2, 20, CHEL), text(2, 30, TEXT.soldOut(CHEL)));
     expect(requests(r.actions).at(-1)).toEqual(sendStart);
   });
 
   test("a sold-out message that carries the remaining menu is used directly", () => {
-    const soldOutWithMenu = menu(2, 30, [CHEL, EKB], { text: TEXT.soldOut(CHEL), edit: true });
+    const soldOutWithMenu = menu(2, 30, [CHEL, EKB], { text: TEXT.soldOut(CHEL) });
     const r = feed(fresh(), announcement(1, 0), menu(2, 10, [CHEL, EKB]), confirmPrompt(2, 20, CHEL), soldOutWithMenu);
     expect(requests(r.actions).at(-1)).toEqual(pressOf(2, EKB));
   });
@@ -428,7 +426,7 @@ describe("errors and timeouts", () => {
     r = step(r.state, { type: "timeout", at: 10_020 });
     expect(requests(r.actions)).toEqual([sendStart]);
     expect(r.state.phase).toBe("startSent");
-    r = step(r.state, text(2, 10_030, TEXT.booked(CHEL), true));
+    r = step(r.state, text(2, 10_030, TEXT.booked(CHEL)));
     expect(r.state.phase).toBe("done");
     expect(r.state.result!.retries).toBe(1);
   });
@@ -459,7 +457,7 @@ describe("other outcomes and robustness", () => {
       fresh(),
       feed(fresh(), announcement(1, 0)).state,
       feed(fresh(), announcement(1, 0), menu(2, 0, [CHEL])).state,
-      feed(fresh(), announcement(1, 0), menu(2, 0, [CHEL]), confirmPrompt(3, 0, CHEL, false)).state,
+      feed(fresh(), announcement(1, 0), menu(2, 0, [CHEL]), confirmPrompt(3, 0, CHEL)).state,
     ];
     expect(phases.map((p) => p.phase)).toEqual(["waitingAnnouncement", "startSent", "selectPressed", "confirmPressed"]);
     for (const s of phases) {
@@ -482,7 +480,7 @@ describe("other outcomes and robustness", () => {
   });
 
   test("an edited menu (new seat counts) in startSent is used", () => {
-    const r = feed(fresh(), announcement(1, 0), menu(2, 10, [KRG]), menu(2, 20, [KRG, CHEL], { edit: true }));
+    const r = feed(fresh(), announcement(1, 0), menu(2, 10, [KRG]), menu(2, 20, [KRG, CHEL]));
     expect(requests(r.actions)).toEqual([sendStart, pressOf(2, CHEL)]);
   });
 
@@ -512,7 +510,7 @@ describe("other outcomes and robustness", () => {
   });
 
   test("step never mutates the state it is given", () => {
-    const s = feed(fresh(), announcement(1, 0), menu(2, 10, [CHEL, EKB]), confirmPrompt(3, 20, CHEL, false)).state;
+    const s = feed(fresh(), announcement(1, 0), menu(2, 10, [CHEL, EKB]), confirmPrompt(3, 20, CHEL)).state;
     const snapshot = JSON.stringify(s);
     feed(s, text(4, 30, TEXT.soldOut(CHEL)), { type: "error", reason: "x", retryable: true, at: 40 }, text(5, 50, TEXT.booked(EKB)));
     expect(JSON.stringify(s)).toBe(snapshot);
@@ -549,7 +547,7 @@ describe("the bots people use (issue 8)", () => {
     expect(requests(r.actions)).toEqual([pressOf(2, EKB)]);
     expect(r.state.soldOut).toEqual(["sel:1"]);
     // the bot's message saying the same about the first press changes nothing
-    const echo = step(r.state, text(2, 7, "❌ Мест нет: Челябинск", true));
+    const echo = step(r.state, text(2, 7, "❌ Мест нет: Челябинск"));
     expect(echo.actions).toEqual([]);
     expect(echo.state.current?.data).toBe("sel:3");
     // an answer to an earlier request is old news
