@@ -2,10 +2,9 @@
 // flow asks for are handed to gramjs in the same event-loop turn (fastInvoke), never awaited:
 // answers and acks come back later as events. Notes and timers come after the hand-over.
 
-import "./gramjs/prelude.ts";
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Api, type TelegramClient } from "telegram";
+import { Api, type TelegramClient } from "./gramjs/prelude.ts";
 import { IGE } from "telegram/crypto/IGE";
 import { FloodWaitError, RPCError } from "telegram/errors";
 import { Raw } from "telegram/events";

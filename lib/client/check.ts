@@ -2,8 +2,7 @@
 // bot's latest messages as the flow reads them, the texts.* each matches and the button the client
 // would press for `targets` (it presses nothing).
 
-import "./gramjs/prelude.ts";
-import { Api, type TelegramClient } from "telegram";
+import { Api, type TelegramClient } from "./gramjs/prelude.ts";
 import { chooseTransport, findConfirmButton, initialState, labelSaysSoldOut, mentions, type MessageEvent } from "../flow.ts";
 import type { Logger } from "../log.ts";
 import { percentile } from "../percentile.ts";

@@ -2,7 +2,7 @@
 // each message id with its unixtime (and a fraction). We ping a few times and keep the Pong with
 // the smallest round trip, since half of it bounds the error.
 
-import { Api, type TelegramClient } from "telegram";
+import { Api, type TelegramClient } from "./gramjs/prelude.ts";
 import { generateRandomLong } from "./gramjs/fast-longs.ts";
 import { watchIncomingMsgIds } from "./gramjs/sender.ts";
 import { nowMs, withTimeout } from "../timing.ts";

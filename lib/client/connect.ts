@@ -2,8 +2,7 @@
 // saved. In the sandbox that file is used while the sandbox still knows its key (sandboxes forget
 // keys when they restart), otherwise the sandbox hands out a fresh session over HTTP.
 
-import "./gramjs/prelude.ts";
-import { Api, type TelegramClient } from "telegram";
+import { Api, type TelegramClient } from "./gramjs/prelude.ts";
 import { StringSession } from "telegram/sessions";
 import type { ClientConfig } from "./config.ts";
 import { connectClient, trustServerKey } from "./gramjs/connect.ts";

@@ -1,8 +1,7 @@
 // The history fallback (messages.getHistory) for what pushed updates may have missed: in the final
 // seconds before a scheduled opening, and after a reconnect. A check feeds only what is new or changed.
 
-import "./gramjs/prelude.ts";
-import { Api, type TelegramClient } from "telegram";
+import { Api, type TelegramClient } from "./gramjs/prelude.ts";
 import { returnBigInt } from "telegram/Helpers";
 import type { MessageEvent } from "../flow.ts";
 import { messageFromBot, type CallbackTokens } from "./updates.ts";

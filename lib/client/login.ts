@@ -2,7 +2,6 @@
 // sign-in asks again after every error onError does not stop and turns a failed prompt into "Code
 // is empty", so the prompts record an ended input (EOF, Ctrl+C) and onError stops the login.
 
-import "./gramjs/prelude.ts";
 import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
 import type { UserAuthParams } from "telegram/client/auth";

@@ -1,8 +1,7 @@
 // Immediate (wait for the announcement) and scheduled (ready before the opening, firing at the
 // instant on the server's clock).
 
-import "./gramjs/prelude.ts";
-import type { TelegramClient } from "telegram";
+import type { TelegramClient } from "./gramjs/prelude.ts";
 import { looksLikeOurBot, type ClientConfig } from "./config.ts";
 import type { Logger } from "../log.ts";
 import { percentile } from "../percentile.ts";

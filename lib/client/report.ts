@@ -1,8 +1,7 @@
 // What a booking leaves behind: the seed's stats block and the lines under it, the booking_attempt
 // log details, and (off the hot path) a note to Saved Messages and a terminal bell.
 
-import "./gramjs/prelude.ts";
-import { Api, type TelegramClient } from "telegram";
+import { Api, type TelegramClient } from "./gramjs/prelude.ts";
 import type { FlowStats } from "../flow.ts";
 import { percentile } from "../percentile.ts";
 import { withTimeout } from "../timing.ts";

@@ -1,6 +1,6 @@
 // gramjs TL updates → the flow's message events. Pure; on the hot path, so it allocates only what the event needs.
 
-import { Api } from "telegram";
+import { Api } from "./gramjs/prelude.ts";
 import type { Button, MessageEvent } from "../flow.ts";
 
 /** Opaque flow tokens → the real callback bytes to send back with GetBotCallbackAnswer. */

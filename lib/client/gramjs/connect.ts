@@ -2,9 +2,8 @@
 // host AND port stored in the session (gramjs itself always dials 80/443), gets every FLOOD_WAIT
 // (floodSleepThreshold 0) and keeps gramjs quiet. Internals used here are in the README's list.
 
-import "./prelude.ts";
 import { createHash, createPublicKey } from "node:crypto";
-import { TelegramClient } from "telegram";
+import { TelegramClient } from "./prelude.ts";
 import { _serverKeys } from "telegram/crypto/RSA";
 import { returnBigInt } from "telegram/Helpers";
 import { PromisedNetSockets } from "telegram/extensions";

@@ -1,5 +1,6 @@
-// Imported before `telegram` everywhere gramjs is used: checks we run the gramjs whose internals
-// this folder relies on (the README's "gramjs internals") and installs fast-longs before gramjs loads.
+// The client's door to gramjs: `Api` and `TelegramClient` come from here, so that fast-longs is
+// installed before gramjs loads and we refuse a gramjs other than the one whose internals this folder
+// relies on (the README's "gramjs internals"). Other `telegram/...` imports come after this one.
 import { createRequire } from "node:module";
 import "./fast-longs.ts";
 
@@ -12,3 +13,5 @@ if (installed !== PINNED_GRAMJS) {
 }
 // Bun's global alert() blocks on stdin, and gramjs calls it on an unknown TL constructor: a silent hang.
 delete (globalThis as { alert?: unknown }).alert;
+
+export { Api, TelegramClient } from "telegram";
