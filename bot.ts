@@ -30,10 +30,10 @@ try {
   refuse(e);
 }
 try {
-  log = createLogger({ dir: config.logDir, name: "bot", console: true, minLevel: config.logLevel });
-  accessSync(config.logDir, constants.W_OK);
+  log = createLogger({ dir: config.LOG_DIR, name: "bot", console: true, minLevel: config.LOG_LEVEL });
+  accessSync(config.LOG_DIR, constants.W_OK);
 } catch (e) {
-  refuse(configProblem("LOG_DIR", config.logDir, `cannot create or write the log directory (${(e as Error).message}), e.g. LOG_DIR=logs`));
+  refuse(configProblem("LOG_DIR", config.LOG_DIR, `cannot create or write the log directory (${(e as Error).message}), e.g. LOG_DIR=logs`));
 }
 
 let sandbox: { stop(): Promise<void> } | undefined;
@@ -46,12 +46,12 @@ async function fail(action: string, e: unknown): Promise<never> {
   process.exit(1);
 }
 
-if (!config.token) {
+if (!config.BOT_TOKEN) {
   // Imported only here so that a bot on real Telegram never loads the sandbox.
   const { startSandbox } = await import("./sandbox/index.ts");
   const sb = await startSandbox({
-    botApiPort: config.sandboxBotApiPort ?? SANDBOX_PORT_DEFAULTS.SANDBOX_BOT_API_PORT,
-    mtprotoPort: config.sandboxMtprotoPort ?? SANDBOX_PORT_DEFAULTS.SANDBOX_MTPROTO_PORT,
+    botApiPort: config.SANDBOX_BOT_API_PORT ?? SANDBOX_PORT_DEFAULTS.SANDBOX_BOT_API_PORT,
+    mtprotoPort: config.SANDBOX_MTPROTO_PORT ?? SANDBOX_PORT_DEFAULTS.SANDBOX_MTPROTO_PORT,
     bots: [{ token: SANDBOX_BOT_TOKEN, username: SANDBOX_BOT_USERNAME }],
   }).catch((e) => fail("sandbox_failed", e));
   sandbox = sb;
@@ -63,10 +63,10 @@ if (!config.token) {
       `Chat with the bot in a browser: ${use.web}. Or act as a user on the command line: ${use.cli.join("; then ")}` +
       (use.defaultUrl ? "" : `. Point the client at it with sandbox.url: "${sb.botApiUrl}" in config.yaml`),
   );
-  if (resolve(config.dbPath) === resolve(REAL_DB_PATH)) {
-    log.warn("sandbox_real_db", { db: config.dbPath }, `DB_PATH=${config.dbPath} is the real bot's database: sandbox users will be stored in it (unset DB_PATH to use the sandbox's own)`);
+  if (resolve(config.DB_PATH) === resolve(REAL_DB_PATH)) {
+    log.warn("sandbox_real_db", { db: config.DB_PATH }, `DB_PATH=${config.DB_PATH} is the real bot's database: sandbox users will be stored in it (unset DB_PATH to use the sandbox's own)`);
   }
-  config = { ...config, token: SANDBOX_BOT_TOKEN, botApiUrl: sb.botApiUrl };
+  config = { ...config, BOT_TOKEN: SANDBOX_BOT_TOKEN, BOT_API_URL: sb.botApiUrl };
 }
 
 const running = await startBot(config, { log }).catch((e) => fail("start_failed", e));

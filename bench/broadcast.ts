@@ -62,7 +62,7 @@ export async function benchBroadcast(users: number, opts: { botRatePerS: number;
   try {
     const rig = await startRig({
       env: { BOOKING_TIME: "00:00:00", TEST_MODE_ENABLED: "false" },
-      config: { broadcastRatePerS: opts.botRatePerS },
+      config: { BROADCAST_RATE_PER_S: opts.botRatePerS },
       sandbox: { rateLimit: opts.limit ?? false },
       onLog: (action, d) => {
         if (action === "send_rate_limited") retried++;
@@ -70,7 +70,7 @@ export async function benchBroadcast(users: number, opts: { botRatePerS: number;
         void d;
       },
       beforeBot: (sb, config) => {
-        audience = seed(sb, config.dbPath);
+        audience = seed(sb, config.DB_PATH);
         sb.world.observe((e) => {
           if (e.type !== "botMessage" || e.message.text !== TEXT.announcement) return;
           got.set(e.message.userId, (got.get(e.message.userId) ?? 0) + 1);

@@ -63,7 +63,7 @@ export async function benchRaceLimited(users = 1000, seats = 10): Promise<RaceLi
     progress(`race under Telegram's limits: ${users} users, ${seats} seats`);
     const answered = (await Promise.all(people.map(race))).filter(Boolean).length;
     off();
-    const db = new Database(rig.bot.config.dbPath, { readonly: true });
+    const db = new Database(rig.bot.config.DB_PATH, { readonly: true });
     const sold = db.query<{ user_id: number }, []>("SELECT user_id FROM bookings ORDER BY id").all().map((r) => r.user_id);
     db.close();
     const winners = people.filter((h) => sold.includes(h.userId));

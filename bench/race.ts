@@ -93,7 +93,7 @@ export async function benchRace(users = 1000, seats = 10): Promise<RaceResult> {
     await done;
     for (const p of people) p.close();
 
-    const db = new Database(rig.bot.config.dbPath, { readonly: true });
+    const db = new Database(rig.bot.config.DB_PATH, { readonly: true });
     const t = db.query("SELECT id, seats, booked FROM transports WHERE day IS NOT NULL").get() as { id: number; seats: number; booked: number };
     const sales = db.query("SELECT COUNT(*) AS n, MAX(created_at) AS last FROM bookings WHERE transport_id = ?").get(t.id) as { n: number; last: number | null };
     const open = db.query("SELECT scheduled_at FROM openings").get() as { scheduled_at: number } | null;

@@ -53,9 +53,9 @@ export async function startRig(o: RigOptions = {}): Promise<Rig> {
       }),
       ...o.config,
     };
-    if (!o.limits) config.sendRatePerS = Math.max(100_000, config.broadcastRatePerS);
+    if (!o.limits) config.SEND_RATE_PER_S = Math.max(100_000, config.BROADCAST_RATE_PER_S);
     await o.beforeBot?.(sb, config);
-    const file = createLogger({ dir: config.logDir, name: "bot", minLevel: "info" });
+    const file = createLogger({ dir: config.LOG_DIR, name: "bot", minLevel: "info" });
     const log = o.onLog ? tee(file, o.onLog) : file;
     const unpaced = { burst: 100_000, chatPerS: 100_000, chatBurst: 100_000 };
     const bot = await startBot(config, { log, pollTimeoutS: 5, transports: o.transports, limits: o.limits ?? unpaced });

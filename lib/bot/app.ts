@@ -18,26 +18,26 @@ export type StartDeps = { log: Logger; transports?: TransportSeed[]; limits?: Pa
 export type RunningBot = Awaited<ReturnType<typeof startBot>>;
 
 export async function startBot(config: BotConfig, deps: StartDeps) {
-  if (!config.token) throw new Error("startBot needs a token: without BOT_TOKEN, bot.ts starts the sandbox and passes its token");
+  if (!config.BOT_TOKEN) throw new Error("startBot needs a token: without BOT_TOKEN, bot.ts starts the sandbox and passes its token");
   const { log, pollTimeoutS = 25 } = deps;
-  const seed = deps.transports ?? loadTransports(config.transportsPath);
+  const seed = deps.transports ?? loadTransports(config.TRANSPORTS_FILE);
   let db: BotDb;
   try {
-    db = new BotDb(config.dbPath);
+    db = new BotDb(config.DB_PATH);
   } catch (e) {
-    throw configProblem("DB_PATH", config.dbPath, `cannot open the database (${(e as Error).message}); expected a file in a directory the bot can write, e.g. DB_PATH=bot.db`);
+    throw configProblem("DB_PATH", config.DB_PATH, `cannot open the database (${(e as Error).message}); expected a file in a directory the bot can write, e.g. DB_PATH=bot.db`);
   }
   const clock = new WallAnchoredClock();
   const now = clock.now;
   const abandoned = db.abandonStaleRuns(now() - TEST_RUN_TTL_MS);
   if (abandoned) log.info("test_runs_abandoned", { count: abandoned });
 
-  const tg = telegramBot(config.token, config.botApiUrl, log, pollTimeoutS, deps.pollMarginMs ?? 5_000);
+  const tg = telegramBot(config.BOT_TOKEN, config.BOT_API_URL, log, pollTimeoutS, deps.pollMarginMs ?? 5_000);
   const bot = tg.bot;
-  const limits = { ...TELEGRAM_LIMITS, chatPerS: config.chatRatePerS, ...deps.limits, perS: config.sendRatePerS, broadcastPerS: config.broadcastRatePerS };
+  const limits = { ...TELEGRAM_LIMITS, chatPerS: config.CHAT_RATE_PER_S, ...deps.limits, perS: config.SEND_RATE_PER_S, broadcastPerS: config.BROADCAST_RATE_PER_S };
   const sender = new Sender(bot.api, log, limits, (userId) => h.blocked(userId));
-  const timeZone = config.timeZone ?? systemTimeZone();
-  const opening = new DailyOpening(db, new Calendar(config.bookingTime, timeZone), seed, log, clock, sender);
+  const timeZone = config.TZ ?? systemTimeZone();
+  const opening = new DailyOpening(db, new Calendar(config.BOOKING_TIME, timeZone), seed, log, clock, sender);
   const h = new Handlers(db, sender, log, opening, seed, now, config);
 
   /** The sender of an update, stamped on arrival (before any other work). */
@@ -70,15 +70,15 @@ export async function startBot(config: BotConfig, deps: StartDeps) {
   } catch (e) {
     db.close();
     const code = e instanceof TelegramError ? e.code : undefined;
-    if (code === 401 || code === 404) throw new Error(`BOT_TOKEN was rejected by the Bot API at ${config.botApiUrl}: check it with @BotFather`);
-    throw new Error(`cannot reach the Bot API at ${config.botApiUrl} (BOT_API_URL): ${(e as Error).message}`);
+    if (code === 401 || code === 404) throw new Error(`BOT_TOKEN was rejected by the Bot API at ${config.BOT_API_URL}: check it with @BotFather`);
+    throw new Error(`cannot reach the Bot API at ${config.BOT_API_URL} (BOT_API_URL): ${(e as Error).message}`);
   }
   h.resendUntold(now() - 86_400_000, now());
   opening.start();
   const info = await bot.start({ longPolling: { timeout: pollTimeoutS } });
   const username = info.username ?? "";
-  const opens = `${formatDailyTime(config.bookingTime)} (${timeZone})`;
-  log.info("bot_started", { username, bot_api: config.botApiUrl, booking_time: opens, send_rate_per_s: limits.perS, ui: config.ui, db: config.dbPath }, `Bot @${username} is polling ${config.botApiUrl}; booking opens daily at ${opens}`);
+  const opens = `${formatDailyTime(config.BOOKING_TIME)} (${timeZone})`;
+  log.info("bot_started", { username, bot_api: config.BOT_API_URL, booking_time: opens, send_rate_per_s: limits.perS, ui: config.BOT_UI, db: config.DB_PATH }, `Bot @${username} is polling ${config.BOT_API_URL}; booking opens daily at ${opens}`);
 
   let stopped: Promise<void> | undefined;
   return {

@@ -40,32 +40,14 @@ Configuration comes from the environment; Bun loads .env from the working direct
 ${readFileSync(join(import.meta.dir, "..", "..", ".env.example"), "utf8").trim()}`;
 
 export type BotConfig = ReturnType<typeof parseConfig>;
-export type BotUi = BotConfig["ui"];
+export type BotUi = BotConfig["BOT_UI"];
 
 export function parseConfig(env: Record<string, string | undefined>) {
   // The sandbox ports matter only to a bot without a token: a real bot never listens on them.
   const withToken = !!env.BOT_TOKEN?.trim();
   const v = readEnv(ENV, withToken ? { ...env, SANDBOX_BOT_API_PORT: undefined, SANDBOX_MTPROTO_PORT: undefined } : env);
-  return {
-    token: v.BOT_TOKEN,
-    adminIds: new Set(v.ADMIN_IDS) as ReadonlySet<number>,
-    bookingTime: v.BOOKING_TIME,
-    timeZone: v.TZ,
-    testModeEnabled: v.TEST_MODE_ENABLED,
-    testSmsDelayMs: v.TEST_SMS_DELAY_MS,
-    // Without a token the sandbox's users never land in a real bot's database.
-    dbPath: v.DB_PATH ?? (v.BOT_TOKEN === undefined ? "bot-sandbox.db" : REAL_DB_PATH),
-    botApiUrl: v.BOT_API_URL,
-    sendRatePerS: v.SEND_RATE_PER_S,
-    chatRatePerS: v.CHAT_RATE_PER_S,
-    broadcastRatePerS: v.BROADCAST_RATE_PER_S,
-    ui: v.BOT_UI,
-    logDir: v.LOG_DIR,
-    logLevel: v.LOG_LEVEL,
-    transportsPath: v.TRANSPORTS_FILE,
-    sandboxBotApiPort: v.SANDBOX_BOT_API_PORT,
-    sandboxMtprotoPort: v.SANDBOX_MTPROTO_PORT,
-  };
+  // Without a token the sandbox's users never land in a real bot's database.
+  return { ...v, DB_PATH: v.DB_PATH ?? (v.BOT_TOKEN === undefined ? "bot-sandbox.db" : REAL_DB_PATH) };
 }
 
 export const configProblem = (name: string, value: string, problem: string) =>

@@ -32,7 +32,7 @@ export class Handlers {
     private readonly opening: DailyOpening,
     private readonly seed: readonly TransportSeed[],
     private readonly now: () => number,
-    private readonly config: Pick<BotConfig, "adminIds" | "testModeEnabled" | "testSmsDelayMs" | "ui" | "bookingTime">,
+    private readonly config: Pick<BotConfig, "ADMIN_IDS" | "TEST_MODE_ENABLED" | "TEST_SMS_DELAY_MS" | "BOT_UI" | "BOOKING_TIME">,
   ) {}
 
   blocked(userId: number): void {
@@ -49,7 +49,7 @@ export class Handlers {
 
   /** Text that is not a command: in the `reply` UI a pressed label, else a hint. */
   onText(u: From, text: string): void {
-    const action = this.config.ui === "reply" ? actionOfLabel(text, this.menuState(u).transports ?? [], this.db.selectedTransport(u.userId)) : null;
+    const action = this.config.BOT_UI === "reply" ? actionOfLabel(text, this.menuState(u).transports ?? [], this.db.selectedTransport(u.userId)) : null;
     if (action) return void this.onAction(u, action);
     this.log.debug("unknown_text", { user_id: u.userId, text: text.slice(0, 100) });
     this.reply(u, TEXT.hint);
@@ -74,13 +74,13 @@ export class Handlers {
     const run = this.db.activeRun(u.userId);
     if (run && runIsOpen(run, u.at)) return { kind: "open", transports: this.db.runTransports(run.id), run };
     if (this.opening.isOpen(u.at)) return { kind: "open", transports: this.db.dayTransports(this.opening.calendar.at(u.at).day) };
-    return { kind: "closed", opensAt: hhmm(this.config.bookingTime) };
+    return { kind: "closed", opensAt: hhmm(this.config.BOOKING_TIME) };
   }
 
   showMenu(u: From): void {
     const state = this.menuState(u);
     if (state.run) this.db.runStamp(state.run.id, "start_at", u.at);
-    const menu = mainMenu(state, this.config.testModeEnabled);
+    const menu = mainMenu(state, this.config.TEST_MODE_ENABLED);
     this.reply(u, menu.text, menu.buttons);
   }
 
@@ -95,7 +95,7 @@ export class Handlers {
       return { ok: false, text: TEXT.staleButton, reason: "test_run_over" };
     }
     if (t.day !== this.opening.calendar.at(at).day) return { ok: false, text: TEXT.staleButton, reason: "other_day" };
-    if (!this.opening.isOpen(at)) return { ok: false, text: TEXT.notOpen(hhmm(this.config.bookingTime)), reason: "not_open" };
+    if (!this.opening.isOpen(at)) return { ok: false, text: TEXT.notOpen(hhmm(this.config.BOOKING_TIME)), reason: "not_open" };
     return { ok: true };
   }
 
@@ -150,7 +150,7 @@ export class Handlers {
     if (run?.total_ms != null) {
       text += "\n\n" + TEXT.testResult({ smsToStart: run.sms_to_start_ms ?? 0, startToSelect: run.start_to_select_ms ?? 0, selectToConfirm: run.select_to_confirm_ms ?? 0, total: run.total_ms });
     }
-    if (this.config.ui === "alert" && u.messageId !== undefined) {
+    if (this.config.BOT_UI === "alert" && u.messageId !== undefined) {
       this.db.markTold(u.userId, t.id, Date.now());
       return { text, alert: true };
     }
@@ -166,7 +166,7 @@ export class Handlers {
 
   /** A result that is not a new booking: the message, and the same words in the callback answer. */
   private result(q: From, text: string): Toast {
-    if (this.config.ui === "alert" && q.messageId !== undefined) return { text, alert: true };
+    if (this.config.BOT_UI === "alert" && q.messageId !== undefined) return { text, alert: true };
     void this.send(q, text, backButtons(), "result");
     return { text };
   }
@@ -180,9 +180,9 @@ export class Handlers {
 
   private beginTest(u: From): void {
     const { userId, chatId } = u;
-    if (!this.config.testModeEnabled) return this.reply(u, TEXT.testDisabled);
+    if (!this.config.TEST_MODE_ENABLED) return this.reply(u, TEXT.testDisabled);
     if (this.db.activeRun(userId)?.status === "waiting") return void this.sender.send(chatId, TEXT.testRunning, { userId });
-    const delayMs = this.config.testSmsDelayMs;
+    const delayMs = this.config.TEST_SMS_DELAY_MS;
     const runId = this.db.createTestRun(userId, u.at, this.seed.slice(0, 3));
     this.log.info("test_run_created", { run_id: runId, user_id: userId, sms_in_ms: delayMs });
     setTimeout(() => {
@@ -205,7 +205,7 @@ export class Handlers {
   }
 
   admin(m: From, cmd: "admin" | "admin_stats" | "admin_test_stats"): void {
-    const isAdmin = this.config.adminIds.has(m.userId);
+    const isAdmin = this.config.ADMIN_IDS.includes(m.userId);
     this.log.info("admin_command", { user_id: m.userId, command: cmd, allowed: isAdmin });
     if (!isAdmin) return this.reply(m, TEXT.adminOnly);
     if (cmd === "admin") return this.reply(m, TEXT.adminMenu);
@@ -218,7 +218,7 @@ export class Handlers {
   }
 
   private send(u: From, text: string, buttons: Buttons | undefined, priority: Priority) {
-    const editId = this.config.ui === "edit" ? u.messageId : undefined;
-    return this.sender.send(u.chatId, text, { userId: u.userId, priority, editId, keyboard: buttons && markup(buttons, this.config.ui) });
+    const editId = this.config.BOT_UI === "edit" ? u.messageId : undefined;
+    return this.sender.send(u.chatId, text, { userId: u.userId, priority, editId, keyboard: buttons && markup(buttons, this.config.BOT_UI) });
   }
 }

@@ -52,7 +52,7 @@ export async function startHarness(env: Record<string, string> = {}, sandbox: Sa
       ...extra,
     });
   const config = configFor({});
-  const log = createLogger({ dir: config.logDir, name: "bot", minLevel: "debug" });
+  const log = createLogger({ dir: config.LOG_DIR, name: "bot", minLevel: "debug" });
   const start = (c: BotConfig) => startBot(c, { pollTimeoutS: 5, limits: UNPACED, ...deps, log });
   let bot = await start(config);
   const humans: Human[] = [];
@@ -77,7 +77,7 @@ export async function startHarness(env: Record<string, string> = {}, sandbox: Sa
       return bot;
     },
     query<Row>(sql: string, ...params: (string | number)[]) {
-      const file = new Database(config.dbPath, { readonly: true });
+      const file = new Database(config.DB_PATH, { readonly: true });
       try {
         return file.query<Row, (string | number)[]>(sql).all(...params);
       } finally {

@@ -15,33 +15,33 @@ function problems(env: Record<string, string>): string[] {
 describe("parseConfig", () => {
   test("defaults: sandbox mode, 11:30, test mode on", () => {
     const c = parseConfig({});
-    expect(c.token).toBeUndefined();
-    expect(c.bookingTime).toEqual({ hour: 11, minute: 30, second: 0 });
-    expect(c.testModeEnabled).toBe(true);
-    expect(c.dbPath).toBe("bot-sandbox.db"); // no token: the sandbox's own database
-    expect(c.botApiUrl).toBe("https://api.telegram.org");
-    expect(c.testSmsDelayMs).toBe(1500);
-    expect(c.sendRatePerS).toBe(25); // below Telegram's ~30/s
-    expect(c.broadcastRatePerS).toBe(25);
-    expect(c.ui).toBe("classic");
-    expect(c.logDir).toBe("logs");
-    expect(c.transportsPath).toBe(DEFAULT_TRANSPORTS);
-    expect([...c.adminIds]).toEqual([]);
-    expect(c.sandboxBotApiPort).toBeUndefined(); // the sandbox's own default
-    expect(c.sandboxMtprotoPort).toBeUndefined();
+    expect(c.BOT_TOKEN).toBeUndefined();
+    expect(c.BOOKING_TIME).toEqual({ hour: 11, minute: 30, second: 0 });
+    expect(c.TEST_MODE_ENABLED).toBe(true);
+    expect(c.DB_PATH).toBe("bot-sandbox.db"); // no token: the sandbox's own database
+    expect(c.BOT_API_URL).toBe("https://api.telegram.org");
+    expect(c.TEST_SMS_DELAY_MS).toBe(1500);
+    expect(c.SEND_RATE_PER_S).toBe(25); // below Telegram's ~30/s
+    expect(c.BROADCAST_RATE_PER_S).toBe(25);
+    expect(c.BOT_UI).toBe("classic");
+    expect(c.LOG_DIR).toBe("logs");
+    expect(c.TRANSPORTS_FILE).toBe(DEFAULT_TRANSPORTS);
+    expect([...c.ADMIN_IDS]).toEqual([]);
+    expect(c.SANDBOX_BOT_API_PORT).toBeUndefined(); // the sandbox's own default
+    expect(c.SANDBOX_MTPROTO_PORT).toBeUndefined();
   });
 
   test("DB_PATH: bot.db with a token, bot-sandbox.db without; an explicit value always wins", () => {
-    expect(parseConfig({ BOT_TOKEN: "1:x" }).dbPath).toBe("bot.db");
-    expect(parseConfig({}).dbPath).toBe("bot-sandbox.db");
-    expect(parseConfig({ DB_PATH: " " }).dbPath).toBe("bot-sandbox.db");
-    expect(parseConfig({ DB_PATH: "/tmp/a.db" }).dbPath).toBe("/tmp/a.db");
-    expect(parseConfig({ DB_PATH: "/tmp/a.db", BOT_TOKEN: "1:x" }).dbPath).toBe("/tmp/a.db");
+    expect(parseConfig({ BOT_TOKEN: "1:x" }).DB_PATH).toBe("bot.db");
+    expect(parseConfig({}).DB_PATH).toBe("bot-sandbox.db");
+    expect(parseConfig({ DB_PATH: " " }).DB_PATH).toBe("bot-sandbox.db");
+    expect(parseConfig({ DB_PATH: "/tmp/a.db" }).DB_PATH).toBe("/tmp/a.db");
+    expect(parseConfig({ DB_PATH: "/tmp/a.db", BOT_TOKEN: "1:x" }).DB_PATH).toBe("/tmp/a.db");
   });
 
   test("sandbox ports: 0 is any free port; bad values matter only without a token", () => {
     const c = parseConfig({ SANDBOX_BOT_API_PORT: "0", SANDBOX_MTPROTO_PORT: "18443" });
-    expect([c.sandboxBotApiPort, c.sandboxMtprotoPort]).toEqual([0, 18443]);
+    expect([c.SANDBOX_BOT_API_PORT, c.SANDBOX_MTPROTO_PORT]).toEqual([0, 18443]);
     expect(problems({ SANDBOX_BOT_API_PORT: "abc" })).toEqual(['SANDBOX_BOT_API_PORT="abc": expected a whole number, got the string "abc", e.g. SANDBOX_BOT_API_PORT=8081']);
     expect(problems({ SANDBOX_MTPROTO_PORT: "70000" })[0]).toStartWith('SANDBOX_MTPROTO_PORT="70000"');
     expect(problems({ SANDBOX_MTPROTO_PORT: "-1" })[0]).toContain("e.g. SANDBOX_MTPROTO_PORT=8443");
@@ -65,21 +65,21 @@ describe("parseConfig", () => {
       LOG_DIR: "/tmp/logs",
       LOG_LEVEL: "DEBUG",
     });
-    expect(c.token).toBe("123456:ABC-def_1");
-    expect([...c.adminIds]).toEqual([1, 22, 333]);
-    expect(c.bookingTime).toEqual({ hour: 9, minute: 5, second: 7 });
-    expect(c.timeZone).toBe("Asia/Yekaterinburg");
-    expect(c.testModeEnabled).toBe(false);
-    expect(c.botApiUrl).toBe("http://127.0.0.1:8081");
-    expect(c.testSmsDelayMs).toBe(0);
-    expect(c.broadcastRatePerS).toBe(12.5);
-    expect(c.sendRatePerS).toBe(20);
-    expect(c.ui).toBe("alert");
-    expect(c.logLevel).toBe("debug");
+    expect(c.BOT_TOKEN).toBe("123456:ABC-def_1");
+    expect([...c.ADMIN_IDS]).toEqual([1, 22, 333]);
+    expect(c.BOOKING_TIME).toEqual({ hour: 9, minute: 5, second: 7 });
+    expect(c.TZ).toBe("Asia/Yekaterinburg");
+    expect(c.TEST_MODE_ENABLED).toBe(false);
+    expect(c.BOT_API_URL).toBe("http://127.0.0.1:8081");
+    expect(c.TEST_SMS_DELAY_MS).toBe(0);
+    expect(c.BROADCAST_RATE_PER_S).toBe(12.5);
+    expect(c.SEND_RATE_PER_S).toBe(20);
+    expect(c.BOT_UI).toBe("alert");
+    expect(c.LOG_LEVEL).toBe("debug");
   });
 
   test("empty values count as unset", () => {
-    expect(parseConfig({ BOT_TOKEN: "", BOOKING_TIME: " " }).token).toBeUndefined();
+    expect(parseConfig({ BOT_TOKEN: "", BOOKING_TIME: " " }).BOT_TOKEN).toBeUndefined();
   });
 
   test.each([
