@@ -254,17 +254,17 @@ describe("bun client.ts --mode immediate", () => {
       if (!gone) await h.close();
     });
     const dir = tempDir();
-    // connection_timeout 1 s: give up reconnecting after 3 s; notifications on, so the exit must
+    // connection_timeout 0.5 s: give up reconnecting after 1.5 s; notifications on, so the exit must
     // not hang on a message that can never be sent.
     const config = writeConfig(dir, { url: h.sb.botApiUrl, phone: "+79990001006", notify: true });
-    writeFileSync(config, readFileSync(config, "utf8").replace("connection_timeout: 3", "connection_timeout: 1"));
+    writeFileSync(config, readFileSync(config, "utf8").replace("connection_timeout: 3", "connection_timeout: 0.5"));
     const c = spawnClient(cleanup, ["--mode", "immediate", "--config", config], dir);
     await c.waitFor(/as user (\d+)/);
     gone = true;
     await h.close();
     const code = await c.exited;
     expect(c.stdout()).toMatch(/connection to Telegram lost/);
-    expect(c.stdout() + c.stderr()).toMatch(/could not reconnect within 3 s/);
+    expect(c.stdout() + c.stderr()).toMatch(/could not reconnect within 1.5 s/);
     expect(code).toBe(1);
   }, 40_000);
 });
