@@ -38,8 +38,9 @@ export function bookingTimeAhead(aheadMs: number): { text: string; at: number } 
   return { text: `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`, at };
 }
 
-export async function benchRace(users = 1000, seats = 10): Promise<RaceResult> {
-  const opening = bookingTimeAhead(1500);
+/** `leadMs`: how far ahead the opening is set, time enough to start the bot and create the people. */
+export async function benchRace(users = 1000, seats = 10, leadMs = 1500): Promise<RaceResult> {
+  const opening = bookingTimeAhead(leadMs);
   const rig = await startRig({
     env: { BOOKING_TIME: opening.text, TEST_MODE_ENABLED: "false" },
     transports: [{ ...ROUTE, seats }],

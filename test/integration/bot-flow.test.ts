@@ -243,11 +243,11 @@ describe("concurrency", () => {
   test("a slow send to one user does not hold up replies to others", async () => {
     const slow = h.human("Slow");
     const fast = h.human("Fast");
-    // Delay the Bot API call that answers `slow` by 1.5 s, as a congested chat might.
+    // Delay the Bot API call that answers `slow` by 1 s, as a congested chat might.
     const realFetch = globalThis.fetch;
     globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit) => {
       if (String(input).endsWith("/sendMessage") && typeof init?.body === "string" && init.body.includes(`"chat_id":${slow.userId}`)) {
-        await Bun.sleep(1500);
+        await Bun.sleep(1000);
       }
       return realFetch(input, init);
     }) as typeof fetch;

@@ -2,7 +2,7 @@
 // under rate limits degrades fairly, every reply survives 5xx and resets, a hung long poll is
 // recovered, and polling errors are one log line each.
 
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,11 +12,15 @@ import { startSandbox } from "../../sandbox/index.ts";
 import { startFaultProxy, type FaultRule } from "../helpers/bot-api-proxy.ts";
 import { TEST_BOT, startHarness, until, type Harness } from "../helpers/bot-harness.ts";
 
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
+// Every test has its own sandbox and bot (in-process, or `bun bot.ts`), cleaned up by `await using`.
+// They mostly wait (on paced sends, retries, a hung poll, the shutdown bound), so they run
+// concurrently.
+
+/** A harness that closes when the test's scope ends. */
+async function harness(...args: Parameters<typeof startHarness>): Promise<Harness & AsyncDisposable> {
+  const h = await startHarness(...args);
+  return Object.assign(h, { [Symbol.asyncDispose]: () => h.close() });
+}
 
 const SEATS = 10;
 const ROUTES = [
@@ -24,16 +28,16 @@ const ROUTES = [
   { from_city: "Челябинск", to_city: "Миасс", departure: "09:00", seats: 5 },
 ];
 
-test("a race under Telegram-like limits: everyone answered at once, every winner told, seats in confirmation order", async () => {
+test.concurrent("a race under Telegram-like limits: everyone answered at once, every winner told, seats in confirmation order", async () => {
   const USERS = 150;
   // Telegram's shape (a global budget, about 1 message/s per chat after a burst of 3), scaled up
   // globally so the test stays short; the bot's own budget sits below the sandbox's.
-  h = await startHarness(
+  await using h = await harness(
     { BOOKING_TIME: "00:00:00", TEST_MODE_ENABLED: "false", SEND_RATE_PER_S: "180" },
     { rateLimit: { globalPerSecond: 200, globalBurst: 20, perChatPerSecond: 1, perChatBurst: 3 } },
     { transports: ROUTES, limits: { chatPerS: 1, chatBurst: 3, burst: 10 } },
   );
-  const people: Human[] = Array.from({ length: USERS }, (_, i) => h!.human(`Racer ${i}`));
+  const people: Human[] = Array.from({ length: USERS }, (_, i) => h.human(`Racer ${i}`));
   await Promise.all(
     people.map(async (u) => {
       const menu = u.waitFor(TEXT.menuOpen, { timeoutMs: 20_000 });
@@ -67,16 +71,16 @@ test("a race under Telegram-like limits: everyone answered at once, every winner
   console.log(`race under limits: ${USERS} users, 429s received ${h.bot.sender.counts.n429}, retried ${h.bot.sender.counts.retried}`);
 }, 60_000);
 
-test("replies survive 5xx, resets and a proxy's error page; 400 is not retried", async () => {
+test.concurrent("replies survive 5xx, resets and a proxy's error page; 400 is not retried", async () => {
   // Each chat's reply: a proxy's 502 page first, then a reset connection, then through.
   const tries = new Map<unknown, number>();
-  h = await startHarness({ BOOKING_TIME: "23:59:59" }, {}, {}, (method, body) => {
+  await using h = await harness({ BOOKING_TIME: "23:59:59" }, {}, {}, (method, body) => {
     if (method !== "sendMessage" || body.text !== TEXT.hint) return undefined;
     const n = (tries.get(body.chat_id) ?? 0) + 1;
     tries.set(body.chat_id, n);
     return n === 1 ? 502 : n === 2 ? "reset" : undefined;
   });
-  const people = Array.from({ length: 6 }, (_, i) => h!.human(`Unlucky ${i}`));
+  const people = Array.from({ length: 6 }, (_, i) => h.human(`Unlucky ${i}`));
   await Promise.all(
     people.map(async (u) => {
       const reply = u.waitFor(TEXT.hint, { timeoutMs: 15_000 });
@@ -91,13 +95,13 @@ test("replies survive 5xx, resets and a proxy's error page; 400 is not retried",
   h.proxy!.rule = (method) => (method === "sendMessage" ? 400 : undefined);
   const before = h.proxy!.calls.get("sendMessage")!;
   people[0]!.send("again");
-  await until(() => h!.jsonLog().some((e) => e.action === "send_failed"), 5_000, "the 400 to be given up");
+  await until(() => h.jsonLog().some((e) => e.action === "send_failed"), 5_000, "the 400 to be given up");
   expect(h.proxy!.calls.get("sendMessage")).toBe(before + 1);
 }, 30_000);
 
-test("a hung long poll is polled again; 409 and network errors are one log line each, and the recovery too", async () => {
+test.concurrent("a hung long poll is polled again; 409 and network errors are one log line each, and the recovery too", async () => {
   let hang = true;
-  h = await startHarness({ BOOKING_TIME: "23:59:59" }, {}, { pollTimeoutS: 0, pollMarginMs: 500 }, (method, _b, n) => {
+  await using h = await harness({ BOOKING_TIME: "23:59:59" }, {}, { pollTimeoutS: 0, pollMarginMs: 500 }, (method, _b, n) => {
     if (method !== "getUpdates") return undefined;
     if (hang && n >= 2) {
       hang = false;
@@ -109,7 +113,7 @@ test("a hung long poll is polled again; 409 and network errors are one log line 
   const reply = u.waitFor(TEXT.hint, { timeoutMs: 15_000 });
   u.send("anyone there?");
   await reply; // answered although one poll never returned
-  const recovered = () => h!.jsonLog().filter((e) => e.action === "polling_recovered").length;
+  const recovered = () => h.jsonLog().filter((e) => e.action === "polling_recovered").length;
   await until(() => recovered() >= 2, 15_000, "polling to recover from the timeout, then from the errors");
   const actions = h.jsonLog().map((e) => e.action);
   expect(actions).toContain("polling_timeout");
@@ -122,16 +126,15 @@ test("a hung long poll is polled again; 409 and network errors are one log line 
 // ---- bun bot.ts as a process: SIGTERM with a hung request, SIGKILL between a booking and its message ----
 
 const BOT = join(import.meta.dir, "..", "..", "bot.ts");
-const cleanup: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
 
-async function processRig(rule: FaultRule) {
+/** A sandbox, a fault proxy and `bun bot.ts` processes, all undone by `cleanup` (the test's scope). */
+async function processRig(cleanup: AsyncDisposableStack, rule: FaultRule) {
   const dir = mkdtempSync(join(tmpdir(), "aprel-limits-"));
   const sb = await startSandbox({ botApiPort: 0, mtprotoPort: 0, bots: [TEST_BOT] });
   const proxy = startFaultProxy(sb.botApiUrl, rule);
-  cleanup.push(() => rmSync(dir, { recursive: true, force: true }), () => sb.stop(), () => proxy.stop());
+  cleanup.defer(() => rmSync(dir, { recursive: true, force: true }));
+  cleanup.defer(() => sb.stop());
+  cleanup.defer(() => proxy.stop());
   const bot = sb.world.botByUsername(TEST_BOT.username)!;
   const spawnBot = async () => {
     const env: Record<string, string> = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? dir };
@@ -142,15 +145,18 @@ async function processRig(rule: FaultRule) {
       stdout: "ignore",
       stderr: "pipe",
     });
-    cleanup.push(() => p.exitCode === null && p.signalCode === null && p.kill("SIGKILL"));
+    cleanup.defer(() => {
+      if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
+    });
     await until(() => bot.waiters.size > 0 || p.exitCode !== null, 20_000, "bun bot.ts to poll");
     return p;
   };
   return { sb, proxy, spawnBot, human: () => Human.create(sb.world, TEST_BOT.username, { first_name: "Proc" }) };
 }
 
-test("SIGTERM while a send hangs: exits 0 within the bound", async () => {
-  const rig = await processRig((method) => (method === "sendMessage" ? "hang" : undefined));
+test.concurrent("SIGTERM while a send hangs: exits 0 within the bound", async () => {
+  await using cleanup = new AsyncDisposableStack();
+  const rig = await processRig(cleanup, (method) => (method === "sendMessage" ? "hang" : undefined));
   const p = await rig.spawnBot();
   const u = rig.human();
   u.send("/start");
@@ -162,9 +168,10 @@ test("SIGTERM while a send hangs: exits 0 within the bound", async () => {
   expect(code).toBe(0);
 }, 30_000);
 
-test("SIGKILL after a booking, before its message: the restart tells the winner, once", async () => {
+test.concurrent("SIGKILL after a booking, before its message: the restart tells the winner, once", async () => {
   let crashing = true;
-  const rig = await processRig((method, body) => (crashing && method === "sendMessage" && String(body.text).includes(RECOGNISE.booked) ? "hang" : undefined));
+  await using cleanup = new AsyncDisposableStack();
+  const rig = await processRig(cleanup, (method, body) => (crashing && method === "sendMessage" && String(body.text).includes(RECOGNISE.booked) ? "hang" : undefined));
   const first = await rig.spawnBot();
   const u = rig.human();
   const menu = u.waitFor(TEXT.menuOpen);

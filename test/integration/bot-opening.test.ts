@@ -1,7 +1,7 @@
 // The daily opening and its announcement through the sandbox: on time, paced, exactly once per
 // user across a restart, honouring 429 retry_after and marking users who blocked the bot.
 
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { parseAction } from "../../lib/bot/keyboards.ts";
 import { BUTTON, RECOGNISE, TEXT } from "../../lib/ui.ts";
 import { Human, inlineButtons } from "../../sandbox/human.ts";
@@ -9,13 +9,14 @@ import { TEST_BOT, bookingTimeAhead, startHarness, until, type Harness } from ".
 
 const ADMIN_ID = 4_000_002;
 
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
+// Each test has its own sandbox and bot, closed by `await using`; the ones that mostly wait out
+// backoffs, 429s and paced sends run concurrently. The scheduler's precision is measured alone.
+async function harness(...args: Parameters<typeof startHarness>): Promise<Harness & AsyncDisposable> {
+  const h = await startHarness(...args);
+  return Object.assign(h, { [Symbol.asyncDispose]: () => h.close() });
+}
 
-const active = (userId: number) => h!.query<{ active: number }>("SELECT active FROM users WHERE id = ?", userId)[0]!.active;
+const active = (h: Harness, userId: number) => h.query<{ active: number }>("SELECT active FROM users WHERE id = ?", userId)[0]!.active;
 const announcements = (u: Human) => u.history().filter((m) => m.text === TEXT.announcement).length;
 
 /** People who have written /start to the bot (a bot cannot write first) and seen the closed menu. */
@@ -37,38 +38,50 @@ const today = (_h?: Harness) => {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
 };
 
+type Failure = "network" | number | undefined;
+
+/** Each failing test's rule, by its sandbox's Bot API URL: one fetch wrapper serves the tests running side by side. */
+const failing = new Map<string, (body: { chat_id: number; text: string }) => Failure>();
+const realFetch = globalThis.fetch;
+const failingFetch = Object.assign(async (input: string | URL | Request, init?: RequestInit) => {
+  const url = input instanceof Request ? input.url : String(input);
+  const rule = [...failing].find(([base]) => url.startsWith(base))?.[1];
+  if (rule && url.endsWith("/sendMessage") && typeof init?.body === "string") {
+    const f = rule(JSON.parse(init.body));
+    if (f === "network") throw new TypeError("fetch failed: simulated network blip");
+    if (typeof f === "number") {
+      const description = f >= 500 ? "Bad Gateway" : "Bad Request: chat not found";
+      return Response.json({ ok: false, error_code: f, description }, { status: f });
+    }
+  }
+  return realFetch(input, init);
+}, realFetch);
+
 /**
- * Wraps fetch (gramio's transport) so that announcement sends fail as `fail(chatId, n)` says
+ * Wraps fetch (gramio's transport) so that `h`'s announcement sends fail as `fail(chatId, n)` says
  * (n: that chat's attempt number, from 1): "network" throws as fetch does when the connection
  * drops, a number answers with that HTTP error. Returns the attempts' times per chat and a restore.
  */
-function failAnnouncements(fail: (chatId: number, n: number) => "network" | number | undefined) {
-  const realFetch = globalThis.fetch;
+function failAnnouncements(h: Harness, fail: (chatId: number, n: number) => Failure) {
   const attempts = new Map<number, number[]>();
-  globalThis.fetch = Object.assign(async (input: string | URL | Request, init?: RequestInit) => {
-    const url = input instanceof Request ? input.url : String(input);
-    if (url.endsWith("/sendMessage") && typeof init?.body === "string") {
-      const body = JSON.parse(init.body) as { chat_id: number; text: string };
-      if (body.text === TEXT.announcement) {
-        const times = attempts.get(body.chat_id) ?? [];
-        times.push(performance.now());
-        attempts.set(body.chat_id, times);
-        const f = fail(body.chat_id, times.length);
-        if (f === "network") throw new TypeError("fetch failed: simulated network blip");
-        if (typeof f === "number") {
-          const description = f >= 500 ? "Bad Gateway" : "Bad Request: chat not found";
-          return Response.json({ ok: false, error_code: f, description }, { status: f });
-        }
-      }
-    }
-    return realFetch(input, init);
-  }, realFetch);
-  return { attempts, restore: () => void (globalThis.fetch = realFetch) };
+  failing.set(h.sb.botApiUrl, (body) => {
+    if (body.text !== TEXT.announcement) return undefined;
+    const times = attempts.get(body.chat_id) ?? [];
+    times.push(performance.now());
+    attempts.set(body.chat_id, times);
+    return fail(body.chat_id, times.length);
+  });
+  globalThis.fetch = failingFetch;
+  const restore = () => {
+    failing.delete(h.sb.botApiUrl);
+    if (failing.size === 0) globalThis.fetch = realFetch;
+  };
+  return { attempts, restore };
 }
 
 describe("daily opening", () => {
   test("opens at BOOKING_TIME and announces to every user once", async () => {
-    h = await startHarness({ BOOKING_TIME: "23:59:59" });
+    await using h = await harness({ BOOKING_TIME: "23:59:59" });
     const people = await register(h, 20);
     const opening = bookingTimeAhead(400); // the next whole second at least 400 ms away
     await h.restart({ BOOKING_TIME: opening.text, ADMIN_IDS: String(ADMIN_ID) });
@@ -130,8 +143,8 @@ describe("daily opening", () => {
     expect(people.every((p) => announcements(p) === 1)).toBe(true);
   }, 30_000);
 
-  test("a restart in the middle of the announcement neither re-sends nor loses any", async () => {
-    h = await startHarness({ BOOKING_TIME: "23:59:59" });
+  test.concurrent("a restart in the middle of the announcement neither re-sends nor loses any", async () => {
+    await using h = await harness({ BOOKING_TIME: "23:59:59" });
     const people = await register(h, 40);
     // A BOOKING_TIME already past: the restart opens the day at once.
     await h.restart({ BOOKING_TIME: "00:00:00", BROADCAST_RATE_PER_S: "20" }); // 40 users: about 2 s
@@ -156,9 +169,9 @@ describe("daily opening", () => {
     expect(log.some((e) => e.action === "broadcast_interrupted")).toBe(true);
   }, 40_000);
 
-  test("429 retry_after is honoured and users who blocked the bot are marked inactive", async () => {
+  test.concurrent("429 retry_after is honoured and users who blocked the bot are marked inactive", async () => {
     // The sandbox enforces Telegram's limits (30 msg/s); the bot is told to go far faster.
-    h = await startHarness({ BOOKING_TIME: "23:59:59" }, { rateLimit: true });
+    await using h = await harness({ BOOKING_TIME: "23:59:59" }, { rateLimit: true });
     const people = await register(h, 40);
     const blockers = people.slice(0, 5);
     for (const b of blockers) h.sb.world.setBlocked(b.userId, b.botId, true);
@@ -169,8 +182,8 @@ describe("daily opening", () => {
     await h.bot.broadcastIdle();
     expect(blockers.every((u) => announcements(u) === 0)).toBe(true);
     expect(h.bot.db.announcementCounts(today(h))).toEqual({ sent: 35, blocked: 5 });
-    for (const b of blockers) expect(active(b.userId)).toBe(0);
-    expect(active(others[0]!.userId)).toBe(1);
+    for (const b of blockers) expect(active(h, b.userId)).toBe(0);
+    expect(active(h, others[0]!.userId)).toBe(1);
     await h.log.flush();
     const limited = h.jsonLog().filter((e) => e.action === "send_rate_limited");
     console.log(`429s during the broadcast: ${limited.length}`);
@@ -182,15 +195,15 @@ describe("daily opening", () => {
     const menu = blockers[0]!.waitFor(TEXT.menuOpen, { timeoutMs: 5000 });
     blockers[0]!.send("/start");
     await menu;
-    expect(active(blockers[0]!.userId)).toBe(1);
+    expect(active(h, blockers[0]!.userId)).toBe(1);
   }, 40_000);
 
-  test("network errors and 5xx back off and retry: every user still gets exactly one; a 400 gives up", async () => {
-    h = await startHarness({ BOOKING_TIME: "23:59:59" });
+  test.concurrent("network errors and 5xx back off and retry: every user still gets exactly one; a 400 gives up", async () => {
+    await using h = await harness({ BOOKING_TIME: "23:59:59" });
     const people = await register(h, 10);
     const lost = people[9]!; // "chat not found": permanent
     // A blip: every user's first attempt fails (network or 502), half of them a second time too.
-    const f = failAnnouncements((chat, n) =>
+    const f = failAnnouncements(h, (chat, n) =>
       chat === lost.userId ? 400 : n === 1 ? (chat % 2 ? "network" : 502) : n === 2 && chat % 2 === 0 ? "network" : undefined,
     );
     try {
@@ -219,11 +232,11 @@ describe("daily opening", () => {
     }
   }, 40_000);
 
-  test("users waiting out a backoff stay pending: a restart sends them their one announcement", async () => {
-    h = await startHarness({ BOOKING_TIME: "23:59:59" });
+  test.concurrent("users waiting out a backoff stay pending: a restart sends them their one announcement", async () => {
+    await using h = await harness({ BOOKING_TIME: "23:59:59" });
     const people = await register(h, 8);
     let down = true; // the network is down until the restart
-    const f = failAnnouncements(() => (down ? "network" : undefined));
+    const f = failAnnouncements(h, () => (down ? "network" : undefined));
     try {
       await h.restart({ BOOKING_TIME: "00:00:00" });
       await until(() => people.every((u) => f.attempts.has(u.userId)), 10_000, "a first attempt to everyone");

@@ -83,9 +83,11 @@ async function client(username: string) {
   return { userId, tg, booker, close: async () => (booker.close(), await tg.destroy().catch(() => {})) };
 }
 
+// Each UI has its own bot (token, process, database) and client on the shared sandbox: the four
+// rehearsals run concurrently.
 for (const ui of UIS) {
   describe(`our bot, BOT_UI=${ui}`, () => {
-    test("🧪 rehearsal: the first priority sells out between the menu and the press; the client books the second at once", async () => {
+    test.concurrent("🧪 rehearsal: the first priority sells out between the menu and the press; the client books the second at once", async () => {
       const bot = await startBot(ui, { BOOKING_TIME: "23:59:59", TEST_SMS_DELAY_MS: "300" });
       const c = await client(bot.bot.username);
       const db = new Database(bot.db);

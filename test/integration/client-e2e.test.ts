@@ -1,7 +1,7 @@
 // `bun client.ts` as a user runs it, against the sandbox and the real bot (in-process, gramio over
 // the sandbox's Bot API): the client speaks MTProto, the user presses 🧪 Тест through the world.
 
-import { afterAll, afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,16 +10,15 @@ import { bookingTimeAhead, startHarness, TEST_BOT, type Harness } from "../helpe
 
 setDefaultTimeout(30_000); // servers, sockets and processes: slow on a busy machine
 
+// Each test has its own sandbox (ephemeral ports), bot, temp dir and client processes, and
+// `await using` cleans them up when it ends. The tests that mostly wait (a reconnect grace running
+// out, a signal, a config error) run concurrently, side by side; the booking flows and the ones whose
+// assertions depend on timing (a flood window, the opening instant, a clock offset) run alone.
+
 const ROOT = join(import.meta.dir, "..", "..");
 const CLIENT = join(ROOT, "client.ts");
 const dirs: string[] = [];
-const harnesses: Harness[] = [];
-const procs: Bun.Subprocess[] = [];
 
-afterEach(async () => {
-  for (const p of procs.splice(0)) if (p.exitCode === null) p.kill();
-  for (const h of harnesses.splice(0)) await h.close();
-});
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
@@ -65,9 +64,19 @@ interface Running {
   exited: Promise<number>;
 }
 
-function spawnClient(args: string[], cwd: string): Running {
+/** A harness that `cleanup` closes. */
+async function harness(cleanup: AsyncDisposableStack, ...args: Parameters<typeof startHarness>): Promise<Harness> {
+  const h = await startHarness(...args);
+  cleanup.defer(() => h.close());
+  return h;
+}
+
+/** `bun client.ts` that `cleanup` kills if it is still running. */
+function spawnClient(cleanup: AsyncDisposableStack, args: string[], cwd: string): Running {
   const proc = Bun.spawn(["bun", CLIENT, ...args], { cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, LOG_DIR: join(cwd, "logs") } });
-  procs.push(proc);
+  cleanup.defer(() => {
+    if (proc.exitCode === null) proc.kill();
+  });
   let out = "";
   let errText = "";
   const pump = async (s: ReadableStream<Uint8Array>, add: (t: string) => void) => {
@@ -119,13 +128,53 @@ async function bookedInChat(h: Harness, userId: number): Promise<boolean> {
   return h.sb.world.history(userId, h.sb.world.botByUsername(TEST_BOT.username)!.id).some((m) => m.outgoingFromBot && m.text.includes("Забронировано"));
 }
 
+describe("bun client.ts --mode scheduled", () => {
+  test("books right at the opening, without waiting for the announcement", async () => {
+    // The warm-up /start must come over a second before the opening: it came 0.8-1.5 s after the
+    // spawn on this 2-core machine under load 4-5, so 5-6 s ahead leaves 3 s to spare.
+    const opening = bookingTimeAhead(5000);
+    await using cleanup = new AsyncDisposableStack();
+    const h = await harness(cleanup, { BOOKING_TIME: opening.text, TEST_SMS_DELAY_MS: "100" });
+    const dir = tempDir();
+    const phone = "+79990001004";
+    const starts: number[] = [];
+    const spawnedAt = Date.now();
+    const unobserve = h.sb.world.observe((e) => {
+      if (e.type === "userMessage" && e.message.text === "/start" && h.sb.world.userByPhone(phone)?.id === e.message.userId) starts.push(Date.now());
+    });
+    const c = spawnClient(
+      cleanup,
+      ["--mode", "scheduled", "--config", writeConfig(dir, { url: h.sb.botApiUrl, phone, extra: `booking:\n  target_time: "${opening.text}"\n` })],
+      dir,
+    );
+    await c.waitFor(/preparing at once/);
+    await c.waitFor(/clock: server − local/);
+    const userId = Number((await c.waitFor(/as user (\d+)/))[1]);
+    expect(await c.exited).toBe(0);
+    unobserve();
+    const out = c.stdout();
+    expect(out).toMatch(STATS_BLOCK);
+    expect(out).toContain("warm-up /start sent");
+    expect(await bookedInChat(h, userId)).toBe(true);
+    // The warm-up came well before the opening; the booking /start right at it (loose bound: busy CI).
+    console.log(`scheduled: warm-up /start ${starts[0]! - spawnedAt} ms after the spawn, ${opening.at - starts[0]!} ms before the opening`);
+    expect(starts.some((t) => t < opening.at - 1000)).toBe(true);
+    const atOpening = starts.filter((t) => t >= opening.at - 100);
+    expect(atOpening.length).toBeGreaterThan(0);
+    expect(atOpening[0]! - opening.at).toBeLessThan(500);
+    const attempt = jsonLog(dir).find((l) => l.action === "booking_attempt")!;
+    expect(attempt.details.mode).toBe("scheduled");
+    expect(["trigger", "announcement"]).toContain(attempt.details.origin as string);
+  }, 40_000);
+});
+
 describe("bun client.ts --mode immediate", () => {
   test("watches, books after 🧪 Тест, prints the stats block, logs booking_attempt, notifies Saved Messages", async () => {
-    const h = await startHarness({ BOOKING_TIME: "23:59:59", TEST_SMS_DELAY_MS: "100" });
-    harnesses.push(h);
+    await using cleanup = new AsyncDisposableStack();
+    const h = await harness(cleanup, { BOOKING_TIME: "23:59:59", TEST_SMS_DELAY_MS: "100" });
     const dir = tempDir();
     const phone = "+79990001001";
-    const c = spawnClient(["--mode", "immediate", "--config", writeConfig(dir, { url: h.sb.botApiUrl, phone, notify: true })], dir);
+    const c = spawnClient(cleanup, ["--mode", "immediate", "--config", writeConfig(dir, { url: h.sb.botApiUrl, phone, notify: true })], dir);
     const m = await c.waitFor(/watching @(\S+) for the announcement as user (\d+)/);
     expect(m[1]).toBe(TEST_BOT.username);
     const userId = Number(m[2]);
@@ -160,10 +209,10 @@ describe("bun client.ts --mode immediate", () => {
   }, 30_000);
 
   test("a FLOOD_WAIT during the flow is reported in words and retried to a booking", async () => {
-    const h = await startHarness({ BOOKING_TIME: "23:59:59", TEST_SMS_DELAY_MS: "100" }, { floodWait: { requestsPerSecond: 2 } });
-    harnesses.push(h);
+    await using cleanup = new AsyncDisposableStack();
+    const h = await harness(cleanup, { BOOKING_TIME: "23:59:59", TEST_SMS_DELAY_MS: "100" }, { floodWait: { requestsPerSecond: 2 } });
     const dir = tempDir();
-    const c = spawnClient(["--mode", "immediate", "--config", writeConfig(dir, { url: h.sb.botApiUrl, phone: "+79990001002" })], dir);
+    const c = spawnClient(cleanup, ["--mode", "immediate", "--config", writeConfig(dir, { url: h.sb.botApiUrl, phone: "+79990001002" })], dir);
     const userId = Number((await c.waitFor(/as user (\d+)/))[1]);
     await Bun.sleep(1100); // a fresh flood window: /start, select, confirm = 3 requests > 2/s
     await pressTest(h, userId);
@@ -175,10 +224,10 @@ describe("bun client.ts --mode immediate", () => {
   }, 30_000);
 
   test("a dropped connection during the flow: gramjs reconnects, the client catches up and books", async () => {
-    const h = await startHarness({ BOOKING_TIME: "23:59:59", TEST_SMS_DELAY_MS: "100" });
-    harnesses.push(h);
+    await using cleanup = new AsyncDisposableStack();
+    const h = await harness(cleanup, { BOOKING_TIME: "23:59:59", TEST_SMS_DELAY_MS: "100" });
     const dir = tempDir();
-    const c = spawnClient(["--mode", "immediate", "--config", writeConfig(dir, { url: h.sb.botApiUrl, phone: "+79990001003" })], dir);
+    const c = spawnClient(cleanup, ["--mode", "immediate", "--config", writeConfig(dir, { url: h.sb.botApiUrl, phone: "+79990001003" })], dir);
     const userId = Number((await c.waitFor(/as user (\d+)/))[1]);
     let dropped = 0;
     const unobserve = h.sb.world.observe((e) => {
@@ -197,64 +246,52 @@ describe("bun client.ts --mode immediate", () => {
     expect(await bookedInChat(h, userId)).toBe(true);
   }, 40_000);
 
-  test("Telegram gone for good while watching: the client says so and exits non-zero, not 0", async () => {
+  test.concurrent("Telegram gone for good while watching: the client says so and exits non-zero, not 0", async () => {
+    await using cleanup = new AsyncDisposableStack();
     const h = await startHarness({ BOOKING_TIME: "23:59:59" });
+    let gone = false; // Telegram going away is this test's point: closed below, or here if it fails first
+    cleanup.defer(async () => {
+      if (!gone) await h.close();
+    });
     const dir = tempDir();
-    // connection_timeout 1 s: give up reconnecting after 3 s; notifications on, so the exit must
+    // connection_timeout 0.5 s: give up reconnecting after 1.5 s; notifications on, so the exit must
     // not hang on a message that can never be sent.
     const config = writeConfig(dir, { url: h.sb.botApiUrl, phone: "+79990001006", notify: true });
-    writeFileSync(config, readFileSync(config, "utf8").replace("connection_timeout: 3", "connection_timeout: 1"));
-    const c = spawnClient(["--mode", "immediate", "--config", config], dir);
+    writeFileSync(config, readFileSync(config, "utf8").replace("connection_timeout: 3", "connection_timeout: 0.5"));
+    const c = spawnClient(cleanup, ["--mode", "immediate", "--config", config], dir);
     await c.waitFor(/as user (\d+)/);
+    gone = true;
     await h.close();
     const code = await c.exited;
     expect(c.stdout()).toMatch(/connection to Telegram lost/);
-    expect(c.stdout() + c.stderr()).toMatch(/could not reconnect within 3 s/);
+    expect(c.stdout() + c.stderr()).toMatch(/could not reconnect within 1.5 s/);
     expect(code).toBe(1);
   }, 40_000);
 });
 
-describe("bun client.ts --mode scheduled", () => {
-  test("books right at the opening, without waiting for the announcement", async () => {
-    const opening = bookingTimeAhead(6000);
-    const h = await startHarness({ BOOKING_TIME: opening.text, TEST_SMS_DELAY_MS: "100" });
-    harnesses.push(h);
-    const dir = tempDir();
-    const phone = "+79990001004";
-    const starts: number[] = [];
-    const unobserve = h.sb.world.observe((e) => {
-      if (e.type === "userMessage" && e.message.text === "/start" && h.sb.world.userByPhone(phone)?.id === e.message.userId) starts.push(Date.now());
-    });
-    const c = spawnClient(
-      ["--mode", "scheduled", "--config", writeConfig(dir, { url: h.sb.botApiUrl, phone, extra: `booking:\n  target_time: "${opening.text}"\n` })],
-      dir,
-    );
-    await c.waitFor(/preparing at once/);
-    await c.waitFor(/clock: server − local/);
-    const userId = Number((await c.waitFor(/as user (\d+)/))[1]);
-    expect(await c.exited).toBe(0);
-    unobserve();
-    const out = c.stdout();
-    expect(out).toMatch(STATS_BLOCK);
-    expect(out).toContain("warm-up /start sent");
-    expect(await bookedInChat(h, userId)).toBe(true);
-    // The warm-up came well before the opening; the booking /start right at it (loose bound: busy CI).
-    expect(starts.some((t) => t < opening.at - 1000)).toBe(true);
-    const atOpening = starts.filter((t) => t >= opening.at - 100);
-    expect(atOpening.length).toBeGreaterThan(0);
-    expect(atOpening[0]! - opening.at).toBeLessThan(500);
-    const attempt = jsonLog(dir).find((l) => l.action === "booking_attempt")!;
-    expect(attempt.details.mode).toBe("scheduled");
-    expect(["trigger", "announcement"]).toContain(attempt.details.origin as string);
-  }, 40_000);
+describe("bun client.ts: Ctrl+C and SIGTERM", () => {
+  for (const [signal, code, line, phone] of [["SIGINT", 130, "interrupted", "+79990001005"], ["SIGTERM", 143, "terminated (SIGTERM)", "+79990001006"]] as const) {
+    test.concurrent(`${signal} while watching: a line, disconnects, flushes the log, exit ${code}`, async () => {
+      await using cleanup = new AsyncDisposableStack();
+      const h = await harness(cleanup, { BOOKING_TIME: "23:59:59" });
+      const dir = tempDir();
+      const c = spawnClient(cleanup, ["--mode", "immediate", "--config", writeConfig(dir, { url: h.sb.botApiUrl, phone })], dir);
+      await c.waitFor(/as user (\d+)/);
+      c.proc.kill(signal);
+      expect(await c.exited).toBe(code);
+      expect(c.stdout()).toContain(line);
+      expect(jsonLog(dir).some((l) => l.action === "client_interrupted" && l.details.signal === signal)).toBe(true);
+    }, 20_000);
+  }
 });
 
 describe("bun client.ts: config errors, --check, --help", () => {
-  test("a wrong-typed key: exit 2, one message naming the key, nothing started", async () => {
+  test.concurrent("a wrong-typed key: exit 2, one message naming the key, nothing started", async () => {
+    await using cleanup = new AsyncDisposableStack();
     const dir = tempDir();
     const path = writeConfig(dir, { url: "http://127.0.0.1:1", extra: "" }).replace(/$/, "");
     writeFileSync(path, readFileSync(path, "utf8").replace("max_retries: 3", 'max_retries: "many"'));
-    const c = spawnClient(["--mode", "immediate", "--config", path], dir);
+    const c = spawnClient(cleanup, ["--mode", "immediate", "--config", path], dir);
     expect(await c.exited).toBe(2);
     expect(c.stderr()).toContain("performance.max_retries");
     expect(c.stderr()).toContain("Example:");
@@ -262,15 +299,16 @@ describe("bun client.ts: config errors, --check, --help", () => {
     expect(existsSync(join(dir, "logs"))).toBe(false);
   });
 
-  test("an unknown key, a missing file, scheduled without target_time, bad arguments: exit 2", async () => {
+  test.concurrent("an unknown key, a missing file, scheduled without target_time, bad arguments: exit 2", async () => {
+    await using cleanup = new AsyncDisposableStack();
     const dir = tempDir();
     const path = writeConfig(dir, { url: "http://127.0.0.1:1", extra: "perfomance:\n  x: 1\n" });
     // Independent runs, started together.
     const runs = [
-      spawnClient(["--mode", "immediate", "--config", path], dir),
-      spawnClient(["--mode", "immediate", "--config", join(dir, "nope.yaml")], dir),
-      spawnClient(["--mode", "scheduled", "--config", writeConfig(tempDir(), { url: "http://127.0.0.1:1" })], dir),
-      spawnClient(["--mode", "sometimes"], dir),
+      spawnClient(cleanup, ["--mode", "immediate", "--config", path], dir),
+      spawnClient(cleanup, ["--mode", "immediate", "--config", join(dir, "nope.yaml")], dir),
+      spawnClient(cleanup, ["--mode", "scheduled", "--config", writeConfig(tempDir(), { url: "http://127.0.0.1:1" })], dir),
+      spawnClient(cleanup, ["--mode", "sometimes"], dir),
     ];
     expect(await Promise.all(runs.map((c) => c.exited))).toEqual([2, 2, 2, 2]);
     expect(runs[0]!.stderr()).toMatch(/perfomance: unknown key \(did you mean "performance"\?\)/);
@@ -279,17 +317,18 @@ describe("bun client.ts: config errors, --check, --help", () => {
     expect(runs[3]!.stderr()).toContain("--mode must be immediate or scheduled");
   });
 
-  test("--help prints the usage", async () => {
-    const c = spawnClient(["--help"], tempDir());
+  test.concurrent("--help prints the usage", async () => {
+    await using cleanup = new AsyncDisposableStack();
+    const c = spawnClient(cleanup, ["--help"], tempDir());
     expect(await c.exited).toBe(0);
     expect(c.stdout()).toContain("--mode immediate");
   });
 
   test("--check: every component ✓ against a running sandbox; ✗ with hints otherwise", async () => {
-    const h = await startHarness({ BOOKING_TIME: "23:59:59" }, { clockSkewMs: 2500 });
-    harnesses.push(h);
+    await using cleanup = new AsyncDisposableStack();
+    const h = await harness(cleanup, { BOOKING_TIME: "23:59:59" }, { clockSkewMs: 2500 });
     const dir = tempDir();
-    let c = spawnClient(["--check", "--config", writeConfig(dir, { url: h.sb.botApiUrl, extra: 'booking:\n  target_time: "11:30:00"\n' })], dir);
+    const c = spawnClient(cleanup, ["--check", "--config", writeConfig(dir, { url: h.sb.botApiUrl, extra: 'booking:\n  target_time: "11:30:00"\n' })], dir);
     expect(await c.exited).toBe(0);
     const out = c.stdout();
     for (const name of ["config", "session", "connection", "bot", "clock", "ping"]) expect(out).toMatch(new RegExp(`^✓ ${name}: `, "m"));
@@ -301,30 +340,16 @@ describe("bun client.ts: config errors, --check, --help", () => {
     expect(Math.abs(offset - 2500)).toBeLessThan(100);
     expect(out).toMatch(/11:30:00 \(.+\) is in \d\d:\d\d:\d\d/);
 
-    c = spawnClient(["--check", "--config", writeConfig(dir, { url: h.sb.botApiUrl, bot: "no_such_bot" })], dir);
-    expect(await c.exited).toBe(1);
-    expect(c.stdout()).toMatch(/^✗ bot: no bot @no_such_bot/m);
-    expect(c.stdout()).toContain("hint: bot.username");
+    // The two failing checks, started together, each in its own folder.
+    const [d1, d2] = [tempDir(), tempDir()];
+    const noBot = spawnClient(cleanup, ["--check", "--config", writeConfig(d1, { url: h.sb.botApiUrl, bot: "no_such_bot" })], d1);
+    const noSandbox = spawnClient(cleanup, ["--check", "--config", writeConfig(d2, { url: "http://127.0.0.1:9" })], d2);
+    expect(await noBot.exited).toBe(1);
+    expect(noBot.stdout()).toMatch(/^✗ bot: no bot @no_such_bot/m);
+    expect(noBot.stdout()).toContain("hint: bot.username");
 
-    c = spawnClient(["--check", "--config", writeConfig(dir, { url: "http://127.0.0.1:9" })], dir);
-    expect(await c.exited).toBe(1);
-    expect(c.stdout()).toMatch(/^✗ session: no sandbox at/m);
-    expect(c.stdout()).toMatch(/^✗ connection: skipped/m);
+    expect(await noSandbox.exited).toBe(1);
+    expect(noSandbox.stdout()).toMatch(/^✗ session: no sandbox at/m);
+    expect(noSandbox.stdout()).toMatch(/^✗ connection: skipped/m);
   }, 30_000);
-});
-
-describe("bun client.ts: Ctrl+C and SIGTERM", () => {
-  for (const [signal, code, line, phone] of [["SIGINT", 130, "interrupted", "+79990001005"], ["SIGTERM", 143, "terminated (SIGTERM)", "+79990001006"]] as const) {
-    test(`${signal} while watching: a line, disconnects, flushes the log, exit ${code}`, async () => {
-      const h = await startHarness({ BOOKING_TIME: "23:59:59" });
-      harnesses.push(h);
-      const dir = tempDir();
-      const c = spawnClient(["--mode", "immediate", "--config", writeConfig(dir, { url: h.sb.botApiUrl, phone })], dir);
-      await c.waitFor(/as user (\d+)/);
-      c.proc.kill(signal);
-      expect(await c.exited).toBe(code);
-      expect(c.stdout()).toContain(line);
-      expect(jsonLog(dir).some((l) => l.action === "client_interrupted" && l.details.signal === signal)).toBe(true);
-    }, 20_000);
-  }
 });

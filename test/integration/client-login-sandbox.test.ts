@@ -46,8 +46,9 @@ async function run(args: string[], cwd: string, stdin = ""): Promise<{ code: num
   return { code, out: out + err };
 }
 
+// Each test has its own sandbox and folders; they wait on `bun client.ts`, so they run concurrently.
 describe("bun client.ts --login against the sandbox", () => {
-  test("signs in with the code from stdin, saves a 0600 session that --check then uses", async () => {
+  test.concurrent("signs in with the code from stdin, saves a 0600 session that --check then uses", async () => {
     const sb = await sandbox();
     const phone = "+79990007001";
     const { dir, config } = workDir(sb.botApiUrl, phone);
@@ -80,23 +81,25 @@ describe("bun client.ts --login against the sandbox", () => {
     expect(again.code).toBe(0);
   }, 30_000);
 
-  test("a wrong code is refused with PHONE_CODE_INVALID and asked again; no input left: no session", async () => {
+  test.concurrent("a wrong code is refused with PHONE_CODE_INVALID and asked again; no input left: no session", async () => {
     const sb = await sandbox();
-    let w = workDir(sb.botApiUrl, "+79990007002");
-    const retry = await run(["--login", "--config", w.config], w.dir, `00000\n${SANDBOX_LOGIN_CODE}\n`);
+    // Two independent logins, started together.
+    const [w1, w2] = [workDir(sb.botApiUrl, "+79990007002"), workDir(sb.botApiUrl, "+79990007003")];
+    const [retry, gaveUp] = await Promise.all([
+      run(["--login", "--config", w1.config], w1.dir, `00000\n${SANDBOX_LOGIN_CODE}\n`),
+      run(["--login", "--config", w2.config], w2.dir, "00000\n"),
+    ]);
     expect(retry.out).toMatch(/^login: .*PHONE_CODE_INVALID/m);
     expect(retry.out).toContain("✓ logged in to the sandbox");
     expect(retry.code).toBe(0);
 
-    w = workDir(sb.botApiUrl, "+79990007003");
-    const gaveUp = await run(["--login", "--config", w.config], w.dir, "00000\n");
     expect(gaveUp.out).toMatch(/^login: .*PHONE_CODE_INVALID/m);
     expect(gaveUp.out).toContain("no session was saved");
     expect(gaveUp.code).toBe(1);
-    expect(existsSync(join(w.dir, "sessions", "client.session"))).toBe(false);
+    expect(existsSync(join(w2.dir, "sessions", "client.session"))).toBe(false);
   }, 30_000);
 
-  test("no sandbox running: one clear error", async () => {
+  test.concurrent("no sandbox running: one clear error", async () => {
     const w = workDir("http://127.0.0.1:9", "+79990007004");
     const r = await run(["--login", "--config", w.config], w.dir, `${SANDBOX_LOGIN_CODE}\n`);
     expect(r.code).toBe(1);

@@ -16,13 +16,15 @@ import { connectSandboxClient } from "../helpers/gramjs.ts";
 setDefaultTimeout(30_000); // servers, sockets and processes: slow on a busy machine
 
 const BOTS = FIXTURE_UIS.map((ui, i) => ({ ui, token: `72000000${i + 10}:fixture-${ui}`, username: `fixture_${ui}_bot` }));
+/** A second reply-keyboard bot, so that --inspect and the scheduled run (both `bun client.ts`) run side by side. */
+const INSPECT_BOT = { token: "7200000099:fixture-inspect", username: "fixture_inspect_bot" };
 const TARGETS = [
   { cities: ["Челябинск"], priority: 1 },
   { cities: ["Екатеринбург"], priority: 2 },
 ];
 let sb: Sandbox;
 beforeAll(async () => {
-  sb = await startSandbox({ botApiPort: 0, mtprotoPort: 0, bots: BOTS.map(({ token, username }) => ({ token, username })) });
+  sb = await startSandbox({ botApiPort: 0, mtprotoPort: 0, bots: [...BOTS.map(({ token, username }) => ({ token, username })), INSPECT_BOT] });
 });
 afterAll(() => sb.stop());
 
@@ -111,8 +113,8 @@ async function runClient(args: string[], dir: string): Promise<{ code: number; o
 }
 
 describe("bun client.ts --inspect", () => {
-  test("shows the reply-keyboard menu as the client reads it and what it would press, pressing nothing", async () => {
-    const spec = BOTS.find((b) => b.ui === "reply")!;
+  test.concurrent("shows the reply-keyboard menu as the client reads it and what it would press, pressing nothing", async () => {
+    const spec = INSPECT_BOT;
     const fixture = await startFixtureBot(sb, spec.token, "reply", routes(false));
     const dir = mkdtempSync(join(tmpdir(), "aprel-fixture-"));
     try {
@@ -131,7 +133,7 @@ describe("bun client.ts --inspect", () => {
 });
 
 describe("bun client.ts --mode scheduled against the reply-keyboard bot", () => {
-  test("books the second priority and prints the stats", async () => {
+  test.concurrent("books the second priority and prints the stats", async () => {
     const spec = BOTS.find((b) => b.ui === "reply")!;
     const fixture = await startFixtureBot(sb, spec.token, "reply", routes(true));
     const dir = mkdtempSync(join(tmpdir(), "aprel-fixture-"));

@@ -9,7 +9,8 @@ setDefaultTimeout(30_000); // servers, sockets and processes: slow on a busy mac
 
 const ROOT = resolve(import.meta.dir, "../..");
 
-test("bun run demo books and exits 0", async () => {
+// Two independent `bun demo/main.ts` runs: concurrent.
+test.concurrent("bun run demo books and exits 0", async () => {
   const p = Bun.spawn([process.execPath, "demo/main.ts"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
   const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   if (code !== 0) console.error(out, err);
@@ -24,7 +25,7 @@ test("bun run demo books and exits 0", async () => {
   expect(dir && existsSync(dir)).toBe(false);
 }, 60_000);
 
-test("bun run demo rejects an unknown argument with exit 2", async () => {
+test.concurrent("bun run demo rejects an unknown argument with exit 2", async () => {
   const p = Bun.spawn([process.execPath, "demo/main.ts", "--nope"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
   const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
   expect(code).toBe(2);
