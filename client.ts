@@ -84,7 +84,7 @@ async function main(): Promise<number> {
   let cfg: ClientConfig;
   try {
     cfg = loadClientConfig(args.config);
-    if (args.mode === "scheduled" && !cfg.booking.targetTime) {
+    if (args.mode === "scheduled" && !cfg.booking.target_time) {
       throw new ConfigError([{ path: "booking.target_time", text: `${cfg.source}: booking.target_time: required key is missing for --mode scheduled. Example: target_time: "11:30:00"` }]);
     }
   } catch (e) {

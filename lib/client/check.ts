@@ -70,11 +70,11 @@ export async function runCheck(configPath: string, print: (line: string) => void
     await attempt("clock", "the connection may be unstable; try again", async () => {
       const o = await measureClockOffset(tg, 10);
       let when = "";
-      if (cfg.booking.targetTime) {
+      if (cfg.booking.target_time) {
         const tz = cfg.booking.timezone ?? systemTimeZone();
         const serverNow = nowMs() + o.offsetMs;
-        const at = nextDailyInstant(cfg.booking.targetTime, serverNow, tz);
-        when = `; ${formatDailyTime(cfg.booking.targetTime)} (${tz}) is in ${formatCountdown(at - serverNow)}`;
+        const at = nextDailyInstant(cfg.booking.target_time, serverNow, tz);
+        when = `; ${formatDailyTime(cfg.booking.target_time)} (${tz}) is in ${formatCountdown(at - serverNow)}`;
       }
       const offHint = Math.abs(o.offsetMs) > 1000 ? "the local clock is off by more than a second: scheduled mode corrects for it, but consider enabling NTP" : undefined;
       add(true, "clock", `server − local ${describeOffset(o)}${when}`, offHint);

@@ -95,19 +95,9 @@ export function parseClientConfig(yamlText: string, source: string) {
   if (hasId && !hasHash) throw half("api_hash", "api_id");
   if (hasHash && !hasId) throw half("api_id", "api_hash");
   const t = v.texts;
-  return {
-    source,
-    telegram: telegramCredentials(apiId, apiHash, phone),
-    usesSandbox: !hasId && !hasHash,
-    bot: v.bot,
-    targets: v.targets,
-    booking: { targetTime: v.booking.target_time, timezone: v.booking.timezone },
-    performance: { pollingIntervalMs: v.performance.polling_interval_ms, maxRetries: v.performance.max_retries, connectionTimeoutS: v.performance.connection_timeout },
-    notifications: { telegramNotify: v.notifications.telegram_notify, soundAlert: v.notifications.sound_alert },
-    session: v.session,
-    texts: { announcement: t.announcement, confirmButton: t.confirm_button, booked: t.booked, soldOut: t.sold_out, notOpen: t.not_open, alreadyBooked: t.already_booked, soldOutButton: t.sold_out_button },
-    sandbox: v.sandbox,
-  };
+  // The flow's texts are named as lib/ui.ts's RECOGNISE; every other value keeps its config.yaml name.
+  const texts = { announcement: t.announcement, confirmButton: t.confirm_button, booked: t.booked, soldOut: t.sold_out, notOpen: t.not_open, alreadyBooked: t.already_booked, soldOutButton: t.sold_out_button };
+  return { ...v, source, telegram: telegramCredentials(apiId, apiHash, phone), usesSandbox: !hasId && !hasHash, texts };
 }
 
 export function loadClientConfig(path: string): ClientConfig {

@@ -44,8 +44,8 @@ export async function obtainSession(cfg: ClientConfig): Promise<{ session: strin
 export function openClient(cfg: ClientConfig, session: string): Promise<TelegramClient> {
   return connectClient(session, {
     ...apiCredentials(cfg),
-    timeoutSec: cfg.performance.connectionTimeoutS,
-    connectionRetries: Math.max(1, cfg.performance.maxRetries),
+    timeoutSec: cfg.performance.connection_timeout,
+    connectionRetries: Math.max(1, cfg.performance.max_retries),
   });
 }
 

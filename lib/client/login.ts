@@ -95,7 +95,7 @@ export async function login(cfg: ClientConfig, out: (line: string) => void): Pro
   // In the sandbox: an empty session whose DC is the sandbox, where gramjs creates the auth key.
   const session = new PortSafeStringSession("");
   if (sandbox) session.setDC(2, sandbox.host, sandbox.port);
-  const opts = { ...apiCredentials(cfg), timeoutSec: cfg.performance.connectionTimeoutS };
+  const opts = { ...apiCredentials(cfg), timeoutSec: cfg.performance.connection_timeout };
   const client = quietClient(session, opts, sandbox && socketDialing(sandbox.host, sandbox.port));
   if (sandbox) out(`logging in to the sandbox at ${cfg.sandbox.url} as ${sandboxPhone(cfg)}`);
   const prompter = createPrompter();

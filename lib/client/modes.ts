@@ -28,15 +28,15 @@ const FINAL_COUNTDOWN_S = [45, 30, 20, 5, 3, 2];
 /** Everything up to watching; no retry waits past `deadline` (nowMs). */
 export async function prepare(ctx: RunContext, deadline?: number): Promise<Booker> {
   const { cfg, log, out } = ctx;
-  const { pollingIntervalMs, maxRetries, connectionTimeoutS } = cfg.performance;
+  const { polling_interval_ms: pollingIntervalMs, max_retries: maxRetries, connection_timeout: timeoutS } = cfg.performance;
   const started = performance.now();
   const s = await obtainSession(cfg);
   ctx.res.tg = await openClient(cfg, s.session);
   const options: BookerOptions = {
     botUsername: cfg.bot.username,
-    flow: { targets: cfg.targets, texts: cfg.texts, maxRetries, retryDelayMs: pollingIntervalMs, notOpenWindowMs: connectionTimeoutS * 1000 },
+    flow: { targets: cfg.targets, texts: cfg.texts, maxRetries, retryDelayMs: pollingIntervalMs, notOpenWindowMs: timeoutS * 1000 },
     pollingIntervalMs,
-    stageTimeoutMs: connectionTimeoutS * 1000,
+    stageTimeoutMs: timeoutS * 1000,
     onNote: (n) => {
       log[n.level](n.atMs === undefined ? "prepare_retry" : "booking_note", { kind: n.kind, at_ms: n.atMs }, n.message);
       out(`${{ info: "note", warn: "warning", error: "error" }[n.level]}: ${n.message}`);
@@ -87,7 +87,7 @@ async function countdown(untilMs: number, label: string, ctx: RunContext): Promi
 
 export async function runScheduled(ctx: RunContext): Promise<BookingOutcome> {
   const { cfg, log, out } = ctx;
-  const t = cfg.booking.targetTime!;
+  const t = cfg.booking.target_time!;
   const tz = cfg.booking.timezone ?? systemTimeZone();
   const target = nextDailyInstant(t, nowMs(), tz);
   const left = target - nowMs();
@@ -121,7 +121,7 @@ export async function runScheduled(ctx: RunContext): Promise<BookingOutcome> {
       if (trigger - nowMs() > 1000) {
         before(WARM_UP_BEFORE_MS, () => booker.sendStart().then(() => out("warm-up /start sent"), (e) => out(`warning: the warm-up /start failed: ${(e as Error).message}`)));
       }
-      before(INTENSE_BEFORE_MS, () => out(`watching intensely: history check every ${cfg.performance.pollingIntervalMs} ms as a fallback`));
+      before(INTENSE_BEFORE_MS, () => out(`watching intensely: history check every ${cfg.performance.polling_interval_ms} ms as a fallback`));
       // The last minute is not silent; nothing is printed in the final second.
       for (const s of FINAL_COUNTDOWN_S) if (trigger - s * 1000 > nowMs()) before(s * 1000, () => out(`opening in ${s} s`));
     },

@@ -93,11 +93,11 @@ export function notificationText(o: BookingOutcome): string {
 
 /** Returns the problems met (never throws): a failed notification must not hide the booking. */
 export async function notify(tg: TelegramClient | undefined, cfg: ClientConfig, o: BookingOutcome): Promise<string[]> {
-  if (cfg.notifications.soundAlert) process.stdout.write("\x07");
-  if (!cfg.notifications.telegramNotify || !tg) return [];
+  if (cfg.notifications.sound_alert) process.stdout.write("\x07");
+  if (!cfg.notifications.telegram_notify || !tg) return [];
   const problem = (why: string) => [`could not send the notification to Saved Messages: ${why}`];
   if (!tg.connected) return problem("not connected to Telegram");
-  const timeoutMs = cfg.performance.connectionTimeoutS * 1000;
+  const timeoutMs = cfg.performance.connection_timeout * 1000;
   try {
     // gramjs holds a request until it reconnects, which may be never: do not hang the exit on it.
     const sent = tg.invoke(new Api.messages.SendMessage({ peer: new Api.InputPeerSelf(), message: notificationText(o), randomId: generateRandomLong() }));

@@ -29,8 +29,8 @@ describe("valid configs", () => {
       { cities: ["Челябинск"], priority: 1 },
       { cities: ["Екатеринбург"], priority: 2 },
     ]);
-    expect(cfg.booking.targetTime).toEqual({ hour: 11, minute: 30, second: 0 });
-    expect(cfg.performance).toEqual({ pollingIntervalMs: 30, maxRetries: 3, connectionTimeoutS: 10 });
+    expect(cfg.booking.target_time).toEqual({ hour: 11, minute: 30, second: 0 });
+    expect(cfg.performance).toEqual({ polling_interval_ms: 30, max_retries: 3, connection_timeout: 10 });
     expect(cfg.sandbox.url).toBe("http://127.0.0.1:8081");
   });
 
@@ -38,9 +38,9 @@ describe("valid configs", () => {
     const cfg = parseClientConfig(MINIMAL, "x");
     expect(cfg.usesSandbox).toBe(true);
     expect(cfg.bot.username).toBe(DEFAULT_BOT);
-    expect(cfg.booking).toEqual({ targetTime: undefined, timezone: undefined });
-    expect(cfg.performance).toEqual({ pollingIntervalMs: 30, maxRetries: 3, connectionTimeoutS: 10 });
-    expect(cfg.notifications).toEqual({ telegramNotify: true, soundAlert: true });
+    expect(cfg.booking).toEqual({ target_time: undefined, timezone: undefined });
+    expect(cfg.performance).toEqual({ polling_interval_ms: 30, max_retries: 3, connection_timeout: 10 });
+    expect(cfg.notifications).toEqual({ telegram_notify: true, sound_alert: true });
     expect(cfg.session.path).toBe("sessions/client.session");
     expect(cfg.texts).toEqual(DEFAULT_FLOW_CONFIG.texts);
     expect(cfg.sandbox.url).toBe(DEFAULT_SANDBOX_URL);
@@ -86,16 +86,16 @@ sandbox:
     expect(cfg.telegram.phone).toBe("+79991234567");
     expect(cfg.bot.username).toBe("my_booking_bot");
     expect(cfg.targets[0]).toEqual({ cities: ["Челябинск", "Курган"], priority: 2 });
-    expect(cfg.booking).toEqual({ targetTime: { hour: 15, minute: 30, second: 0 }, timezone: "Asia/Yekaterinburg" });
-    expect(cfg.performance).toEqual({ pollingIntervalMs: 50, maxRetries: 0, connectionTimeoutS: 2.5 });
-    expect(cfg.notifications).toEqual({ telegramNotify: false, soundAlert: false });
+    expect(cfg.booking).toEqual({ target_time: { hour: 15, minute: 30, second: 0 }, timezone: "Asia/Yekaterinburg" });
+    expect(cfg.performance).toEqual({ polling_interval_ms: 50, max_retries: 0, connection_timeout: 2.5 });
+    expect(cfg.notifications).toEqual({ telegram_notify: false, sound_alert: false });
     expect(cfg.session.path).toBe("/tmp/s.session");
     expect(cfg.texts).toEqual({ ...DEFAULT_FLOW_CONFIG.texts, booked: ["Booked"], confirmButton: ["Confirm"] });
     expect(cfg.sandbox.url).toBe("http://127.0.0.1:9999");
   });
 
   test("HH:MM target times are accepted", () => {
-    expect(parseClientConfig(`${MINIMAL}booking:\n  target_time: "11:30"\n`, "x").booking.targetTime).toEqual({ hour: 11, minute: 30, second: 0 });
+    expect(parseClientConfig(`${MINIMAL}booking:\n  target_time: "11:30"\n`, "x").booking.target_time).toEqual({ hour: 11, minute: 30, second: 0 });
   });
 
   test("placeholder credentials mean the sandbox", () => {
