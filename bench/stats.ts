@@ -1,6 +1,6 @@
 // Percentiles (lib/percentile.ts: nearest rank) and rounding for the benchmark's figures.
 
-import { percentileOfSorted as percentile } from "../lib/percentile.ts";
+import { percentile } from "../lib/percentile.ts";
 
 export interface Pct {
   p50: number;

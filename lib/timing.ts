@@ -69,14 +69,11 @@ export function sleepUntil(targetEpochMs: number, signal?: AbortSignal, opts: Pr
       handle.cancel();
       reject(signal!.reason);
     };
-    const handle = preciseAt(
-      targetEpochMs,
-      () => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve(now() - targetEpochMs);
-      },
-      opts,
-    );
+    const done = () => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve(now() - targetEpochMs);
+    };
+    const handle = preciseAt(targetEpochMs, done, opts);
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
