@@ -32,15 +32,18 @@ function toNative(x: unknown): bigint {
 
 export function readBigIntFromBuffer(buffer: Uint8Array | number[], little = true, signed = false): BigInteger {
   const b = Buffer.isBuffer(buffer) ? buffer : Buffer.from(buffer);
+  if (b.length === 4) return bigInt(little ? (signed ? b.readInt32LE(0) : b.readUInt32LE(0)) : signed ? b.readInt32BE(0) : b.readUInt32BE(0));
   if (b.length !== 8) return original.readBigIntFromBuffer(buffer, little, signed);
   const v = little ? b.readBigUInt64LE(0) : b.readBigUInt64BE(0);
   return bigInt(signed ? BigInt.asIntN(64, v) : v);
 }
 
+// Every TL int and long a request carries is written through this (4 and 8 bytes; int128/256 too).
 export function toSignedLittleBuffer(big: unknown, number = 8): Buffer {
-  if (number !== 8) return original.toSignedLittleBuffer(big, number);
-  const out = Buffer.allocUnsafe(8);
-  out.writeBigUInt64LE(BigInt.asUintN(64, toNative(big)), 0);
+  const v = BigInt.asUintN(number * 8, toNative(big));
+  const out = Buffer.alloc(number);
+  if (number === 8) out.writeBigUInt64LE(v, 0);
+  else for (let i = 0, x = v; i < number && x > 0n; i++, x >>= 8n) out[i] = Number(x & 0xffn);
   return out;
 }
 
