@@ -116,62 +116,30 @@ export function isValidTimeZone(tz: string): boolean {
   }
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-const NUMERIC = { year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", second: "numeric" } as const;
-
-function formatterFor(tz: string): Intl.DateTimeFormat {
-  let f = formatters.get(tz);
-  if (!f) formatters.set(tz, (f = new Intl.DateTimeFormat("en-US", { timeZone: tz, hourCycle: "h23", ...NUMERIC })));
-  return f;
-}
-
-type WallTime = Record<keyof typeof NUMERIC, number>;
-
-export function wallTimeIn(epochMs: number, tz: string): WallTime {
-  const w: Record<string, number> = {};
-  for (const part of formatterFor(tz).formatToParts(new Date(epochMs))) {
-    if (part.type !== "literal") w[part.type] = Number(part.value);
-  }
-  return { year: w.year!, month: w.month!, day: w.day!, hour: w.hour!, minute: w.minute!, second: w.second! };
-}
-
-/** UTC offset of `tz` at an instant, in ms (e.g. +5 h for Asia/Yekaterinburg). */
-export function zoneOffsetMs(epochMs: number, tz: string): number {
-  const w = wallTimeIn(epochMs, tz);
-  const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
-  return asUtc - Math.floor(epochMs / 1000) * 1000;
+/** The calendar date in `tz` at an instant. */
+export function dateIn(epochMs: number, tz: string): Temporal.PlainDate {
+  return Temporal.Instant.fromEpochMilliseconds(Math.floor(epochMs)).toZonedDateTimeISO(tz).toPlainDate();
 }
 
 /**
- * The instant at which the wall clock in `tz` reads the given date and time. Around DST changes:
- * a time that occurs twice (clocks go back) gives the first occurrence; a time that does not exist
- * (clocks go forward) gives the instant the same distance after the gap's start, e.g. 02:30 on
- * the spring-forward night in Berlin is 03:30 summer time.
+ * The instant at which the wall clock in `tz` reads `t` on `date`. Around DST changes (Temporal's
+ * "compatible" rule): a time that occurs twice (clocks go back) gives the first occurrence; a time
+ * that does not exist (clocks go forward) moves forward by the gap, e.g. 02:30 on the
+ * spring-forward night in Berlin is 03:30 summer time.
  */
-export function zonedInstant(year: number, month: number, day: number, t: DailyTime, tz: string): number {
-  const asUtc = Date.UTC(year, month - 1, day, t.hour, t.minute, t.second);
-  const DAY = 86_400_000;
-  // The zone's offsets a day either side cover any transition that can touch this wall time.
-  const offsetBefore = zoneOffsetMs(asUtc - DAY, tz);
-  const offsetAfter = zoneOffsetMs(asUtc + DAY, tz);
-  const matches = [asUtc - offsetBefore, asUtc - offsetAfter].filter((instant) => {
-    const w = wallTimeIn(instant, tz);
-    return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second) === asUtc;
-  });
-  return matches.length > 0 ? Math.min(...matches) : asUtc - offsetBefore;
+export function zonedInstant(date: Temporal.PlainDate, t: DailyTime, tz: string): number {
+  return date.toZonedDateTime({ timeZone: tz, plainTime: new Temporal.PlainTime(t.hour, t.minute, t.second) }).epochMilliseconds;
 }
 
 /** Today's occurrence of `t` in `tz` (today = the calendar date in `tz` at `fromEpochMs`); may be in the past. */
 export function todaysInstant(t: DailyTime, fromEpochMs: number, timeZone: string = systemTimeZone()): number {
-  const w = wallTimeIn(fromEpochMs, timeZone);
-  return zonedInstant(w.year, w.month, w.day, t, timeZone);
+  return zonedInstant(dateIn(fromEpochMs, timeZone), t, timeZone);
 }
 
 export function nextDailyInstant(t: DailyTime, fromEpochMs: number, timeZone: string = systemTimeZone()): number {
-  const today = todaysInstant(t, fromEpochMs, timeZone);
-  if (today >= fromEpochMs) return today;
-  const w = wallTimeIn(fromEpochMs, timeZone);
-  return zonedInstant(w.year, w.month, w.day + 1, t, timeZone); // Date.UTC takes day + 1 across month and year ends
+  const today = dateIn(fromEpochMs, timeZone);
+  const at = zonedInstant(today, t, timeZone);
+  return at >= fromEpochMs ? at : zonedInstant(today.add({ days: 1 }), t, timeZone);
 }
 
 /** "HH:MM:SS" for a countdown; rounds up, so it reads 00:00:00 only when the time has come. */

@@ -4,10 +4,8 @@
 import type { BotDb, TransportSeed } from "../db.ts";
 import type { Logger } from "../log.ts";
 import { TEXT } from "../ui.ts";
-import { nextDailyInstant, nowMs, preciseAt, wallTimeIn, zonedInstant, type Cancellable, type DailyTime } from "../timing.ts";
+import { dateIn, nextDailyInstant, nowMs, preciseAt, zonedInstant, type Cancellable, type DailyTime } from "../timing.ts";
 import type { Sender } from "./sender.ts";
-
-const MIDNIGHT: DailyTime = { hour: 0, minute: 0, second: 0 };
 
 type DayInfo = { day: string; dayStart: number; dayEnd: number; openAt: number };
 
@@ -20,12 +18,12 @@ export class Calendar {
   at(epochMs: number): DayInfo {
     const c = this.cached;
     if (c && epochMs >= c.dayStart && epochMs < c.dayEnd) return c;
-    const w = wallTimeIn(epochMs, this.timeZone);
+    const date = dateIn(epochMs, this.timeZone);
     return (this.cached = {
-      day: new Date(Date.UTC(w.year, w.month - 1, w.day)).toISOString().slice(0, 10),
-      dayStart: zonedInstant(w.year, w.month, w.day, MIDNIGHT, this.timeZone),
-      dayEnd: zonedInstant(w.year, w.month, w.day + 1, MIDNIGHT, this.timeZone), // Date.UTC carries day + 1 into the next month
-      openAt: zonedInstant(w.year, w.month, w.day, this.bookingTime, this.timeZone),
+      day: date.toString(),
+      dayStart: date.toZonedDateTime(this.timeZone).epochMilliseconds,
+      dayEnd: date.add({ days: 1 }).toZonedDateTime(this.timeZone).epochMilliseconds,
+      openAt: zonedInstant(date, this.bookingTime, this.timeZone),
     });
   }
 }
