@@ -294,23 +294,14 @@ export function readYaml<S extends Schema>(schema: S, yamlText: string, source: 
 
 /** The line of the key at `path`, or of the deepest part of the path that exists. */
 function lineOf(doc: Document, lines: LineCounter, path: (string | number)[]): number | undefined {
-  type Node = { range?: number[] } | undefined;
-  let node: unknown = doc.contents;
-  let range = (node as Node)?.range;
-  for (const seg of path) {
-    let next: Node;
-    let at: number[] | undefined;
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && p.key.value === seg);
-      next = pair?.value as Node;
-      at = (pair?.key as Node)?.range;
-    } else if (isSeq(node) && typeof seg === "number") {
-      next = node.items[seg] as Node;
-      at = next?.range;
-    }
+  let range: number[] | undefined = doc.contents?.range ?? undefined;
+  for (let n = 1; n <= path.length; n++) {
+    const parent = doc.getIn(path.slice(0, n - 1), true);
+    const seg = path[n - 1];
+    const node = isMap(parent) ? parent.items.find((p) => isScalar(p.key) && p.key.value === seg)?.key : isSeq(parent) ? parent.items[seg as number] : undefined;
+    const at = (node as { range?: number[] } | undefined)?.range;
     if (!at) break;
     range = at;
-    node = next;
   }
   return range ? lines.linePos(range[0]!).line : undefined;
 }

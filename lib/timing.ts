@@ -131,11 +131,6 @@ export function zonedInstant(date: Temporal.PlainDate, t: DailyTime, tz: string)
   return date.toZonedDateTime({ timeZone: tz, plainTime: new Temporal.PlainTime(t.hour, t.minute, t.second) }).epochMilliseconds;
 }
 
-/** Today's occurrence of `t` in `tz` (today = the calendar date in `tz` at `fromEpochMs`); may be in the past. */
-export function todaysInstant(t: DailyTime, fromEpochMs: number, timeZone: string = systemTimeZone()): number {
-  return zonedInstant(dateIn(fromEpochMs, timeZone), t, timeZone);
-}
-
 export function nextDailyInstant(t: DailyTime, fromEpochMs: number, timeZone: string = systemTimeZone()): number {
   const today = dateIn(fromEpochMs, timeZone);
   const at = zonedInstant(today, t, timeZone);

@@ -3,13 +3,13 @@ import {
   MAX_TIMER_DELAY_MS,
   formatCountdown,
   formatDailyTime,
+  dateIn,
   nextDailyInstant,
   nowMs,
   parseDailyTime,
   preciseAt,
   sleepUntil,
   systemTimeZone,
-  todaysInstant,
   zonedInstant,
 } from "../../lib/timing.ts";
 
@@ -220,22 +220,22 @@ describe("daily instants", () => {
     expect(nextDailyInstant(t1130, at("2025-06-10T06:30:00Z"), tz)).toBe(at("2025-06-10T06:30:00Z")); // at = now counts
     expect(nextDailyInstant(t1130, at("2025-06-10T06:30:00.001Z"), tz)).toBe(at("2025-06-11T06:30:00Z"));
     // today's opening already happened (the bot resuming after a restart)
-    expect(todaysInstant(t1130, at("2025-06-10T09:00:00Z"), tz)).toBe(at("2025-06-10T06:30:00Z"));
+    expect(zonedInstant(dateIn(at("2025-06-10T09:00:00Z"), tz), t1130, tz)).toBe(at("2025-06-10T06:30:00Z"));
     // 20:00Z is already the 11th in Yekaterinburg
-    expect(todaysInstant(t1130, at("2025-06-10T20:00:00Z"), tz)).toBe(at("2025-06-11T06:30:00Z"));
+    expect(zonedInstant(dateIn(at("2025-06-10T20:00:00Z"), tz), t1130, tz)).toBe(at("2025-06-11T06:30:00Z"));
   });
 
   test("UTC, across month and year ends", () => {
     expect(nextDailyInstant(t1130, at("2025-12-31T23:00:00Z"), "UTC")).toBe(at("2026-01-01T11:30:00Z"));
     expect(nextDailyInstant(t1130, at("2024-02-28T12:00:00Z"), "UTC")).toBe(at("2024-02-29T11:30:00Z"));
-    expect(todaysInstant(parseDailyTime("00:00"), at("2025-03-01T15:00:00Z"), "UTC")).toBe(at("2025-03-01T00:00:00Z"));
+    expect(zonedInstant(dateIn(at("2025-03-01T15:00:00Z"), "UTC"), parseDailyTime("00:00"), "UTC")).toBe(at("2025-03-01T00:00:00Z"));
   });
 
   test("Europe/Berlin across DST changes", () => {
     const tz = "Europe/Berlin";
     // spring forward 2025-03-30 02:00 CET -> 03:00 CEST
     expect(nextDailyInstant(t1130, at("2025-03-29T12:00:00Z"), tz)).toBe(at("2025-03-30T09:30:00Z"));
-    expect(todaysInstant(t1130, at("2025-03-29T12:00:00Z"), tz)).toBe(at("2025-03-29T10:30:00Z"));
+    expect(zonedInstant(dateIn(at("2025-03-29T12:00:00Z"), tz), t1130, tz)).toBe(at("2025-03-29T10:30:00Z"));
     // 02:30 does not exist that night: it is taken as 03:30 CEST
     expect(zonedInstant(Temporal.PlainDate.from("2025-03-30"), parseDailyTime("02:30"), tz)).toBe(at("2025-03-30T01:30:00Z"));
     // fall back 2025-10-26 03:00 CEST -> 02:00 CET: 02:30 happens twice, the first is used
