@@ -5,7 +5,7 @@
 import { appendFileSync, mkdirSync } from "node:fs";
 import { appendFile } from "node:fs/promises";
 import { join } from "node:path";
-import { formatDailyTime, pad2 } from "./timing.ts";
+import { pad2 } from "./timing.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -22,8 +22,7 @@ function formatValue(v: unknown): string {
 
 /** "2025-04-01 11:30:00,123 - bot - INFO - message [action k=v ...]", as Python's logging prints it. */
 function readableLine(name: string, level: LogLevel, action: string, details: object, message: string | undefined, d: Date): string {
-  const time = formatDailyTime({ hour: d.getHours(), minute: d.getMinutes(), second: d.getSeconds() });
-  const stamp = `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${time},${String(d.getMilliseconds()).padStart(3, "0")}`;
+  const stamp = `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${d.toTimeString().slice(0, 8)},${String(d.getMilliseconds()).padStart(3, "0")}`;
   const kv = Object.entries(details)
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => `${k}=${formatValue(v)}`)

@@ -3,7 +3,7 @@
 // in YAML, to nested sections.
 
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from "yaml";
-import { isValidTimeZone, parseDailyTime, type DailyTime } from "./timing.ts";
+import { isValidTimeZone, parseDailyTime } from "./timing.ts";
 
 /** `path`: e.g. "BOT_TOKEN" or "targets[1].priority"; `line`: in a YAML file; `text`: the whole message. */
 export type Problem = { path: string; line?: number; text: string };
@@ -116,7 +116,7 @@ export function bool(o: Options<boolean>): Setting<boolean> {
   });
 }
 
-export function dailyTime(o: Options<DailyTime>): Setting<DailyTime> {
+export function dailyTime(o: Options<Temporal.PlainTime>): Setting<Temporal.PlainTime> {
   return setting(o, (raw) => {
     if (typeof raw === "number") throw new Invalid("got a number: quote the time so YAML keeps it as text");
     if (typeof raw !== "string") throw new Invalid(`expected a time, got ${describe(raw)}`);

@@ -84,24 +84,16 @@ export async function withTimeout<T>(p: Promise<T>, ms: number, message: string)
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
-export type DailyTime = { hour: number; minute: number; second: number };
-
-export function parseDailyTime(text: string): DailyTime {
-  const m = /^(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(String(text).trim());
-  const hour = Number(m?.[1]);
-  const minute = Number(m?.[2]);
-  const second = m?.[3] === undefined ? 0 : Number(m[3]);
-  if (!m || hour > 23 || minute > 59 || second > 59) {
+/** A time of day as the config writes it (Temporal's own parser takes more forms than we mean to). */
+export function parseDailyTime(text: string): Temporal.PlainTime {
+  const s = String(text).trim();
+  if (!/^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/.test(s)) {
     throw new Error(`invalid time ${JSON.stringify(text)}: expected "HH:MM" or "HH:MM:SS" on a 24-hour clock, e.g. "11:30:00"`);
   }
-  return { hour, minute, second };
+  return Temporal.PlainTime.from(s);
 }
 
 export const pad2 = (n: number) => String(n).padStart(2, "0");
-
-export function formatDailyTime(t: DailyTime): string {
-  return `${pad2(t.hour)}:${pad2(t.minute)}:${pad2(t.second)}`;
-}
 
 export function systemTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -127,11 +119,11 @@ export function dateIn(epochMs: number, tz: string): Temporal.PlainDate {
  * that does not exist (clocks go forward) moves forward by the gap, e.g. 02:30 on the
  * spring-forward night in Berlin is 03:30 summer time.
  */
-export function zonedInstant(date: Temporal.PlainDate, t: DailyTime, tz: string): number {
-  return date.toZonedDateTime({ timeZone: tz, plainTime: new Temporal.PlainTime(t.hour, t.minute, t.second) }).epochMilliseconds;
+export function zonedInstant(date: Temporal.PlainDate, t: Temporal.PlainTime, tz: string): number {
+  return date.toZonedDateTime({ timeZone: tz, plainTime: t }).epochMilliseconds;
 }
 
-export function nextDailyInstant(t: DailyTime, fromEpochMs: number, timeZone: string = systemTimeZone()): number {
+export function nextDailyInstant(t: Temporal.PlainTime, fromEpochMs: number, timeZone: string = systemTimeZone()): number {
   const today = dateIn(fromEpochMs, timeZone);
   const at = zonedInstant(today, t, timeZone);
   return at >= fromEpochMs ? at : zonedInstant(today.add({ days: 1 }), t, timeZone);
@@ -140,5 +132,5 @@ export function nextDailyInstant(t: DailyTime, fromEpochMs: number, timeZone: st
 /** "HH:MM:SS" for a countdown; rounds up, so it reads 00:00:00 only when the time has come. */
 export function formatCountdown(ms: number): string {
   const s = Math.max(0, Math.ceil(ms / 1000));
-  return formatDailyTime({ hour: Math.floor(s / 3600), minute: Math.floor(s / 60) % 60, second: s % 60 });
+  return `${pad2(Math.floor(s / 3600))}:${pad2(Math.floor(s / 60) % 60)}:${pad2(s % 60)}`;
 }

@@ -1,8 +1,6 @@
 // Every user-facing text of the bot and the client, and the patterns the client recognises them by,
 // in one place so they cannot drift apart. The UI is Russian because its users are.
 
-import { formatDailyTime, pad2, type DailyTime } from "./timing.ts";
-
 export const BUTTON = {
   test: "🧪 Тест",
   myBookings: "📋 Мои брони",
@@ -58,8 +56,8 @@ export const TEXT = {
 } as const;
 
 /** "11:30", or "11:30:15" when the seconds matter. */
-export function hhmm(d: DailyTime): string {
-  return d.second ? formatDailyTime(d) : `${pad2(d.hour)}:${pad2(d.minute)}`;
+export function hhmm(t: Temporal.PlainTime): string {
+  return t.toString({ smallestUnit: t.second ? "second" : "minute" });
 }
 
 /** What the client looks for in the bot's messages: the defaults of config.yaml's `texts` (substrings, any case). */

@@ -4,7 +4,7 @@
 import { TelegramError, type User } from "gramio";
 import { BotDb, type TransportSeed } from "../db.ts";
 import type { Logger } from "../log.ts";
-import { formatDailyTime, systemTimeZone } from "../timing.ts";
+import { systemTimeZone } from "../timing.ts";
 import { configProblem, loadTransports, type BotConfig } from "./config.ts";
 import { Handlers, TEST_RUN_TTL_MS, type From } from "./handlers.ts";
 import { parseAction } from "./keyboards.ts";
@@ -77,7 +77,7 @@ export async function startBot(config: BotConfig, deps: StartDeps) {
   opening.start();
   const info = await bot.start({ longPolling: { timeout: pollTimeoutS } });
   const username = info.username ?? "";
-  const opens = `${formatDailyTime(config.BOOKING_TIME)} (${timeZone})`;
+  const opens = `${config.BOOKING_TIME} (${timeZone})`;
   log.info("bot_started", { username, bot_api: config.BOT_API_URL, booking_time: opens, send_rate_per_s: limits.perS, ui: config.BOT_UI, db: config.DB_PATH }, `Bot @${username} is polling ${config.BOT_API_URL}; booking opens daily at ${opens}`);
 
   let stopped: Promise<void> | undefined;

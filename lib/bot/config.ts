@@ -14,7 +14,7 @@ const port = (example: string) => optional(int({ min: 0, max: 65535, example }))
 export const ENV = {
   BOT_TOKEN: optional(text({ pattern: /^\d+:[A-Za-z0-9_-]+$/, hint: "expected the token from @BotFather (<digits>:<secret>)", example: "123456789:AAE...", secret: true })),
   ADMIN_IDS: list(int({ min: 1, example: "123456789" }), { default: [], example: "123456789,987654321" }),
-  BOOKING_TIME: dailyTime({ default: { hour: 11, minute: 30, second: 0 }, example: "11:30" }),
+  BOOKING_TIME: dailyTime({ default: Temporal.PlainTime.from("11:30"), example: "11:30" }),
   TZ: optional(timeZone({ example: "Asia/Yekaterinburg" })),
   TEST_MODE_ENABLED: bool({ default: true, example: "true" }),
   TEST_SMS_DELAY_MS: int({ min: 0, default: 1500, example: "1500" }),

@@ -4,7 +4,7 @@
 import type { BotDb, TransportSeed } from "../db.ts";
 import type { Logger } from "../log.ts";
 import { TEXT } from "../ui.ts";
-import { dateIn, nextDailyInstant, nowMs, preciseAt, zonedInstant, type Cancellable, type DailyTime } from "../timing.ts";
+import { dateIn, nextDailyInstant, nowMs, preciseAt, zonedInstant, type Cancellable } from "../timing.ts";
 import type { Sender } from "./sender.ts";
 
 type DayInfo = { day: string; dayStart: number; dayEnd: number; openAt: number };
@@ -13,7 +13,7 @@ type DayInfo = { day: string; dayStart: number; dayEnd: number; openAt: number }
 export class Calendar {
   private cached: DayInfo | undefined;
 
-  constructor(readonly bookingTime: DailyTime, readonly timeZone: string) {}
+  constructor(readonly bookingTime: Temporal.PlainTime, readonly timeZone: string) {}
 
   at(epochMs: number): DayInfo {
     const c = this.cached;

@@ -7,7 +7,7 @@ import { chooseTransport, findConfirmButton, initialState, labelSaysSoldOut, men
 import type { Logger } from "../log.ts";
 import { percentile } from "../percentile.ts";
 import { ConfigError } from "../settings.ts";
-import { formatCountdown, formatDailyTime, nextDailyInstant, nowMs, systemTimeZone } from "../timing.ts";
+import { formatCountdown, nextDailyInstant, nowMs, systemTimeZone } from "../timing.ts";
 import { describeOffset, measureClockOffset } from "./clock-sync.ts";
 import { loadClientConfig, type ClientConfig } from "./config.ts";
 import { obtainSession, openClient, resolveBot } from "./connect.ts";
@@ -74,7 +74,7 @@ export async function runCheck(configPath: string, print: (line: string) => void
         const tz = cfg.booking.timezone ?? systemTimeZone();
         const serverNow = nowMs() + o.offsetMs;
         const at = nextDailyInstant(cfg.booking.target_time, serverNow, tz);
-        when = `; ${formatDailyTime(cfg.booking.target_time)} (${tz}) is in ${formatCountdown(at - serverNow)}`;
+        when = `; ${cfg.booking.target_time} (${tz}) is in ${formatCountdown(at - serverNow)}`;
       }
       const offHint = Math.abs(o.offsetMs) > 1000 ? "the local clock is off by more than a second: scheduled mode corrects for it, but consider enabling NTP" : undefined;
       add(true, "clock", `server − local ${describeOffset(o)}${when}`, offHint);

@@ -5,7 +5,7 @@ import type { TelegramClient } from "./gramjs/prelude.ts";
 import { looksLikeOurBot, type ClientConfig } from "./config.ts";
 import type { Logger } from "../log.ts";
 import { percentile } from "../percentile.ts";
-import { formatCountdown, formatDailyTime, nextDailyInstant, nowMs, sleepUntil, systemTimeZone } from "../timing.ts";
+import { formatCountdown, nextDailyInstant, nowMs, sleepUntil, systemTimeZone } from "../timing.ts";
 import { BUTTON } from "../ui.ts";
 import { prepareBooker, type Booker, type BookerOptions, type BookingOutcome } from "./booker.ts";
 import { describeOffset, measureClockOffset, type ClockOffset } from "./clock-sync.ts";
@@ -91,7 +91,7 @@ export async function runScheduled(ctx: RunContext): Promise<BookingOutcome> {
   const tz = cfg.booking.timezone ?? systemTimeZone();
   const target = nextDailyInstant(t, nowMs(), tz);
   const left = target - nowMs();
-  out(`booking opens at ${formatDailyTime(t)} (${tz}), in ${formatCountdown(left)}; preparing ${PREPARE_BEFORE_MS / 1000} s before`);
+  out(`booking opens at ${t} (${tz}), in ${formatCountdown(left)}; preparing ${PREPARE_BEFORE_MS / 1000} s before`);
   if (left > PREPARE_BEFORE_MS) await countdown(target - PREPARE_BEFORE_MS, "preparing", ctx);
   else out(`less than ${PREPARE_BEFORE_MS / 1000} s to go: preparing at once`);
 
@@ -115,7 +115,7 @@ export async function runScheduled(ctx: RunContext): Promise<BookingOutcome> {
     pollWindowMs: INTENSE_BEFORE_MS,
     signal: ctx.signal,
     onWatching: () => {
-      out(watchingLine(cfg, booker, `; firing at ${formatDailyTime(t)} server time`));
+      out(watchingLine(cfg, booker, `; firing at ${t} server time`));
       const before = (ms: number, fn: () => void) => timers.push(setTimeout(fn, Math.max(0, trigger - ms - nowMs())));
       // The warm-up /start (the bot learns about us, the connection is warm); the flow ignores its reply.
       if (trigger - nowMs() > 1000) {

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TelegramClient } from "telegram";
 import { prepareBooker } from "../../lib/client/booker.ts";
-import { formatDailyTime, nowMs } from "../../lib/timing.ts";
+import { nowMs } from "../../lib/timing.ts";
 import { sandboxBotEnv } from "../../demo/stack.ts";
 import { BUTTON } from "../../lib/ui.ts";
 import { SANDBOX_BOT_USERNAME } from "../../sandbox/defaults.ts";
@@ -126,7 +126,7 @@ for (const ui of UIS) {
 
 test("the opening in every UI: the scheduled trigger's /start books the first priority", async () => {
   const at = new Date(Math.ceil((Date.now() + 2500) / 1000) * 1000);
-  const open = formatDailyTime({ hour: at.getHours(), minute: at.getMinutes(), second: at.getSeconds() });
+  const open = at.toTimeString().slice(0, 8);
   const bots = await Promise.all(UIS.map((ui) => startBot(ui, { BOOKING_TIME: open, TEST_MODE_ENABLED: "false" })));
   const clients = await Promise.all(bots.map((b) => client(b.bot.username)));
   try {

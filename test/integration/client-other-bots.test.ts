@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TelegramClient } from "telegram";
 import { prepareBooker, type Booker } from "../../lib/client/booker.ts";
-import { formatDailyTime, nowMs } from "../../lib/timing.ts";
+import { nowMs } from "../../lib/timing.ts";
 import { startSandbox, type Sandbox } from "../../sandbox/index.ts";
 import { FIXTURE_TEXTS, FIXTURE_TEXTS_FLOW, FIXTURE_UIS, startFixtureBot, type FixtureUi, type Route } from "../helpers/fixture-bots.ts";
 import { connectSandboxClient } from "../helpers/gramjs.ts";
@@ -142,7 +142,7 @@ describe("bun client.ts --mode scheduled against the reply-keyboard bot", () => 
       const at = new Date(Math.floor((Date.now() + 4000) / 1000) * 1000);
       // Closed until the opening: the warm-up /start gets "opens at", the trigger's /start the menu.
       const opening = setTimeout(() => (fixture.open = true), at.getTime() - Date.now() - 300);
-      const config = writeFixtureConfig(dir, spec.username, phone, `booking:\n  target_time: "${formatDailyTime({ hour: at.getHours(), minute: at.getMinutes(), second: at.getSeconds() })}"\n`);
+      const config = writeFixtureConfig(dir, spec.username, phone, `booking:\n  target_time: "${at.toTimeString().slice(0, 8)}"\n`);
       const { code, out, err } = await runClient(["--mode", "scheduled", "--config", config], dir);
       expect({ code, err }).toEqual({ code: 0, err: "" });
       clearTimeout(opening);

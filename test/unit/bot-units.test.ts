@@ -103,7 +103,7 @@ describe("test stages and stats", () => {
 describe("calendar", () => {
   test("day bounds and opening instant in a zone", () => {
     // 2025-03-01 20:00 UTC is 2025-03-02 01:00 in Yekaterinburg (UTC+5)
-    const d = new Calendar({ hour: 11, minute: 30, second: 0 }, "Asia/Yekaterinburg").at(Date.UTC(2025, 2, 1, 20));
+    const d = new Calendar(Temporal.PlainTime.from("11:30"), "Asia/Yekaterinburg").at(Date.UTC(2025, 2, 1, 20));
     expect(d.day).toBe("2025-03-02");
     expect(d.openAt).toBe(Date.UTC(2025, 2, 2, 6, 30));
     expect(d.dayStart).toBe(Date.UTC(2025, 2, 1, 19));
@@ -259,7 +259,7 @@ describe("the bot's clock", () => {
     // A bot whose monotonic clock fell 10 minutes behind the wall clock (e.g. after a suspend).
     const clock = new WallAnchoredClock(() => nowMs() - 600_000);
     const inAnHour = new Date(Date.now() + 3_600_000);
-    const t = { hour: inAnHour.getUTCHours(), minute: inAnHour.getUTCMinutes(), second: inAnHour.getUTCSeconds() };
+    const t = Temporal.PlainTime.from(inAnHour.toISOString().slice(11, 19));
     const opening = new DailyOpening(db, new Calendar(t, "UTC"), [], log, clock, new Sender({} as SendApi, nullLogger));
     opening.start();
     opening.stop();

@@ -29,7 +29,7 @@ describe("valid configs", () => {
       { cities: ["Челябинск"], priority: 1 },
       { cities: ["Екатеринбург"], priority: 2 },
     ]);
-    expect(cfg.booking.target_time).toEqual({ hour: 11, minute: 30, second: 0 });
+    expect(String(cfg.booking.target_time)).toBe("11:30:00");
     expect(cfg.performance).toEqual({ polling_interval_ms: 30, max_retries: 3, connection_timeout: 10 });
     expect(cfg.sandbox.url).toBe("http://127.0.0.1:8081");
   });
@@ -86,7 +86,7 @@ sandbox:
     expect(cfg.telegram.phone).toBe("+79991234567");
     expect(cfg.bot.username).toBe("my_booking_bot");
     expect(cfg.targets[0]).toEqual({ cities: ["Челябинск", "Курган"], priority: 2 });
-    expect(cfg.booking).toEqual({ target_time: { hour: 15, minute: 30, second: 0 }, timezone: "Asia/Yekaterinburg" });
+    expect({ ...cfg.booking, target_time: String(cfg.booking.target_time) }).toEqual({ target_time: "15:30:00", timezone: "Asia/Yekaterinburg" });
     expect(cfg.performance).toEqual({ polling_interval_ms: 50, max_retries: 0, connection_timeout: 2.5 });
     expect(cfg.notifications).toEqual({ telegram_notify: false, sound_alert: false });
     expect(cfg.session.path).toBe("/tmp/s.session");
@@ -95,7 +95,7 @@ sandbox:
   });
 
   test("HH:MM target times are accepted", () => {
-    expect(parseClientConfig(`${MINIMAL}booking:\n  target_time: "11:30"\n`, "x").booking.target_time).toEqual({ hour: 11, minute: 30, second: 0 });
+    expect(parseClientConfig(`${MINIMAL}booking:\n  target_time: "11:30"\n`, "x").booking.target_time?.toString()).toBe("11:30:00");
   });
 
   test("placeholder credentials mean the sandbox", () => {
