@@ -12,10 +12,11 @@ import { generateRandomLong } from "./gramjs/fast-longs.ts";
 
 /**
  * The seed's block: its total is the sum of the three stages, so the lines add up; only the stages
- * that happened are shown (no invented numbers). Values are right-aligned to column 22, as in the seed.
+ * that happened are shown (no invented numbers). Values are right-aligned to column 22, as in the seed,
+ * and always one space from their label (the seed's "Выбор → подтверд: 32ms" has one to spare).
  */
 export function statsBlock(s: FlowStats): string {
-  const line = (label: string, ms: number) => label + `${Math.round(ms)}ms`.padStart(Math.max(1, 22 - label.length));
+  const line = (label: string, ms: number) => label + " " + `${Math.round(ms)}ms`.padStart(21 - label.length);
   const stages = (["smsToStart", "startToSelect", "selectToConfirm"] as const).filter((k) => s[k] !== undefined);
   const lines = stages.map((k) => line(CLIENT_TEXT.stats[k], s[k]!));
   if (s.total !== undefined) lines.push("━".repeat(20), line(CLIENT_TEXT.stats.total, s.total));

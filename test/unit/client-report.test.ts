@@ -24,6 +24,11 @@ test("the block is the seed's, its total the sum of the stages", () => {
   expect(statsBlock(SEED)).toBe(["SMS → /start:     47ms", "/start → выбор:   38ms", "Выбор → подтверд: 32ms", "━".repeat(20), "Общее время:     117ms"].join("\n"));
 });
 
+test("a slow stage keeps a space after its label, and the column where it fits", () => {
+  const block = statsBlock({ smsToStart: 1234, startToSelect: 5, selectToConfirm: 113, total: 1352 });
+  expect(block.split("\n")).toEqual(["SMS → /start:   1234ms", "/start → выбор:    5ms", "Выбор → подтверд: 113ms", "━".repeat(20), "Общее время:    1352ms"]);
+});
+
 test("the confirm → result trip is a separate English line right below the block", () => {
   const lines = attemptReport(outcome()).split("\n");
   expect(lines[4]).toBe("Общее время:     117ms");
