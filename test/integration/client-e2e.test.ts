@@ -11,9 +11,15 @@ import { bookingTimeAhead, startHarness, TEST_BOT, type Harness } from "../helpe
 setDefaultTimeout(30_000); // servers, sockets and processes: slow on a busy machine
 
 // Each test has its own sandbox (ephemeral ports), bot, temp dir and client processes, and
-// `await using` cleans them up when it ends. The tests that mostly wait (a reconnect grace running
-// out, a signal, a config error) run concurrently, side by side; the booking flows and the ones whose
-// assertions depend on timing (a flood window, the opening instant, a clock offset) run alone.
+// `await using` cleans them up when it ends. The tests run concurrently, side by side, in two groups
+// with --check (whose clock offset is judged to 100 ms) alone between them:
+// - the scheduled booking, which mostly waits for its opening, with the short-lived runs (signals,
+//   config errors, --help). Those start once the scheduled client is watching (its warm-up must
+//   come over a second before the opening, so its start-up is not crowded) and are done in a
+//   second or two, long before the opening instant the test judges;
+// - the immediate-mode flows (a booking, a flood window, a dropped and a lost connection): they
+//   wait on the bot, a flood window and reconnect graces, with margins far above the load's (a
+//   flood window of 1 s holds three requests that take milliseconds).
 
 const ROOT = join(import.meta.dir, "..", "..");
 const CLIENT = join(ROOT, "client.ts");
@@ -112,6 +118,14 @@ function jsonLog(dir: string): { action: string; level: string; details: Record<
   return existsSync(p) ? readFileSync(p, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l)) : [];
 }
 
+/**
+ * The scheduled test's client starts alone: the short-lived runs beside it wait here until it is
+ * watching with its warm-up /start sent (at once when the scheduled test is not running, e.g. -t).
+ */
+let scheduledRunning = false;
+const scheduledWarm = Promise.withResolvers<void>();
+const afterScheduledWarmUp = () => (scheduledRunning ? scheduledWarm.promise : Promise.resolve());
+
 const STATS_BLOCK = /SMS → \/start: +\d+ms\n\/start → выбор: +\d+ms\nВыбор → подтверд: +\d+ms\n━{20}\nОбщее время: +\d+ms/;
 
 /** The user presses 🧪 Тест in the bot, as the person whose account the client runs on. */
@@ -129,11 +143,13 @@ async function bookedInChat(h: Harness, userId: number): Promise<boolean> {
 }
 
 describe("bun client.ts --mode scheduled", () => {
-  test("books right at the opening, without waiting for the announcement", async () => {
+  test.concurrent("books right at the opening, without waiting for the announcement", async () => {
     // The warm-up /start must come over a second before the opening: it came 0.8-1.5 s after the
     // spawn on this 2-core machine under load 4-5, so 5-6 s ahead leaves 3 s to spare.
+    scheduledRunning = true;
     const opening = bookingTimeAhead(5000);
     await using cleanup = new AsyncDisposableStack();
+    cleanup.defer(() => scheduledWarm.resolve()); // whatever happens, the others go on
     const h = await harness(cleanup, { BOOKING_TIME: opening.text, TEST_SMS_DELAY_MS: "100" });
     const dir = tempDir();
     const phone = "+79990001004";
@@ -150,6 +166,8 @@ describe("bun client.ts --mode scheduled", () => {
     await c.waitFor(/preparing at once/);
     await c.waitFor(/clock: server − local/);
     const userId = Number((await c.waitFor(/as user (\d+)/))[1]);
+    await c.waitFor(/warm-up \/start sent/);
+    scheduledWarm.resolve();
     expect(await c.exited).toBe(0);
     unobserve();
     const out = c.stdout();
@@ -168,8 +186,97 @@ describe("bun client.ts --mode scheduled", () => {
   }, 40_000);
 });
 
+describe("bun client.ts: Ctrl+C and SIGTERM", () => {
+  for (const [signal, code, line, phone] of [["SIGINT", 130, "interrupted", "+79990001005"], ["SIGTERM", 143, "terminated (SIGTERM)", "+79990001006"]] as const) {
+    test.concurrent(`${signal} while watching: a line, disconnects, flushes the log, exit ${code}`, async () => {
+      await using cleanup = new AsyncDisposableStack();
+      await afterScheduledWarmUp();
+      const h = await harness(cleanup, { BOOKING_TIME: "23:59:59" });
+      const dir = tempDir();
+      const c = spawnClient(cleanup, ["--mode", "immediate", "--config", writeConfig(dir, { url: h.sb.botApiUrl, phone })], dir);
+      await c.waitFor(/as user (\d+)/);
+      c.proc.kill(signal);
+      expect(await c.exited).toBe(code);
+      expect(c.stdout()).toContain(line);
+      expect(jsonLog(dir).some((l) => l.action === "client_interrupted" && l.details.signal === signal)).toBe(true);
+    }, 20_000);
+  }
+});
+
+describe("bun client.ts: config errors, --check, --help", () => {
+  test.concurrent("a wrong-typed key: exit 2, one message naming the key, nothing started", async () => {
+    await using cleanup = new AsyncDisposableStack();
+    await afterScheduledWarmUp();
+    const dir = tempDir();
+    const path = writeConfig(dir, { url: "http://127.0.0.1:1", extra: "" }).replace(/$/, "");
+    writeFileSync(path, readFileSync(path, "utf8").replace("max_retries: 3", 'max_retries: "many"'));
+    const c = spawnClient(cleanup, ["--mode", "immediate", "--config", path], dir);
+    expect(await c.exited).toBe(2);
+    expect(c.stderr()).toContain("performance.max_retries");
+    expect(c.stderr()).toContain("Example:");
+    expect(c.stderr().trim().split("\n").length).toBe(1);
+    expect(existsSync(join(dir, "logs"))).toBe(false);
+  });
+
+  test.concurrent("an unknown key, a missing file, scheduled without target_time, bad arguments: exit 2", async () => {
+    await using cleanup = new AsyncDisposableStack();
+    await afterScheduledWarmUp();
+    const dir = tempDir();
+    const path = writeConfig(dir, { url: "http://127.0.0.1:1", extra: "perfomance:\n  x: 1\n" });
+    // Independent runs, started together.
+    const runs = [
+      spawnClient(cleanup, ["--mode", "immediate", "--config", path], dir),
+      spawnClient(cleanup, ["--mode", "immediate", "--config", join(dir, "nope.yaml")], dir),
+      spawnClient(cleanup, ["--mode", "scheduled", "--config", writeConfig(tempDir(), { url: "http://127.0.0.1:1" })], dir),
+      spawnClient(cleanup, ["--mode", "sometimes"], dir),
+    ];
+    expect(await Promise.all(runs.map((c) => c.exited))).toEqual([2, 2, 2, 2]);
+    expect(runs[0]!.stderr()).toMatch(/perfomance: unknown key \(did you mean "performance"\?\)/);
+    expect(runs[1]!.stderr()).toContain("file not found");
+    expect(runs[2]!.stderr()).toContain("booking.target_time");
+    expect(runs[3]!.stderr()).toContain("--mode must be immediate or scheduled");
+  });
+
+  test.concurrent("--help prints the usage", async () => {
+    await using cleanup = new AsyncDisposableStack();
+    await afterScheduledWarmUp();
+    const c = spawnClient(cleanup, ["--help"], tempDir());
+    expect(await c.exited).toBe(0);
+    expect(c.stdout()).toContain("--mode immediate");
+  });
+
+  test("--check: every component ✓ against a running sandbox; ✗ with hints otherwise", async () => {
+    await using cleanup = new AsyncDisposableStack();
+    const h = await harness(cleanup, { BOOKING_TIME: "23:59:59" }, { clockSkewMs: 2500 });
+    const dir = tempDir();
+    const c = spawnClient(cleanup, ["--check", "--config", writeConfig(dir, { url: h.sb.botApiUrl, extra: 'booking:\n  target_time: "11:30:00"\n' })], dir);
+    expect(await c.exited).toBe(0);
+    const out = c.stdout();
+    for (const name of ["config", "session", "connection", "bot", "clock", "ping"]) expect(out).toMatch(new RegExp(`^✓ ${name}: `, "m"));
+    expect(out).toMatch(/^✓ ping: round trip to the DC: median [\d.]+ ms, worst [\d.]+ ms over 10 MTProto pings$/m);
+    const ping = jsonLog(dir).find((l) => l.action === "check_ping")!;
+    expect(ping.details.rtt_worst_ms as number).toBeGreaterThanOrEqual(ping.details.rtt_median_ms as number);
+    expect(Math.abs((ping.details.clock_offset_ms as number) - 2500)).toBeLessThan(100);
+    const offset = Number(/server − local \+([\d.]+) ms/.exec(out)?.[1]);
+    expect(Math.abs(offset - 2500)).toBeLessThan(100);
+    expect(out).toMatch(/11:30:00 \(.+\) is in \d\d:\d\d:\d\d/);
+
+    // The two failing checks, started together, each in its own folder.
+    const [d1, d2] = [tempDir(), tempDir()];
+    const noBot = spawnClient(cleanup, ["--check", "--config", writeConfig(d1, { url: h.sb.botApiUrl, bot: "no_such_bot" })], d1);
+    const noSandbox = spawnClient(cleanup, ["--check", "--config", writeConfig(d2, { url: "http://127.0.0.1:9" })], d2);
+    expect(await noBot.exited).toBe(1);
+    expect(noBot.stdout()).toMatch(/^✗ bot: no bot @no_such_bot/m);
+    expect(noBot.stdout()).toContain("hint: bot.username");
+
+    expect(await noSandbox.exited).toBe(1);
+    expect(noSandbox.stdout()).toMatch(/^✗ session: no sandbox at/m);
+    expect(noSandbox.stdout()).toMatch(/^✗ connection: skipped/m);
+  }, 30_000);
+});
+
 describe("bun client.ts --mode immediate", () => {
-  test("watches, books after 🧪 Тест, prints the stats block, logs booking_attempt, notifies Saved Messages", async () => {
+  test.concurrent("watches, books after 🧪 Тест, prints the stats block, logs booking_attempt, notifies Saved Messages", async () => {
     await using cleanup = new AsyncDisposableStack();
     const h = await harness(cleanup, { BOOKING_TIME: "23:59:59", TEST_SMS_DELAY_MS: "100" });
     const dir = tempDir();
@@ -208,7 +315,7 @@ describe("bun client.ts --mode immediate", () => {
     expect(out + c.stderr()).not.toMatch(/session":|1[A-Za-z0-9+/]{100,}/);
   }, 30_000);
 
-  test("a FLOOD_WAIT during the flow is reported in words and retried to a booking", async () => {
+  test.concurrent("a FLOOD_WAIT during the flow is reported in words and retried to a booking", async () => {
     await using cleanup = new AsyncDisposableStack();
     const h = await harness(cleanup, { BOOKING_TIME: "23:59:59", TEST_SMS_DELAY_MS: "100" }, { floodWait: { requestsPerSecond: 2 } });
     const dir = tempDir();
@@ -223,7 +330,7 @@ describe("bun client.ts --mode immediate", () => {
     expect(jsonLog(dir).some((l) => l.action === "booking_note" && String(l.message).includes("FLOOD_WAIT"))).toBe(true);
   }, 30_000);
 
-  test("a dropped connection during the flow: gramjs reconnects, the client catches up and books", async () => {
+  test.concurrent("a dropped connection during the flow: gramjs reconnects, the client catches up and books", async () => {
     await using cleanup = new AsyncDisposableStack();
     const h = await harness(cleanup, { BOOKING_TIME: "23:59:59", TEST_SMS_DELAY_MS: "100" });
     const dir = tempDir();
@@ -267,89 +374,4 @@ describe("bun client.ts --mode immediate", () => {
     expect(c.stdout() + c.stderr()).toMatch(/could not reconnect within 1.5 s/);
     expect(code).toBe(1);
   }, 40_000);
-});
-
-describe("bun client.ts: Ctrl+C and SIGTERM", () => {
-  for (const [signal, code, line, phone] of [["SIGINT", 130, "interrupted", "+79990001005"], ["SIGTERM", 143, "terminated (SIGTERM)", "+79990001006"]] as const) {
-    test.concurrent(`${signal} while watching: a line, disconnects, flushes the log, exit ${code}`, async () => {
-      await using cleanup = new AsyncDisposableStack();
-      const h = await harness(cleanup, { BOOKING_TIME: "23:59:59" });
-      const dir = tempDir();
-      const c = spawnClient(cleanup, ["--mode", "immediate", "--config", writeConfig(dir, { url: h.sb.botApiUrl, phone })], dir);
-      await c.waitFor(/as user (\d+)/);
-      c.proc.kill(signal);
-      expect(await c.exited).toBe(code);
-      expect(c.stdout()).toContain(line);
-      expect(jsonLog(dir).some((l) => l.action === "client_interrupted" && l.details.signal === signal)).toBe(true);
-    }, 20_000);
-  }
-});
-
-describe("bun client.ts: config errors, --check, --help", () => {
-  test.concurrent("a wrong-typed key: exit 2, one message naming the key, nothing started", async () => {
-    await using cleanup = new AsyncDisposableStack();
-    const dir = tempDir();
-    const path = writeConfig(dir, { url: "http://127.0.0.1:1", extra: "" }).replace(/$/, "");
-    writeFileSync(path, readFileSync(path, "utf8").replace("max_retries: 3", 'max_retries: "many"'));
-    const c = spawnClient(cleanup, ["--mode", "immediate", "--config", path], dir);
-    expect(await c.exited).toBe(2);
-    expect(c.stderr()).toContain("performance.max_retries");
-    expect(c.stderr()).toContain("Example:");
-    expect(c.stderr().trim().split("\n").length).toBe(1);
-    expect(existsSync(join(dir, "logs"))).toBe(false);
-  });
-
-  test.concurrent("an unknown key, a missing file, scheduled without target_time, bad arguments: exit 2", async () => {
-    await using cleanup = new AsyncDisposableStack();
-    const dir = tempDir();
-    const path = writeConfig(dir, { url: "http://127.0.0.1:1", extra: "perfomance:\n  x: 1\n" });
-    // Independent runs, started together.
-    const runs = [
-      spawnClient(cleanup, ["--mode", "immediate", "--config", path], dir),
-      spawnClient(cleanup, ["--mode", "immediate", "--config", join(dir, "nope.yaml")], dir),
-      spawnClient(cleanup, ["--mode", "scheduled", "--config", writeConfig(tempDir(), { url: "http://127.0.0.1:1" })], dir),
-      spawnClient(cleanup, ["--mode", "sometimes"], dir),
-    ];
-    expect(await Promise.all(runs.map((c) => c.exited))).toEqual([2, 2, 2, 2]);
-    expect(runs[0]!.stderr()).toMatch(/perfomance: unknown key \(did you mean "performance"\?\)/);
-    expect(runs[1]!.stderr()).toContain("file not found");
-    expect(runs[2]!.stderr()).toContain("booking.target_time");
-    expect(runs[3]!.stderr()).toContain("--mode must be immediate or scheduled");
-  });
-
-  test.concurrent("--help prints the usage", async () => {
-    await using cleanup = new AsyncDisposableStack();
-    const c = spawnClient(cleanup, ["--help"], tempDir());
-    expect(await c.exited).toBe(0);
-    expect(c.stdout()).toContain("--mode immediate");
-  });
-
-  test("--check: every component ✓ against a running sandbox; ✗ with hints otherwise", async () => {
-    await using cleanup = new AsyncDisposableStack();
-    const h = await harness(cleanup, { BOOKING_TIME: "23:59:59" }, { clockSkewMs: 2500 });
-    const dir = tempDir();
-    const c = spawnClient(cleanup, ["--check", "--config", writeConfig(dir, { url: h.sb.botApiUrl, extra: 'booking:\n  target_time: "11:30:00"\n' })], dir);
-    expect(await c.exited).toBe(0);
-    const out = c.stdout();
-    for (const name of ["config", "session", "connection", "bot", "clock", "ping"]) expect(out).toMatch(new RegExp(`^✓ ${name}: `, "m"));
-    expect(out).toMatch(/^✓ ping: round trip to the DC: median [\d.]+ ms, worst [\d.]+ ms over 10 MTProto pings$/m);
-    const ping = jsonLog(dir).find((l) => l.action === "check_ping")!;
-    expect(ping.details.rtt_worst_ms as number).toBeGreaterThanOrEqual(ping.details.rtt_median_ms as number);
-    expect(Math.abs((ping.details.clock_offset_ms as number) - 2500)).toBeLessThan(100);
-    const offset = Number(/server − local \+([\d.]+) ms/.exec(out)?.[1]);
-    expect(Math.abs(offset - 2500)).toBeLessThan(100);
-    expect(out).toMatch(/11:30:00 \(.+\) is in \d\d:\d\d:\d\d/);
-
-    // The two failing checks, started together, each in its own folder.
-    const [d1, d2] = [tempDir(), tempDir()];
-    const noBot = spawnClient(cleanup, ["--check", "--config", writeConfig(d1, { url: h.sb.botApiUrl, bot: "no_such_bot" })], d1);
-    const noSandbox = spawnClient(cleanup, ["--check", "--config", writeConfig(d2, { url: "http://127.0.0.1:9" })], d2);
-    expect(await noBot.exited).toBe(1);
-    expect(noBot.stdout()).toMatch(/^✗ bot: no bot @no_such_bot/m);
-    expect(noBot.stdout()).toContain("hint: bot.username");
-
-    expect(await noSandbox.exited).toBe(1);
-    expect(noSandbox.stdout()).toMatch(/^✗ session: no sandbox at/m);
-    expect(noSandbox.stdout()).toMatch(/^✗ connection: skipped/m);
-  }, 30_000);
 });
