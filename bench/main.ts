@@ -28,7 +28,7 @@ const quick = args.includes("--quick");
 const asJson = args.includes("--json");
 const smoke = args.includes("--smoke");
 const P = smoke
-  ? { bookings: 5, warmup: 1, raceUsers: 100, seats: 5, broadcastUsers: 500, limitedUsers: 300, rssUsers: 500, raceLimitedUsers: 20 }
+  ? { bookings: 3, warmup: 1, raceUsers: 100, seats: 5, broadcastUsers: 500, limitedUsers: 300, rssUsers: 500, raceLimitedUsers: 10 }
   : quick
   ? { bookings: 50, warmup: 2, raceUsers: 1000, seats: 10, broadcastUsers: 10_000, limitedUsers: 1000, rssUsers: 10_000, raceLimitedUsers: 300 }
   : { bookings: 100, warmup: 5, raceUsers: 1000, seats: 10, broadcastUsers: 10_000, limitedUsers: 2000, rssUsers: 10_000, raceLimitedUsers: 1000 };
