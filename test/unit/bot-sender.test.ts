@@ -1,5 +1,4 @@
 // The send queue against a fake Bot API: priorities, per-chat pacing, 429 for everyone, final errors.
-// Each test has its own Sender and fake API; they wait out pacing and retry_after, side by side.
 
 import { expect, test } from "bun:test";
 import { TelegramError } from "gramio";
@@ -31,7 +30,7 @@ function fakeApi(fail: (text: string, n: number) => Error | undefined = () => un
 
 const limits = (o: Partial<SendLimits> = {}): SendLimits => ({ perS: 1000, burst: 1000, chatPerS: 1000, chatBurst: 1000, broadcastPerS: 1000, ...o });
 
-test.concurrent("higher priorities go first: a winner's result, other results, replies, the announcement", async () => {
+test("higher priorities go first: a winner's result, other results, replies, the announcement", async () => {
   const { api, sent } = fakeApi();
   const s = new Sender(api, nullLogger, limits({ perS: 20, burst: 1 }));
   const first = s.send(1, "first"); // takes the only token
@@ -40,7 +39,7 @@ test.concurrent("higher priorities go first: a winner's result, other results, r
   expect(sent.map((m) => m.text)).toEqual(["first", "won", "result", "reply", "broadcast"]);
 });
 
-test.concurrent("one chat is paced after its burst; other chats are not held up", async () => {
+test("one chat is paced after its burst; other chats are not held up", async () => {
   const { api, sent } = fakeApi();
   const s = new Sender(api, nullLogger, limits({ chatPerS: 10, chatBurst: 2 }));
   await Promise.all([1, 2, 3, 4].map((i) => s.send(7, `to 7 #${i}`)).concat(s.send(8, "to 8")));
@@ -50,7 +49,7 @@ test.concurrent("one chat is paced after its burst; other chats are not held up"
   expect(to7[3]!.at - to7[2]!.at).toBeGreaterThanOrEqual(80);
 });
 
-test.concurrent("a 429 pauses every send for retry_after, then all go through", async () => {
+test("a 429 pauses every send for retry_after, then all go through", async () => {
   const { api, sent } = fakeApi((text, n) => (n === 1 ? apiError(429, 1) : undefined));
   const s = new Sender(api, nullLogger, limits());
   const t0 = performance.now();
@@ -61,7 +60,7 @@ test.concurrent("a 429 pauses every send for retry_after, then all go through", 
   expect(s.counts.n429).toBe(1);
 });
 
-test.concurrent("400 and 403 are final; 403 marks the user", async () => {
+test("400 and 403 are final; 403 marks the user", async () => {
   const blocked: number[] = [];
   const { api } = fakeApi((text) => (text === "bad" ? apiError(400) : text === "blocked" ? apiError(403) : undefined));
   const s = new Sender(api, nullLogger, limits(), (id) => blocked.push(id));
@@ -70,7 +69,7 @@ test.concurrent("400 and 403 are final; 403 marks the user", async () => {
   expect(blocked).toEqual([2]);
 });
 
-test.concurrent("stop: what is queued resolves unsent at once", async () => {
+test("stop: what is queued resolves unsent at once", async () => {
   const { api } = fakeApi();
   const s = new Sender(api, nullLogger, limits({ perS: 1, burst: 1 }));
   const a = s.send(1, "a");
