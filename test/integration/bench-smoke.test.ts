@@ -18,14 +18,14 @@ test("bench --smoke --json prints one JSON object with every figure", async () =
   const pct = expect.objectContaining({ p50: expect.any(Number), p99: expect.any(Number), max: expect.any(Number) });
   expect(r.client_reaction_ms).toEqual(expect.objectContaining({ p50: expect.any(Number), p99: expect.any(Number), max: expect.any(Number) }));
   for (const s of ["sms", "menu", "confirm"]) expect(r.client_reaction_ms.stages[s]).toEqual(pct);
-  expect(r.client_reaction_ms.n).toBe(15);
-  expect(r.e2e_ms).toEqual(expect.objectContaining({ p50: expect.any(Number), p99: expect.any(Number), bookings: 5, failed: 0 }));
-  expect(r.baseline_e2e_ms).toEqual(expect.objectContaining({ p50: expect.any(Number), p99: expect.any(Number), bookings: 5, failed: 0 }));
+  expect(r.client_reaction_ms.n).toBe(9); // 3 bookings × 3 stages
+  expect(r.e2e_ms).toEqual(expect.objectContaining({ p50: expect.any(Number), p99: expect.any(Number), bookings: 3, failed: 0 }));
+  expect(r.baseline_e2e_ms).toEqual(expect.objectContaining({ p50: expect.any(Number), p99: expect.any(Number), bookings: 3, failed: 0 }));
   expect(r.speedup).toBeGreaterThan(0);
   expect(r.scheduler_lateness_ms).toEqual(expect.objectContaining({ p50: expect.any(Number), p99: expect.any(Number), max: expect.any(Number), early: 0 }));
   expect(r.race).toEqual(expect.objectContaining({ users: 100, seats: 5, sold: 5, overbooked: 0, unanswered: 0 }));
   expect(r.race.bookings_per_s).toBeGreaterThan(0);
-  expect(r.race_limited).toEqual(expect.objectContaining({ users: 20, seats: 5, answered: 20, untold: 0, overbooked: 0, in_order: true }));
+  expect(r.race_limited).toEqual(expect.objectContaining({ users: 10, seats: 5, answered: 10, untold: 0, overbooked: 0, in_order: true }));
   expect(r.race.bot_response_p99_ms).toBeGreaterThan(0);
   expect(r.broadcast.messages_per_s).toBeGreaterThan(0);
   expect(r.broadcast.delivered_once).toBe(r.broadcast.users);

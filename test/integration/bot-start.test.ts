@@ -2,7 +2,7 @@
 // start-up with a message naming the variable. Each run gets a temp working directory (so no .env
 // is loaded and bot-sandbox.db lands there), a temp log dir and ephemeral sandbox ports.
 
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,9 +10,11 @@ import { join } from "node:path";
 const BOT = join(import.meta.dir, "..", "..", "bot.ts");
 const OWN_VARS = /^(BOT_TOKEN|ADMIN_IDS|BOOKING_TIME|TEST_MODE_ENABLED|TEST_SMS_DELAY_MS|DB_PATH|BOT_API_URL|BROADCAST_RATE_PER_S|SEND_RATE_PER_S|BOT_UI|TZ|LOG_DIR|LOG_LEVEL|TRANSPORTS_FILE|SANDBOX_\w+)$/;
 
+// Every test has its own working directory, sandbox ports and bot process, and each mostly waits on
+// its process: they run concurrently. Whatever a failed test left running is killed at the end.
 const dirs: string[] = [];
 const procs: Bun.Subprocess[] = [];
-afterEach(() => {
+afterAll(() => {
   for (const p of procs.splice(0)) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
@@ -77,7 +79,7 @@ async function jsonLog(cwd: string, action: string): Promise<any[]> {
   }
 }
 
-test("--help prints the variables and exits 0 without starting", async () => {
+test.concurrent("--help prints the variables and exits 0 without starting", async () => {
   const cwd = tempDir();
   const p = Bun.spawn(["bun", BOT, "--help"], { cwd, env: envFor(cwd), stdout: "pipe", stderr: "pipe" });
   procs.push(p);
@@ -90,7 +92,7 @@ test("--help prints the variables and exits 0 without starting", async () => {
 });
 
 describe("bun bot.ts on the sandbox", () => {
-  test("says so in its first log line, uses bot-sandbox.db, exits 0 on SIGINT", async () => {
+  test.concurrent("says so in its first log line, uses bot-sandbox.db, exits 0 on SIGINT", async () => {
     const cwd = tempDir();
     const p = spawnBot(cwd);
     const out = await readUntil(p.stdout, (t) => t.includes("is polling"), 20_000);
@@ -113,7 +115,7 @@ describe("bun bot.ts on the sandbox", () => {
     expect((await jsonLog(cwd, "bot_stopped")).at(-1).action).toBe("bot_stopped");
   }, 40_000);
 
-  test("DB_PATH=bot.db on the sandbox is obeyed, with a warning", async () => {
+  test.concurrent("DB_PATH=bot.db on the sandbox is obeyed, with a warning", async () => {
     const cwd = tempDir();
     const p = spawnBot(cwd, { DB_PATH: "bot.db" });
     const out = await readUntil(p.stdout, (t) => t.includes("is polling"), 20_000);
@@ -126,7 +128,7 @@ describe("bun bot.ts on the sandbox", () => {
     expect(existsSync(join(cwd, "bot-sandbox.db"))).toBe(false);
   }, 40_000);
 
-  test.each(["SANDBOX_BOT_API_PORT", "SANDBOX_MTPROTO_PORT"])("%s taken: a clear message naming it, non-zero exit", async (name) => {
+  test.concurrent.each(["SANDBOX_BOT_API_PORT", "SANDBOX_MTPROTO_PORT"])("%s taken: a clear message naming it, non-zero exit", async (name) => {
     const taken = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     try {
       const cwd = tempDir();
@@ -145,7 +147,7 @@ describe("bun bot.ts with bad values names the variable", () => {
   // With a token no sandbox starts; these values are refused before the Bot API is called.
   const OFFLINE = { BOT_TOKEN: "1:x", BOT_API_URL: "http://127.0.0.1:9" };
 
-  test("SANDBOX_BOT_API_PORT=abc: exit 2 before starting anything", async () => {
+  test.concurrent("SANDBOX_BOT_API_PORT=abc: exit 2 before starting anything", async () => {
     const cwd = tempDir();
     const r = await runToExit(cwd, { SANDBOX_BOT_API_PORT: "abc" });
     expect(r.code).toBe(2);
@@ -154,7 +156,7 @@ describe("bun bot.ts with bad values names the variable", () => {
     expect(existsSync(join(cwd, "logs"))).toBe(false);
   });
 
-  test("several bad values: exit 2 naming each, before touching the network; a malformed BOT_TOKEN is not echoed", async () => {
+  test.concurrent("several bad values: exit 2 naming each, before touching the network; a malformed BOT_TOKEN is not echoed", async () => {
     const cwd = tempDir();
     const r = await runToExit(cwd, { BOOKING_TIME: "25:61", ADMIN_IDS: "admin", BOT_TOKEN: "12345:hunter2 with spaces", DB_PATH: join(cwd, "nope", "x.db") });
     expect(r.code).toBe(2);
@@ -165,7 +167,7 @@ describe("bun bot.ts with bad values names the variable", () => {
     expect(r.err + r.out).not.toContain("hunter2");
   });
 
-  test("a missing TRANSPORTS_FILE: exit 2, names the variable", async () => {
+  test.concurrent("a missing TRANSPORTS_FILE: exit 2, names the variable", async () => {
     const cwd = tempDir();
     const r = await runToExit(cwd, { ...OFFLINE, TRANSPORTS_FILE: join(cwd, "missing.json") });
     expect(r.code).toBe(2);
@@ -173,7 +175,7 @@ describe("bun bot.ts with bad values names the variable", () => {
     expect(r.err).not.toMatch(/^\s+at /m);
   });
 
-  test("LOG_DIR that cannot be created: exit 2, no stack trace", async () => {
+  test.concurrent("LOG_DIR that cannot be created: exit 2, no stack trace", async () => {
     const cwd = tempDir();
     const r = await runToExit(cwd, { LOG_DIR: "/proc/nope/logs" });
     expect(r.code).toBe(2);
@@ -182,7 +184,7 @@ describe("bun bot.ts with bad values names the variable", () => {
     expect(r.err).not.toMatch(/^\s+at /m);
   });
 
-  test("DB_PATH that cannot be opened (a directory): exit 2, names DB_PATH", async () => {
+  test.concurrent("DB_PATH that cannot be opened (a directory): exit 2, names DB_PATH", async () => {
     const cwd = tempDir();
     const r = await runToExit(cwd, { ...OFFLINE, DB_PATH: cwd });
     expect(r.code).toBe(2);

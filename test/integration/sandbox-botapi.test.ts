@@ -97,8 +97,9 @@ describe("gramio exchange", () => {
   });
 });
 
+// Each with its own bot token: the long poll that runs out its second has the others beside it.
 describe("getUpdates", () => {
-  test("holds a long poll for its timeout when nothing happens", async () => {
+  test.concurrent("holds a long poll for its timeout when nothing happens", async () => {
     const t = newToken();
     const t0 = performance.now();
     const { body } = await api(sb, t, "getUpdates", { json: { timeout: 1 } });
@@ -108,7 +109,7 @@ describe("getUpdates", () => {
     expect(took).toBeLessThan(2500);
   });
 
-  test("returns at once when an update arrives, update_id first", async () => {
+  test.concurrent("returns at once when an update arrives, update_id first", async () => {
     const { token: t, botId, human } = await botWithUser();
     const first = await api(sb, t, "getUpdates", { query: "timeout=0" });
     const offset = first.body.result[0].update_id + 1;
@@ -127,7 +128,7 @@ describe("getUpdates", () => {
     human.close();
   });
 
-  test("a newer poll ends the older with 409, an aborted poll releases its wait", async () => {
+  test.concurrent("a newer poll ends the older with 409, an aborted poll releases its wait", async () => {
     const t = newToken();
     const older = api(sb, t, "getUpdates", { query: "timeout=5" });
     await Bun.sleep(50);
@@ -144,7 +145,7 @@ describe("getUpdates", () => {
     expect(sb.world.bots.get(Number(t.split(":")[0]))!.waiters.size).toBe(0);
   });
 
-  test("allowed_updates filters and is remembered", async () => {
+  test.concurrent("allowed_updates filters and is remembered", async () => {
     const { token: t, human, botId } = await botWithUser();
     const msg = sb.world.botSends(botId, human.userId, "pick", { inline_keyboard: [[{ text: "x", callback_data: "x" }]] });
     const press = human.press("x", msg.id);
