@@ -1,3 +1,6 @@
+// Dates, times of day and zones are Temporal's: Bun has it from 1.4 on.
+if (typeof Temporal === "undefined") throw new Error(`Bun ${Bun.version} has no Temporal: aprel needs Bun 1.4 or newer (run \`bun upgrade\`)`);
+
 /** Epoch ms, sub-millisecond, from the monotonic clock: it never jumps, but ignores NTP corrections made after start. */
 export function nowMs(): number {
   return performance.timeOrigin + performance.now();
