@@ -61,38 +61,29 @@ function inLane<T>(lane: number, name: string, run: () => Promise<T>): Promise<T
   return p;
 }
 
-// The scheduler first, while nothing else runs in this process (but under --smoke).
-const schedulerRun = inLane(1, "scheduler", () => benchScheduler(smoke ? 20 : 200));
-const reactionsRun = inLane(1, "test bookings", () =>
-  benchReactions({
-    bookings: P.bookings,
-    warmup: P.warmup,
-    ours: (rig, phone) => ourClient(rig.sb, phone, BENCH_BOT.username, CITIES),
-    baseline: (rig, phone) => baselineClient(rig.sb, phone, BENCH_BOT.username, CITIES),
-  }),
-);
-const floorRun = inLane(1, "gramjs floor", () => benchFloor(smoke ? 20 : 300));
-// --smoke's 100 people are ready in a few ms; a late start would only open the day at once.
-const raceRun = inLane(2, "race", () => benchRace(P.raceUsers, P.seats, smoke ? 300 : 1500));
-const raceLimitedRun = inLane(2, "race under Telegram's limits", () => benchRaceLimited(P.raceLimitedUsers, smoke ? 5 : 10));
-// Pacing lifted (the bot's config allows at most 1000/s): the figure is capacity, not the configured pace.
-const fastRun = inLane(2, "broadcast", () => benchBroadcast(P.broadcastUsers, { botRatePerS: 100_000 }));
-// The bot sends twice as fast as the sandbox allows, so 429s must happen and be retried.
-const limitedRun = inLane(2, "broadcast with rate limit", () =>
-  benchBroadcast(P.limitedUsers, { botRatePerS: 2000, limit: { globalPerSecond: 1000, globalBurst: 100 } }),
-);
-const botRssRun = inLane(3, "bot rss", () => benchBotRss(P.rssUsers));
-const clientRssRun = inLane(3, "client rss", () => benchClientRss());
 const [scheduler, reactions, floor, race, raceLimited, fast, limited, botRss, clientRss] = await Promise.all([
-  schedulerRun,
-  reactionsRun,
-  floorRun,
-  raceRun,
-  raceLimitedRun,
-  fastRun,
-  limitedRun,
-  botRssRun,
-  clientRssRun,
+  // The scheduler first, while nothing else runs in this process (but under --smoke).
+  inLane(1, "scheduler", () => benchScheduler(smoke ? 20 : 200)),
+  inLane(1, "test bookings", () =>
+    benchReactions({
+      bookings: P.bookings,
+      warmup: P.warmup,
+      ours: (rig, phone) => ourClient(rig.sb, phone, BENCH_BOT.username, CITIES),
+      baseline: (rig, phone) => baselineClient(rig.sb, phone, BENCH_BOT.username, CITIES),
+    }),
+  ),
+  inLane(1, "gramjs floor", () => benchFloor(smoke ? 20 : 300)),
+  // --smoke's 100 people are ready in a few ms; a late start would only open the day at once.
+  inLane(2, "race", () => benchRace(P.raceUsers, P.seats, smoke ? 300 : 1500)),
+  inLane(2, "race under Telegram's limits", () => benchRaceLimited(P.raceLimitedUsers, smoke ? 5 : 10)),
+  // Pacing lifted (the bot's config allows at most 1000/s): the figure is capacity, not the configured pace.
+  inLane(2, "broadcast", () => benchBroadcast(P.broadcastUsers, { botRatePerS: 100_000 })),
+  // The bot sends twice as fast as the sandbox allows, so 429s must happen and be retried.
+  inLane(2, "broadcast with rate limit", () =>
+    benchBroadcast(P.limitedUsers, { botRatePerS: 2000, limit: { globalPerSecond: 1000, globalBurst: 100 } }),
+  ),
+  inLane(3, "bot rss", () => benchBotRss(P.rssUsers)),
+  inLane(3, "client rss", () => benchClientRss()),
 ]);
 // Over a simulated network (bun client.ts, bun bot.ts and the sandbox's delay proxies); not in --smoke.
 const overNetwork = smoke ? { network: null, clock_error_ms: null, race_rank: null } : await benchOverNetwork(quick, part);
